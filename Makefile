@@ -1,0 +1,53 @@
+# onedoor: every target works from a fresh clone; `make run` and `make test` install what is missing.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROTOS := $(shell find protos -name '*.proto')
+GEN_STAMP := gen/.stamp
+
+.PHONY: install proto infra run test test-unit lint fmt clean
+
+install: $(STAMP) $(GEN_STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { echo "==> creating virtual environment $(VENV)"; python3 -m venv $(VENV); }
+	@echo "==> installing Python packages (pinned in pyproject.toml)"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --progress-bar off -e '.[dev]'
+	@# generated protobuf code lives in gen/; make it importable from the venv
+	@echo "$(CURDIR)/gen" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/onedoor-gen.pth
+	@touch $(STAMP)
+
+proto: $(GEN_STAMP)
+
+$(GEN_STAMP): $(PROTOS) $(STAMP)
+	@echo "==> linting protos (buf) and generating Python code into gen/"
+	@cd protos && ../$(VENV)/bin/buf lint
+	@rm -rf gen && mkdir -p gen
+	@$(PY) -m grpc_tools.protoc -I protos --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS:protos/%=%)
+	@touch $(GEN_STAMP)
+
+infra:
+	@bash deploy/local/ensure-infra.sh
+
+run: install infra
+	@$(PY) -m services.launcher --demo
+
+test: install infra
+	@$(PY) -m pytest
+
+test-unit: install
+	@$(PY) -m pytest -m "not platform"
+
+lint: install
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@cd protos && ../$(VENV)/bin/buf lint
+
+fmt: install
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf gen $(VENV) .pytest_cache
