@@ -1,0 +1,169 @@
+"""OpenTelemetry for every onedoor process, configured once from the standard OTEL_* variables.
+
+- ``OTEL_TRACES_EXPORTER``: ``otlp`` (deployments; endpoint from ``OTEL_EXPORTER_OTLP_ENDPOINT``,
+  protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf``, the spec's default, or
+  ``grpc``), ``console``, or ``none`` (the local default). Comma-separated values combine.
+- ``OTEL_SERVICE_NAME`` overrides the process's own name; ``OTEL_BSP_*`` tune batching.
+
+Every span of a case carries its receipt number as ``onedoor.receipt``: the receipt travels in
+W3C baggage across gRPC, the outbox and AMQP, and :class:`ReceiptSpanProcessor` copies it onto
+each span as it starts, SQL spans included, so an operator finds a case's traces by receipt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping, MutableMapping
+
+from opentelemetry import baggage, context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+RECEIPT_KEY = "onedoor.receipt"
+
+_provider: TracerProvider | None = None
+
+
+class ReceiptSpanProcessor(SpanProcessor):
+    """Stamps the case's receipt from baggage onto every span as it starts."""
+
+    def on_start(self, span: Span, parent_context: context.Context | None = None) -> None:
+        receipt = baggage.get_baggage(RECEIPT_KEY, parent_context)
+        if receipt:
+            span.set_attribute(RECEIPT_KEY, str(receipt))
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+
+def _exporters() -> list[SpanExporter]:
+    names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",")]
+    exporters: list[SpanExporter] = []
+    for name in names:
+        if name in ("", "none"):
+            continue
+        if name == "console":
+            exporters.append(ConsoleSpanExporter(out=sys.stderr))
+        elif name == "otlp":
+            exporters.append(_otlp_exporter())
+        else:
+            raise ValueError(
+                f"OTEL_TRACES_EXPORTER={name!r} is not supported; use otlp, console or none"
+            )
+    return exporters
+
+
+def _otlp_exporter() -> SpanExporter:
+    # http/protobuf is the default: it is also the only one that works under eventlet (the
+    # router), where grpcio's C core would block the hub.
+    protocol = os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    )
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+
+        return Grpc()
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
+
+        return Http()
+    raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use http/protobuf or grpc")
+
+
+def setup(service_name: str, *, instrument_grpc_aio: bool = True, instrument_asyncpg: bool = True) -> None:
+    """Installs the tracer provider and the instrumentations a process needs. Call first."""
+    global _provider
+    if _provider is not None:
+        return
+    resource = Resource.create(
+        {"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name), "service.namespace": "onedoor"}
+    )
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(ReceiptSpanProcessor())
+    for exporter in _exporters():
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+
+    if instrument_grpc_aio:
+        from opentelemetry.instrumentation.grpc import (
+            GrpcAioInstrumentorClient,
+            GrpcAioInstrumentorServer,
+        )
+
+        GrpcAioInstrumentorServer().instrument()
+        GrpcAioInstrumentorClient().instrument()
+    if instrument_asyncpg:
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+        # Statements are recorded with their placeholders, never their parameters.
+        AsyncPGInstrumentor(capture_parameters=False).instrument()
+
+    _setup_logging(service_name)
+
+
+def shutdown() -> None:
+    """Flushes spans still in the batch; call on the way out."""
+    if _provider is not None:
+        _provider.shutdown()
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_id() -> str:
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else ""
+
+
+@contextlib.contextmanager
+def bound_receipt(receipt: str) -> Iterator[None]:
+    """Marks everything done inside as work on this case: the current span gets the receipt
+    now, and spans, calls and outbox rows started inside inherit it through baggage."""
+    if receipt:
+        trace.get_current_span().set_attribute(RECEIPT_KEY, receipt)
+    token = context.attach(baggage.set_baggage(RECEIPT_KEY, receipt))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def inject(carrier: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """Writes the current trace context and baggage into a carrier (metadata, headers, rows)."""
+    propagate.inject(carrier)
+    return carrier
+
+
+def extract(carrier: Mapping[str, str]) -> context.Context:
+    return propagate.extract(carrier)
+
+
+class _TraceIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.trace_id = current_trace_id() or "-"
+        return True
+
+
+def _setup_logging(service_name: str) -> None:
+    """One line per record with the trace id, so a log line leads to its trace. Log calls in
+    onedoor never pass personal data; messages name receipts, never people."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_TraceIdFilter())
+    handler.setFormatter(
+        logging.Formatter(
+            f"%(asctime)s %(levelname)s {service_name} %(name)s trace=%(trace_id)s %(message)s"
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
