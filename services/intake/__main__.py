@@ -1,0 +1,30 @@
+"""Starts the intake service: ``python -m services.intake``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from services.common import config, db, telemetry
+from services.common.grpc_server import Registration, serve
+from services.intake.server import IntakeServicer
+from services.intake.store import CaseLedger
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def main() -> None:
+    telemetry.setup("intake")
+    pool = await db.open_pool(config.database_url("intake"), MIGRATIONS)
+    servicer = IntakeServicer(CaseLedger(pool))
+    registration = Registration(
+        intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
+        servicer,
+        intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+    )
+    await serve("intake", config.service_port("intake"), [registration], on_stop=pool.close)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
