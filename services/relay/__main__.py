@@ -1,0 +1,48 @@
+"""Starts the outbox relay: ``python -m services.relay``.
+
+``RELAY_SOURCES`` names the services whose outboxes it drains (default ``intake,assistance``);
+each database comes from ``<SERVICE>_DATABASE_URL``. Several relays may run: rows are claimed
+with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aio_pika
+
+from services.common import config, db, telemetry
+from services.common.grpc_server import GrpcServer, wait_for_termination
+from services.relay.publisher import EventPublisher
+from services.relay.relay import OutboxRelay
+
+log = logging.getLogger("services.relay")
+
+
+async def main() -> None:
+    telemetry.setup("relay", instrument_grpc_aio=False)
+    services = [s.strip() for s in config.env_str("RELAY_SOURCES", "intake,assistance").split(",") if s.strip()]
+    poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
+    connection = await aio_pika.connect_robust(config.amqp_uri())
+    publisher = EventPublisher(connection)
+    pools = [await db.open_pool(config.database_url(s), None) for s in services]
+    relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]
+    # Health only: Kubernetes probes the relay like every other process.
+    health = GrpcServer(config.service_port("relay"), [])
+    await health.start()
+    tasks = [asyncio.create_task(r.run(), name=f"relay-{r.service}") for r in relays]
+    log.info("relay draining the outboxes of %s", ", ".join(services))
+    await wait_for_termination()
+    await health.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for pool in pools:
+        await pool.close()
+    await connection.close()
+    telemetry.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
