@@ -1,0 +1,60 @@
+"""What the router writes on a case's timeline for each event. Pure: no nameko, no I/O, so
+it is tested without eventlet."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from onedoor.intake.v1 import case_pb2
+
+_DECISION_KIND = {
+    "DECISION_APPROVE": case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
+    "DECISION_REJECT": case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
+    "DECISION_REQUEST_MATERIALS": case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED,
+}
+
+
+class UnroutableEvent(ValueError):
+    """The event can never be handled (a bug upstream); retrying would not help."""
+
+
+@dataclass(frozen=True)
+class TimelineWrite:
+    receipt: str
+    # Idempotency key: the same event always yields the same key.
+    entry_key: str
+    entry: case_pb2.TimelineEntry
+
+
+def routed(receipt: str, department: str, note: str) -> TimelineWrite:
+    return TimelineWrite(
+        receipt,
+        f"{receipt}:routed:{department}",
+        case_pb2.TimelineEntry(
+            kind=case_pb2.TIMELINE_ENTRY_KIND_ROUTED, department=department, note=note
+        ),
+    )
+
+
+def decided(payload: Mapping[str, Any]) -> TimelineWrite:
+    try:
+        kind = _DECISION_KIND[payload["decision"]]
+        return TimelineWrite(
+            payload["receipt"],
+            f"event:{payload['event_id']}",
+            case_pb2.TimelineEntry(
+                kind=kind, department=payload["department"], note=payload.get("reason", "")
+            ),
+        )
+    except KeyError as missing:
+        raise UnroutableEvent(f"case_decided event lacks or misnames {missing}") from None
+
+
+def departments_of(payload: Mapping[str, Any], known: set[str]) -> list[str]:
+    departments = list(payload.get("departments", []))
+    unknown = [d for d in departments if d not in known]
+    if not departments or unknown:
+        raise UnroutableEvent(f"case_accepted names no department or unknown ones: {unknown}")
+    return departments
