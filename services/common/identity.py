@@ -25,6 +25,7 @@ __all__ = [
     "IdentityError",
     "age_on",
     "birth_date",
+    "compose",
     "mask",
     "mask_name",
     "mask_phone",
@@ -56,6 +57,15 @@ def normalize(number: str) -> str:
     if compact.endswith("x"):
         compact = compact[:-1] + "X"
     return compact
+
+
+def compose(division: str, born: datetime.date, sequence: int) -> str:
+    """Builds a well-formed number (demo data, test fixtures): division, birth date, a 3-digit
+    sequence (odd for men, even for women) and the check character stdnum computes."""
+    body = f"{division}{born:%Y%m%d}{sequence:03d}"
+    if len(body) != _LENGTH - 1 or not isdigits(body):
+        raise ValueError("division must be 6 digits and sequence at most 3 digits")
+    return body + ric.calc_check_digit(body + "0")
 
 
 def validate(number: str, *, today: datetime.date | None = None) -> str:
