@@ -1,0 +1,59 @@
+"""The gateway's channels to the services behind it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from onedoor.assistance.v1 import assistance_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2_grpc
+
+from services.common import config
+from services.common.errors import from_rpc_error
+
+T = TypeVar("T")
+
+CALL_TIMEOUT_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 1.0
+SERVICES = ("intake", "assistance")
+
+
+class Backends:
+    def __init__(self) -> None:
+        self.channels = {
+            name: grpc.aio.insecure_channel(config.service_address(name)) for name in SERVICES
+        }
+        self.intake = intake_service_pb2_grpc.IntakeServiceStub(self.channels["intake"])
+        self.assistance = assistance_service_pb2_grpc.AssistanceServiceStub(
+            self.channels["assistance"]
+        )
+
+    async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
+        """Calls a backend; its errors come back as ApiError, ready to pass on."""
+        try:
+            return await method(request, timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+
+    async def health(self) -> dict[str, str]:
+        """Each service's health status name (SERVING, NOT_SERVING, UNREACHABLE)."""
+
+        async def check(name: str, channel: grpc.aio.Channel) -> str:
+            stub = health_pb2_grpc.HealthStub(channel)
+            try:
+                response = await stub.Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT_SECONDS
+                )
+            except grpc.aio.AioRpcError:
+                return "UNREACHABLE"
+            return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+
+        names = list(self.channels)
+        statuses = await asyncio.gather(*(check(n, self.channels[n]) for n in names))
+        return dict(zip(names, statuses, strict=True))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.channels.values()))

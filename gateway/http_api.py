@@ -1,0 +1,157 @@
+"""The HTTP/JSON API over the window's operations, for front-ends that do not speak gRPC.
+
+Bodies use the proto JSON mapping (camelCase field names, enum names); errors use Google's
+JSON error shape with the field violations and the trace id. ``GET /healthz`` answers 200 only
+when the gateway and every service behind it report SERVING.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
+
+from gateway.applications import Window
+from services.common import telemetry
+from services.common.errors import ApiError, FieldViolation, invalid_argument
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+TRACE_HEADER = "X-Trace-Id"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# json_format's messages quote the offending value; keep only the field they name.
+_FIELD_IN_PARSE_ERROR = re.compile(r'(?:Failed to parse (\w+) field|no field named "(\w+)")')
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    response = web.json_response(
+        body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )
+    trace_id = telemetry.current_trace_id()
+    if trace_id:
+        response.headers[TRACE_HEADER] = trace_id
+    return response
+
+
+def _message_json(message: Message) -> dict[str, Any]:
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return _json(error.to_json(telemetry.current_trace_id()), error.http_status)
+    except web.HTTPRequestEntityTooLarge:
+        error = ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the body is larger than {MAX_BODY_BYTES} bytes",
+            reason="BODY_TOO_LARGE",
+            violations=(FieldViolation("body", f"must be at most {MAX_BODY_BYTES} bytes"),),
+            http_status_override=413,
+        )
+        return _json(error.to_json(telemetry.current_trace_id()), 413)
+    except web.HTTPException as http_error:
+        if http_error.status < 400:
+            raise
+        status_name = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
+            http_error.status, "INVALID_ARGUMENT"
+        )
+        body = {
+            "error": {
+                "code": http_error.status,
+                "status": status_name,
+                "message": http_error.reason,
+                "details": [],
+            },
+            "traceId": telemetry.current_trace_id(),
+        }
+        return _json(body, http_error.status)
+    except Exception as unexpected:
+        log.error("%s %s failed with %s", request.method, request.path, type(unexpected).__name__)
+        trace_id = telemetry.current_trace_id()
+        body = {
+            "error": {
+                "code": 500,
+                "status": "INTERNAL",
+                "message": f"internal error; quote trace id {trace_id} to the operators",
+                "details": [],
+            },
+            "traceId": trace_id,
+        }
+        return _json(body, 500)
+
+
+async def _parse_body(request: web.Request, message: Message) -> None:
+    if request.content_type != "application/json":
+        raise invalid_argument(
+            [FieldViolation("body", "must be JSON (Content-Type: application/json)")]
+        )
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        position = getattr(error, "pos", 0)
+        raise invalid_argument(
+            [FieldViolation("body", f"is not valid JSON (near byte {position})")],
+            reason="MALFORMED_JSON",
+        ) from None
+    if not isinstance(data, dict):
+        raise invalid_argument(
+            [FieldViolation("body", "must be a JSON object")], reason="MALFORMED_JSON"
+        )
+    try:
+        json_format.ParseDict(data, message)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
+        match = _FIELD_IN_PARSE_ERROR.search(str(error))
+        field = next((g for g in match.groups() if g), "body") if match else "body"
+        description = (
+            "is not a field of this request"
+            if match and match.group(2)
+            else "has the wrong type or an unknown value"
+        )
+        raise invalid_argument(
+            [FieldViolation(field, description)], reason="MALFORMED_REQUEST"
+        ) from None
+
+
+def create_app(window: Window) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+
+    async def submit(request: web.Request) -> web.Response:
+        message = pb.SubmitApplicationRequest()
+        await _parse_body(request, message)
+        return _json(_message_json(await window.submit(message)))
+
+    async def get(request: web.Request) -> web.Response:
+        message = pb.GetApplicationRequest(receipt=request.match_info["receipt"])
+        return _json(_message_json(await window.get(message)))
+
+    async def matters(request: web.Request) -> web.Response:
+        return _json(_message_json(await window.matters(pb.ListMattersRequest())))
+
+    async def healthz(request: web.Request) -> web.Response:
+        services = {"gateway": "SERVING", **(await window.backends.health())}
+        serving = all(status == "SERVING" for status in services.values())
+        return _json(
+            {"status": "SERVING" if serving else "NOT_SERVING", "services": services},
+            200 if serving else 503,
+        )
+
+    app.router.add_post("/v1/applications", submit)
+    app.router.add_get("/v1/applications/{receipt}", get)
+    app.router.add_get("/v1/matters", matters)
+    app.router.add_get("/healthz", healthz)
+    return app
