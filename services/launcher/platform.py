@@ -1,0 +1,201 @@
+"""Starts, watches and stops every onedoor process on this machine.
+
+``make run`` uses it for the demo; the integration tests use it to run the real platform on
+free loopback ports with their own databases and RabbitMQ virtual host, so they never touch
+a platform a developer is running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.config import DEFAULT_AMQP_URI, DEFAULT_POSTGRES
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES_WITH_DATABASES = ("intake", "assistance")
+
+
+class PlatformError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway_grpc: int = 50051
+    gateway_http: int = 8080
+    intake: int = 50061
+    assistance: int = 50062
+    relay: int = 50069
+    router_http: int = 8090
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(*(free_port() for _ in range(6)))
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    module: str
+    # ("grpc", port): the standard health service; ("http", port): GET /healthz.
+    health: tuple[str, int]
+
+
+@dataclass
+class Platform:
+    log_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    database_prefix: str = "onedoor"
+    postgres: str = DEFAULT_POSTGRES
+    amqp_uri: str = DEFAULT_AMQP_URI
+    jurisdiction: str = "320585"
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def specs(self) -> list[ProcessSpec]:
+        p = self.ports
+        return [
+            ProcessSpec("intake", "services.intake", ("grpc", p.intake)),
+            ProcessSpec("assistance", "services.assistance", ("grpc", p.assistance)),
+            ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
+            ProcessSpec("router", "services.router", ("http", p.router_http)),
+            ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
+        ]
+
+    def database_url(self, service: str) -> str:
+        return f"{self.postgres}/{self.database_prefix}_{service}"
+
+    def env(self) -> dict[str, str]:
+        p = self.ports
+        env = {
+            **os.environ,
+            "BIND_HOST": "127.0.0.1",
+            "AMQP_URI": self.amqp_uri,
+            "GATEWAY_JURISDICTION": self.jurisdiction,
+            "GATEWAY_GRPC_PORT": str(p.gateway_grpc),
+            "GATEWAY_HTTP_PORT": str(p.gateway_http),
+            "INTAKE_GRPC_PORT": str(p.intake),
+            "ASSISTANCE_GRPC_PORT": str(p.assistance),
+            "RELAY_GRPC_PORT": str(p.relay),
+            "ROUTER_HTTP_PORT": str(p.router_http),
+            "INTAKE_ADDR": f"127.0.0.1:{p.intake}",
+            "ASSISTANCE_ADDR": f"127.0.0.1:{p.assistance}",
+            "PYTHONUNBUFFERED": "1",
+            # eventlet announces its deprecation on every import; it works, see STACK notes.
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        }
+        for service in SERVICES_WITH_DATABASES:
+            env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
+        env.update(self.extra_env)
+        return env
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def start(self, name: str) -> None:
+        spec = next(s for s in self.specs if s.name == name)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path(name).open("ab") as log:
+            # Own session: a Ctrl-C in the terminal reaches the launcher, which stops the
+            # children in order, instead of every process at once.
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", spec.module],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def start_all(self) -> None:
+        for spec in self.specs:
+            self.start(spec.name)
+
+    def is_healthy(self, spec: ProcessSpec) -> bool:
+        kind, port = spec.health
+        if kind == "http":
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            try:
+                response = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=1
+                )
+            except grpc.RpcError:
+                return False
+            return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def exited(self) -> dict[str, int]:
+        return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
+
+    def wait_healthy(self, timeout: float = 60.0, progress: bool = False) -> None:
+        pending = [s for s in self.specs if s.name in self.processes]
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, code in self.exited().items():
+                raise PlatformError(
+                    f"{name} exited with code {code} while starting; its log:\n{self.tail(name)}"
+                )
+            for spec in list(pending):
+                if self.is_healthy(spec):
+                    pending.remove(spec)
+                    if progress:
+                        print(f"    {spec.name:<11} SERVING", flush=True)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(s.name for s in pending)
+                logs = "\n".join(f"--- {s.name}\n{self.tail(s.name)}" for s in pending)
+                raise PlatformError(f"not healthy after {timeout:.0f}s: {names}\n{logs}")
+            time.sleep(0.2)
+
+    def tail(self, name: str, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path(name).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        if process.poll() is None:
+            process.send_signal(sig)
+            process.wait(30)
+
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM to every process, front to back; SIGKILL for any still running after
+        ``grace`` seconds."""
+        order = ["gateway", "router", "relay", "assistance", "intake"]
+        for name in order:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for name in order:
+            process = self.processes.get(name)
+            if process is None:
+                continue
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
