@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
+
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 State = pb.AssistanceCaseState.ValueType
@@ -23,7 +23,10 @@ def check_request(decision: DecisionValue, reason: str, officer_id: str) -> None
     problems = []
     if decision not in _STATE_AFTER:
         problems.append(
-            FieldViolation("decision", "must be DECISION_APPROVE, DECISION_REJECT or DECISION_REQUEST_MATERIALS")
+            FieldViolation(
+                "decision",
+                "must be DECISION_APPROVE, DECISION_REJECT or DECISION_REQUEST_MATERIALS",
+            )
         )
     if decision in (pb.DECISION_REJECT, pb.DECISION_REQUEST_MATERIALS) and not reason.strip():
         problems.append(FieldViolation("reason", "is required to reject or to request materials"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from onedoor.assistance.v1 import assistance_service_pb2_grpc
+
 from services.assistance import dibao
 from services.assistance.decisions import check_request
 from services.assistance.standards import DibaoStandards
@@ -53,11 +53,17 @@ class AssistanceServicer(assistance_service_pb2_grpc.AssistanceServiceServicer):
         self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.DecideCaseResponse:
         if not is_request_id(request.request_id):
-            raise invalid_argument([FieldViolation("request_id", "must be 8-64 letters, digits or ._:-")])
+            raise invalid_argument(
+                [FieldViolation("request_id", "must be 8-64 letters, digits or ._:-")]
+            )
         check_request(request.decision, request.reason, request.officer_id)
         with telemetry.bound_receipt(request.receipt):
             decided = await self.cases.decide(
-                request.request_id, request.receipt, request.decision, request.reason, request.officer_id
+                request.request_id,
+                request.receipt,
+                request.decision,
+                request.reason,
+                request.officer_id,
             )
             if decided is None:
                 raise not_found("case", request.receipt)

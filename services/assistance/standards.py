@@ -42,7 +42,9 @@ def parse(text: str) -> DibaoStandards:
     table = data.get("dibao", {})
     for key in table:
         if not (key.isdigit() and len(key) in (2, 4, 6)):
-            raise ValueError(f"dibao standard key {key!r} must be a 2, 4 or 6-digit division prefix")
+            raise ValueError(
+                f"dibao standard key {key!r} must be a 2, 4 or 6-digit division prefix"
+            )
     return DibaoStandards({k: _fen(v) for k, v in table.items()}, _fen(data["default"]))
 
 

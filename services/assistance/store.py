@@ -9,9 +9,9 @@ import json
 import asyncpg
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
-
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
+
 from services.assistance.decisions import state_after
 from services.assistance.dibao import Assessment
 from services.common import outbox
@@ -76,7 +76,12 @@ class AssistanceCases:
             return _from_row(existing), False
 
     async def decide(
-        self, request_id: str, receipt: str, decision: pb.Decision.ValueType, reason: str, officer_id: str
+        self,
+        request_id: str,
+        receipt: str,
+        decision: pb.Decision.ValueType,
+        reason: str,
+        officer_id: str,
     ) -> pb.AssistanceCase | None:
         """Records an officer's decision and its ``case_decided`` event in one transaction.
         A request id seen before changes nothing and returns the case as it stands."""

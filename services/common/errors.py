@@ -134,7 +134,9 @@ def _pack(message: object) -> any_pb2.Any:
     return packed
 
 
-def invalid_argument(violations: Iterable[FieldViolation], reason: str = "INVALID_REQUEST") -> ApiError:
+def invalid_argument(
+    violations: Iterable[FieldViolation], reason: str = "INVALID_REQUEST"
+) -> ApiError:
     found = tuple(violations)
     fields = ", ".join(v.field for v in found)
     return ApiError(
@@ -147,7 +149,9 @@ def invalid_argument(violations: Iterable[FieldViolation], reason: str = "INVALI
 
 def not_found(kind: str, name: str) -> ApiError:
     return ApiError(
-        grpc.StatusCode.NOT_FOUND, f"{kind} {name} does not exist", reason=f"{kind.upper()}_NOT_FOUND"
+        grpc.StatusCode.NOT_FOUND,
+        f"{kind} {name} does not exist",
+        reason=f"{kind.upper()}_NOT_FOUND",
     )
 
 
@@ -189,4 +193,3 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> ApiError:
         precondition_type=precondition_type,
         metadata=metadata,
     )
-

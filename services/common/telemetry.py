@@ -65,7 +65,8 @@ def _otlp_exporter() -> SpanExporter:
     # http/protobuf is the default: it is also the only one that works under eventlet (the
     # router), where grpcio's C core would block the hub.
     protocol = os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
     )
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
@@ -75,16 +76,23 @@ def _otlp_exporter() -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
         return Http()
-    raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use http/protobuf or grpc")
+    raise ValueError(
+        f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use http/protobuf or grpc"
+    )
 
 
-def setup(service_name: str, *, instrument_grpc_aio: bool = True, instrument_asyncpg: bool = True) -> None:
+def setup(
+    service_name: str, *, instrument_grpc_aio: bool = True, instrument_asyncpg: bool = True
+) -> None:
     """Installs the tracer provider and the instrumentations a process needs. Call first."""
     global _provider
     if _provider is not None:
         return
     resource = Resource.create(
-        {"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name), "service.namespace": "onedoor"}
+        {
+            "service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
+            "service.namespace": "onedoor",
+        }
     )
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(ReceiptSpanProcessor())

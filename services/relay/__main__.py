@@ -22,7 +22,11 @@ log = logging.getLogger("services.relay")
 
 async def main() -> None:
     telemetry.setup("relay", instrument_grpc_aio=False)
-    services = [s.strip() for s in config.env_str("RELAY_SOURCES", "intake,assistance").split(",") if s.strip()]
+    services = [
+        s.strip()
+        for s in config.env_str("RELAY_SOURCES", "intake,assistance").split(",")
+        if s.strip()
+    ]
     poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
     connection = await aio_pika.connect_robust(config.amqp_uri())
     publisher = EventPublisher(connection)

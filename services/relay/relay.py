@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import asyncpg
@@ -16,7 +17,9 @@ BATCH = 100
 
 
 class OutboxRelay:
-    def __init__(self, service: str, pool: asyncpg.Pool, publisher: EventPublisher, poll_seconds: float) -> None:
+    def __init__(
+        self, service: str, pool: asyncpg.Pool, publisher: EventPublisher, poll_seconds: float
+    ) -> None:
         self.service = service
         self.pool = pool
         self.publisher = publisher
@@ -65,14 +68,14 @@ class OutboxRelay:
                 except Exception as error:  # aio-pika's delivery and channel errors
                     failures += 1
                     log.warning(
-                        "%s outbox: publish failed (%s); retrying", self.service, type(error).__name__
+                        "%s outbox: publish failed (%s); retrying",
+                        self.service,
+                        type(error).__name__,
                     )
                 delay = self.poll_seconds if failures == 0 else min(0.5 * 2**failures, 10.0)
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
         finally:
             if listener is not None:
                 await self.pool.release(listener)

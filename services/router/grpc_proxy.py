@@ -31,8 +31,15 @@ class ReconnectingPool(ClientConnectionPool):
         try:
             super().connect(target)
         except OSError as error:
-            log.warning("cannot reach %s:%s (%s); retrying", target.hostname, target.port, type(error).__name__)
-            self.spawn_thread(target=self._reconnect_later, args=(target,), name=f"reconnect {target}")
+            log.warning(
+                "cannot reach %s:%s (%s); retrying",
+                target.hostname,
+                target.port,
+                type(error).__name__,
+            )
+            self.spawn_thread(
+                target=self._reconnect_later, args=(target,), name=f"reconnect {target}"
+            )
 
     def _reconnect_later(self, target: Any) -> None:
         eventlet.sleep(RECONNECT_PAUSE_SECONDS)

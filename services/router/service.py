@@ -2,7 +2,8 @@
 and brings the departments' decisions back to the case ledger.
 
 It consumes events (at least once) and calls the services over gRPC through nameko-grpc's
-GrpcProxy (with a reconnecting pool, see grpc_proxy), which is concurrent under eventlet where a plain grpcio stub would block the hub.
+GrpcProxy (with a reconnecting pool, see grpc_proxy), which is concurrent under eventlet
+where a plain grpcio stub would block the hub.
 Every effect is idempotent (OpenCase by receipt, timeline entries by key), so a redelivered
 event changes nothing. Transient failures requeue the event after a pause; events that can
 never succeed are logged and dropped rather than retried forever.
@@ -19,10 +20,10 @@ import grpc
 from nameko.events import event_handler
 from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
-from opentelemetry import trace
-
 from onedoor.assistance.v1 import assistance_service_pb2, assistance_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from opentelemetry import trace
+
 from services.common import config, telemetry
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (
@@ -54,7 +55,9 @@ def _target(service: str) -> str:
     return f"//{config.service_address(service)}"
 
 
-def _handled(handler: Callable[[Any, Mapping[str, Any]], None]) -> Callable[[Any, Mapping[str, Any]], None]:
+def _handled(
+    handler: Callable[[Any, Mapping[str, Any]], None],
+) -> Callable[[Any, Mapping[str, Any]], None]:
     """Requeues on transient trouble (after a pause, so a service that is down is not hammered)
     and drops events that can never succeed."""
 
@@ -84,7 +87,9 @@ class RouterService:
     name = "router"
 
     intake = ReconnectingGrpcProxy(_target("intake"), intake_service_pb2_grpc.IntakeServiceStub)
-    assistance = ReconnectingGrpcProxy(_target("assistance"), assistance_service_pb2_grpc.AssistanceServiceStub)
+    assistance = ReconnectingGrpcProxy(
+        _target("assistance"), assistance_service_pb2_grpc.AssistanceServiceStub
+    )
 
     def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
         """One gRPC call as a CLIENT span whose context (and the case's receipt, in baggage)
@@ -96,7 +101,9 @@ class RouterService:
         ) as span:
             metadata = list(telemetry.inject({}).items())
             try:
-                return getattr(proxy, method)(request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
+                return getattr(proxy, method)(
+                    request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS
+                )
             except GrpcError as error:
                 span.set_attribute("rpc.grpc.status_code", error.code.value[0])
                 span.set_status(trace.StatusCode.ERROR, error.code.name)
