@@ -7,12 +7,12 @@ import asyncio
 import logging
 
 from aiohttp import web
-from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
 from gateway.applications import Window
 from gateway.backends import Backends
 from gateway.grpc_api import GatewayServicer
 from gateway.http_api import create_app
+from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from services.common import config, divisions, telemetry
 from services.common.config import ConfigError
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination

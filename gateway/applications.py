@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2, intake_service_pb2
-
 from gateway.backends import Backends
 from gateway.validation import check_application
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
+from onedoor.intake.v1 import case_pb2, intake_service_pb2
 from services.common import catalog, identity, telemetry
 from services.common.errors import FieldViolation, invalid_argument
 from services.common.receipt import is_receipt, receipt_for

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from onedoor.assistance.v1 import assistance_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
-
 from services.common import config
 from services.common.errors import from_rpc_error
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
-from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.gateway.v1 import gateway_service_pb2_grpc
 
 from gateway.applications import Window
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
+from onedoor.gateway.v1 import gateway_service_pb2_grpc
 
 
 class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):

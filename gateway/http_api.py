@@ -17,9 +17,9 @@ import grpc
 from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from onedoor.gateway.v1 import gateway_service_pb2 as pb
 
 from gateway.applications import Window
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import telemetry
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
@@ -30,8 +30,21 @@ TRACE_HEADER = "X-Trace-Id"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# json_format's messages quote the offending value; keep only the field they name.
-_FIELD_IN_PARSE_ERROR = re.compile(r'(?:Failed to parse (\w+) field|no field named "(\w+)")')
+# json_format's messages quote the offending value; keep only the path of fields they name.
+_PARSED_FIELD = re.compile(r'Failed to parse (\w+) field|no field named "(\w+)"')
+_CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _field_path(parse_error: str) -> tuple[str, bool]:
+    """The proto field path a json_format error is about, and whether its last field is
+    unknown (rather than holding a value of the wrong type)."""
+    names = [
+        (outer or unknown, bool(unknown)) for outer, unknown in _PARSED_FIELD.findall(parse_error)
+    ]
+    if not names:
+        return "body", False
+    path = ".".join(_CAMEL_HUMP.sub("_", name).lower() for name, _ in names)
+    return path, names[-1][1]
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -115,11 +128,10 @@ async def _parse_body(request: web.Request, message: Message) -> None:
     try:
         json_format.ParseDict(data, message)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
-        match = _FIELD_IN_PARSE_ERROR.search(str(error))
-        field = next((g for g in match.groups() if g), "body") if match else "body"
+        field, unknown = _field_path(str(error))
         description = (
             "is not a field of this request"
-            if match and match.group(2)
+            if unknown
             else "has the wrong type or an unknown value"
         )
         raise invalid_argument(

@@ -9,8 +9,8 @@ import re
 import unicodedata
 
 import grpc
-from onedoor.gateway.v1 import gateway_service_pb2 as pb
 
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import divisions, identity
 from services.common.catalog import Catalog, Matter
 from services.common.errors import ApiError, FieldViolation, invalid_argument

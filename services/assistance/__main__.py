@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from onedoor.assistance.v1 import assistance_service_pb2, assistance_service_pb2_grpc
-
 from services.assistance import standards
 from services.assistance.server import AssistanceServicer
 from services.assistance.store import AssistanceCases

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from onedoor.assistance.v1 import assistance_service_pb2 as pb
 
+from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 State = pb.AssistanceCaseState.ValueType

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
+
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from onedoor.assistance.v1 import assistance_service_pb2_grpc
-
 from services.assistance import dibao
 from services.assistance.decisions import check_request
 from services.assistance.standards import DibaoStandards

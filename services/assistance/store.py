@@ -9,9 +9,9 @@ import json
 import asyncpg
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
-
 from services.assistance.decisions import state_after
 from services.assistance.dibao import Assessment
 from services.common import outbox

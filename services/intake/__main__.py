@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-
 from services.common import config, db, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake.server import IntakeServicer

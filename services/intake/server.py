@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import grpc
-from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
 
+from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
 from services.common import catalog, telemetry
 from services.common.deadlines import decision_deadline
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found

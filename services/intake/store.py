@@ -8,8 +8,8 @@ import json
 import asyncpg
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
-from onedoor.intake.v1 import case_pb2
 
+from onedoor.intake.v1 import case_pb2
 from services.common import outbox
 from services.intake.status import status_after
 

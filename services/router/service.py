@@ -20,10 +20,10 @@ import grpc
 from nameko.events import event_handler
 from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
-from onedoor.assistance.v1 import assistance_service_pb2, assistance_service_pb2_grpc
-from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from opentelemetry import trace
 
+from onedoor.assistance.v1 import assistance_service_pb2, assistance_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import config, telemetry
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (

@@ -1,0 +1,93 @@
+import datetime as dt
+
+import pytest
+
+from services.common import catalog
+from services.common.deadlines import decision_deadline
+from services.common.receipt import is_receipt, is_request_id, receipt_for
+
+
+def test_receipt_is_stable_per_request_and_distinct_across_requests():
+    first = receipt_for("320585", "3f1c2d9e-aaaa-4bbb-8ccc-000000000001")
+    assert first == receipt_for("320585", "3f1c2d9e-aaaa-4bbb-8ccc-000000000001")
+    assert first != receipt_for("320585", "3f1c2d9e-aaaa-4bbb-8ccc-000000000002")
+    assert first != receipt_for("320583", "3f1c2d9e-aaaa-4bbb-8ccc-000000000001")
+    assert first.startswith("320585-")
+    assert is_receipt(first)
+
+
+def test_receipts_avoid_letters_clerks_misread():
+    receipts = [receipt_for("320585", f"request-{i:06d}") for i in range(2000)]
+    assert all(is_receipt(r) for r in receipts)
+    assert not any(c in r[7:] for r in receipts for c in "ILOU")
+    assert len(set(receipts)) == len(receipts)
+
+
+@pytest.mark.parametrize("text", ["", "short", "has space in it", "x" * 65, "-leading-dash"])
+def test_bad_request_ids(text):
+    assert not is_request_id(text)
+
+
+def test_deadline_is_end_of_day_in_china_whatever_the_clock_zone():
+    # 20:00 UTC on 1 March is already 2 March in China.
+    accepted = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)
+    deadline = decision_deadline(accepted, 30)
+    assert deadline == dt.datetime(2026, 4, 1, 15, 59, 59, tzinfo=dt.UTC)  # 1 April 23:59:59 CST
+
+
+def test_deadline_needs_an_aware_time():
+    with pytest.raises(ValueError):
+        decision_deadline(dt.datetime(2026, 3, 1), 30)
+
+
+def test_shipped_catalog_has_dibao_with_its_materials():
+    dibao = catalog.load().latest("assistance.dibao")
+    assert dibao is not None
+    assert dibao.departments == ("assistance",)
+    assert {m.code for m in dibao.required_materials} >= {"id_card", "hukou_booklet"}
+
+
+def test_catalog_keeps_every_version_and_serves_the_latest():
+    text = """
+    [[matter]]
+    code = "x.y"
+    version = 1
+    title_zh = "甲"
+    title_en = "A"
+    departments = ["assistance"]
+    time_limit_days = 10
+    cross_jurisdiction = false
+    required_materials = ["m"]
+    [[matter]]
+    code = "x.y"
+    version = 2
+    title_zh = "甲"
+    title_en = "A"
+    departments = ["assistance"]
+    time_limit_days = 20
+    cross_jurisdiction = false
+    required_materials = []
+    [material.m]
+    title_zh = "材料"
+    title_en = "M"
+    """
+    parsed = catalog.parse(text)
+    assert parsed.latest("x.y").time_limit_days == 20
+    assert parsed.version("x.y", 1).time_limit_days == 10
+    assert [m.version for m in parsed.current()] == [2]
+
+
+def test_catalog_refuses_unknown_materials():
+    text = """
+    [[matter]]
+    code = "x.y"
+    version = 1
+    title_zh = "甲"
+    title_en = "A"
+    departments = ["assistance"]
+    time_limit_days = 10
+    cross_jurisdiction = false
+    required_materials = ["nope"]
+    """
+    with pytest.raises(ValueError, match="unknown materials"):
+        catalog.parse(text)

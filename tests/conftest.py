@@ -1,0 +1,146 @@
+"""The real platform for the integration tests: every process on free loopback ports, its own
+PostgreSQL databases and RabbitMQ virtual host (so a developer's `make run` is untouched), and
+an OTLP receiver collecting every span the processes export."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import asyncpg
+import grpc
+import pytest
+
+from onedoor.assistance.v1 import assistance_service_pb2_grpc
+from onedoor.gateway.v1 import gateway_service_pb2_grpc
+from services.common.config import DEFAULT_POSTGRES
+from services.launcher.platform import SERVICES_WITH_DATABASES, Platform, Ports
+from services.launcher.trace_sink import TraceSink
+
+T = TypeVar("T")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if TESTS in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.platform)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def trace_sink() -> Iterator[TraceSink]:
+    sink = TraceSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def amqp_vhost() -> Iterator[str]:
+    name = f"onedoor-test-{os.getpid()}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield name
+    _rabbitmqctl("delete_vhost", name)
+
+
+async def _drop_databases(prefix: str) -> None:
+    conn = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
+    try:
+        for service in (*SERVICES_WITH_DATABASES,):
+            await conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink, amqp_vhost: str
+) -> Iterator[Platform]:
+    prefix = f"onedoor_test_{os.getpid()}"
+    started = Platform(
+        log_dir=tmp_path_factory.mktemp("platform-logs"),
+        ports=Ports.free(),
+        database_prefix=prefix,
+        amqp_uri=f"amqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
+        extra_env={
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+            "LOG_LEVEL": "DEBUG",
+        },
+    )
+    try:
+        started.start_all()
+        started.wait_healthy(timeout=90)
+        yield started
+    finally:
+        started.stop()
+        asyncio.run(_drop_databases(prefix))
+
+
+@pytest.fixture
+async def http(platform: Platform) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{platform.ports.gateway_http}") as session:
+        yield session
+
+
+@pytest.fixture
+async def gateway(platform: Platform) -> AsyncIterator[gateway_service_pb2_grpc.GatewayServiceStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.gateway_grpc}") as channel:
+        yield gateway_service_pb2_grpc.GatewayServiceStub(channel)
+
+
+@pytest.fixture
+async def assistance(
+    platform: Platform,
+) -> AsyncIterator[assistance_service_pb2_grpc.AssistanceServiceStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+        yield assistance_service_pb2_grpc.AssistanceServiceStub(channel)
+
+
+@pytest.fixture
+async def intake_db(platform: Platform) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(platform.database_url("intake"))
+    yield conn
+    await conn.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], timeout: float = 15.0, what: str = ""
+) -> T:
+    """Polls ``check`` until it returns something truthy; fails with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
+async def get_application(http: aiohttp.ClientSession, receipt: str) -> dict[str, Any]:
+    async with http.get(f"/v1/applications/{receipt}") as response:
+        assert response.status == 200, await response.text()
+        return dict((await response.json())["application"])
+
+
+async def wait_for_entry(http: aiohttp.ClientSession, receipt: str, kind: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        application = await get_application(http, receipt)
+        kinds = [e["kind"] for e in application["timeline"]]
+        return application if f"TIMELINE_ENTRY_KIND_{kind}" in kinds else None
+
+    return await eventually(check, what=f"{kind} on the timeline of {receipt}")

@@ -1,0 +1,124 @@
+"""Tracing covers every request: one submission is one trace through every hop, every span
+carries the receipt, and no personal data reaches a span or a log line."""
+
+from __future__ import annotations
+
+import uuid
+
+from onedoor.assistance.v1 import assistance_service_pb2 as apb
+from services.common.telemetry import RECEIPT_KEY
+from tests.conftest import eventually, wait_for_entry
+from tests.factories import PERSONAL_DATA, dibao_json, dibao_proto
+
+HOPS_OF_A_SUBMISSION = [
+    ("gateway", "CLIENT", "IntakeService/CreateCase"),
+    ("intake", "SERVER", "IntakeService/CreateCase"),
+    ("intake", "CLIENT", "INSERT"),
+    ("relay", "PRODUCER", "publish intake.events case_accepted"),
+    ("router", "CONSUMER", "router.on_case_accepted"),
+    ("router", "CLIENT", "AssistanceService/OpenCase"),
+    ("assistance", "SERVER", "AssistanceService/OpenCase"),
+    ("assistance", "CLIENT", "INSERT"),
+    ("router", "CLIENT", "IntakeService/AppendTimelineEntry"),
+    ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
+]
+
+
+def _has(spans, service, kind, name_part) -> bool:
+    return any(s.service == service and s.kind == kind and name_part in s.name for s in spans)
+
+
+async def _whole_trace(trace_sink, trace_id, hops):
+    async def complete():
+        spans = trace_sink.spans(trace_id)
+        return spans if all(_has(spans, *hop) for hop in hops) else None
+
+    return await eventually(complete, what=f"every hop of trace {trace_id}")
+
+
+def _assert_one_connected_trace(spans, receipt):
+    ids = {s.span_id for s in spans}
+    roots = [s for s in spans if not s.parent_span_id]
+    orphans = [s for s in spans if s.parent_span_id and s.parent_span_id not in ids]
+    assert len(roots) == 1, f"expected one root, got {[(r.service, r.name) for r in roots]}"
+    assert not orphans, f"spans whose parent is missing: {[(o.service, o.name) for o in orphans]}"
+    unmarked = [(s.service, s.name) for s in spans if s.attributes.get(RECEIPT_KEY) != receipt]
+    assert not unmarked, f"spans without {RECEIPT_KEY}={receipt}: {unmarked}"
+
+
+async def test_http_submission_is_one_trace_through_every_hop(http, trace_sink):
+    async with http.post("/v1/applications", json=dibao_json()) as response:
+        body = await response.json()
+    await wait_for_entry(http, body["receipt"], "ROUTED")
+    hops = [("gateway", "SERVER", "POST /v1/applications"), *HOPS_OF_A_SUBMISSION]
+    spans = await _whole_trace(trace_sink, body["traceId"], hops)
+    _assert_one_connected_trace(spans, body["receipt"])
+    sql = [
+        s
+        for s in spans
+        if s.attributes.get("db.system") == "postgresql"
+        or s.attributes.get("db.system.name") == "postgresql"
+    ]
+    assert {s.service for s in sql} == {"intake", "assistance"}
+
+
+async def test_grpc_submission_is_one_trace_through_every_hop(gateway, http, trace_sink):
+    response = await gateway.SubmitApplication(dibao_proto())
+    await wait_for_entry(http, response.receipt, "ROUTED")
+    hops = [("gateway", "SERVER", "GatewayService/SubmitApplication"), *HOPS_OF_A_SUBMISSION]
+    spans = await _whole_trace(trace_sink, response.trace_id, hops)
+    _assert_one_connected_trace(spans, response.receipt)
+
+
+async def test_an_officer_decision_is_one_trace_back_to_the_ledger(http, assistance, trace_sink):
+    async with http.post("/v1/applications", json=dibao_json()) as response:
+        receipt = (await response.json())["receipt"]
+    await wait_for_entry(http, receipt, "ROUTED")
+    call = assistance.DecideCase(
+        apb.DecideCaseRequest(
+            request_id=str(uuid.uuid4()),
+            receipt=receipt,
+            decision=apb.DECISION_APPROVE,
+            officer_id="officer-1",
+        )
+    )
+    await call
+    trace_id = dict(await call.trailing_metadata())["x-trace-id"]
+    hops = [
+        ("assistance", "SERVER", "AssistanceService/DecideCase"),
+        ("relay", "PRODUCER", "publish assistance.events case_decided"),
+        ("router", "CONSUMER", "router.on_case_decided"),
+        ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
+    ]
+    spans = await _whole_trace(trace_sink, trace_id, hops)
+    _assert_one_connected_trace(spans, receipt)
+
+
+async def test_no_personal_data_in_any_span_or_log_line(platform, http, gateway, trace_sink):
+    # Traffic of its own, accepted and refused, so the test stands alone; then everything the
+    # processes exported or logged during the whole run is searched.
+    async with http.post("/v1/applications", json=dibao_json()) as response:
+        receipt = (await response.json())["receipt"]
+    refused = dibao_json()
+    refused["applicant"]["hukouDivision"] = "999999"
+    async with http.post("/v1/applications", json=refused) as response:
+        assert response.status == 400
+    await wait_for_entry(http, receipt, "ROUTED")
+
+    async def flushed():
+        return [
+            s
+            for s in trace_sink.spans()
+            if s.attributes.get(RECEIPT_KEY) == receipt and s.service == "router"
+        ]
+
+    await eventually(flushed, what="the router's spans")
+    assert len(PERSONAL_DATA) > 10
+    spans = trace_sink.spans()
+    exported = "\n".join(f"{s.name} {s.attributes} {s.events}" for s in spans)
+    leaks = sorted(p for p in PERSONAL_DATA if p in exported)
+    assert not leaks, f"{len(leaks)} pieces of personal data in spans"
+    for log in platform.log_dir.glob("*.log"):
+        text = log.read_text(errors="replace")
+        leaks = sorted(p for p in PERSONAL_DATA if p in text)
+        assert not leaks, f"{len(leaks)} pieces of personal data in {log.name}"
