@@ -13,8 +13,8 @@ install: $(STAMP) $(GEN_STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "==> creating virtual environment $(VENV)"; python3 -m venv $(VENV); }
 	@echo "==> installing Python packages (pinned in pyproject.toml)"
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet --progress-bar off -e '.[dev]'
+	@$(PY) -m pip install -qq --upgrade pip
+	@$(PY) -m pip install -qq -e '.[dev]'
 	@# generated protobuf code lives in gen/; make it importable from the venv
 	@echo "$(CURDIR)/gen" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/onedoor-gen.pth
 	@touch $(STAMP)
