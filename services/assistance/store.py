@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 
 import asyncpg
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from onedoor.assistance.v1 import assistance_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.assistance.decisions import state_after
 from services.assistance.dibao import Assessment
 from services.common import outbox
+from services.common.timestamps import to_timestamp
 
 SERVICE = "assistance"
 CASE_DECIDED = "case_decided"
-
-
-def _timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _from_row(row: asyncpg.Record) -> pb.AssistanceCase:
@@ -36,8 +29,8 @@ def _from_row(row: asyncpg.Record) -> pb.AssistanceCase:
         household_size=row["household_size"],
         assessment=pb.Assessment(**assessment),
         decision_reason=row["decision_reason"],
-        create_time=_timestamp(row["created_at"]),
-        update_time=_timestamp(row["updated_at"]),
+        create_time=to_timestamp(row["created_at"]),
+        update_time=to_timestamp(row["updated_at"]),
     )
 
 

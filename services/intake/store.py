@@ -7,20 +7,14 @@ import json
 
 import asyncpg
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from onedoor.intake.v1 import case_pb2
 from services.common import outbox
+from services.common.timestamps import to_timestamp
 from services.intake.status import status_after
 
 SERVICE = "intake"
 CASE_ACCEPTED = "case_accepted"
-
-
-def _timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_pb2.Case:
@@ -34,8 +28,8 @@ def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_
         materials=row["materials"],
         departments=row["departments"],
         accepting_division=row["accepting_division"],
-        create_time=_timestamp(row["created_at"]),
-        decision_deadline=_timestamp(row["decision_deadline"]),
+        create_time=to_timestamp(row["created_at"]),
+        decision_deadline=to_timestamp(row["decision_deadline"]),
         trace_id=row["trace_id"],
     )
     json_format.ParseDict(json.loads(row["applicant"]), case.applicant)
@@ -46,7 +40,7 @@ def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_
             kind=case_pb2.TimelineEntryKind.Value(entry["kind"]),
             department=entry["department"],
             note=entry["note"],
-            create_time=_timestamp(entry["created_at"]),
+            create_time=to_timestamp(entry["created_at"]),
             trace_id=entry["trace_id"],
         )
     return case
