@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra run test test-unit lint fmt clean
+.PHONY: install proto infra run test test-unit bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -39,6 +39,14 @@ test: install infra
 
 test-unit: install
 	@$(PY) -m pytest -m "not platform"
+
+bench: install infra
+	@$(PY) -m bench
+
+k8s:
+	@kubectl kustomize deploy/k8s/overlays/dev
+	@echo ---
+	@kubectl kustomize deploy/k8s/overlays/prod
 
 lint: install
 	@$(VENV)/bin/ruff check .

@@ -64,6 +64,9 @@ DEFAULT_PORTS = {
     "gateway": 50051,
     "intake": 50061,
     "assistance": 50062,
+    "elderly": 50063,
+    "orgs": 50064,
+    "registry": 50065,
     "relay": 50069,
 }
 
