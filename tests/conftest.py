@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -19,8 +18,13 @@ import pytest
 
 from onedoor.assistance.v1 import assistance_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
-from services.common.config import DEFAULT_POSTGRES
-from services.launcher.platform import SERVICES_WITH_DATABASES, Platform, Ports
+from services.launcher.platform import (
+    Platform,
+    Ports,
+    create_vhost,
+    delete_vhost,
+    drop_databases,
+)
 from services.launcher.trace_sink import TraceSink
 
 T = TypeVar("T")
@@ -31,10 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if TESTS in Path(item.fspath).parents:
             item.add_marker(pytest.mark.platform)
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="session")
@@ -48,19 +48,8 @@ def trace_sink() -> Iterator[TraceSink]:
 @pytest.fixture(scope="session")
 def amqp_vhost() -> Iterator[str]:
     name = f"onedoor-test-{os.getpid()}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield name
-    _rabbitmqctl("delete_vhost", name)
-
-
-async def _drop_databases(prefix: str) -> None:
-    conn = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
-    try:
-        for service in (*SERVICES_WITH_DATABASES,):
-            await conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    yield create_vhost(name)
+    delete_vhost(name)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +61,7 @@ def platform(
         log_dir=tmp_path_factory.mktemp("platform-logs"),
         ports=Ports.free(),
         database_prefix=prefix,
-        amqp_uri=f"amqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
+        amqp_uri=amqp_vhost,
         extra_env={
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
@@ -87,7 +76,7 @@ def platform(
         yield started
     finally:
         started.stop()
-        asyncio.run(_drop_databases(prefix))
+        drop_databases(prefix)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ a platform a developer is running.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -35,6 +37,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def create_vhost(name: str) -> str:
+    """A RabbitMQ virtual host of its own (tests, benchmarks); returns its AMQP URI."""
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    return f"amqp://guest:guest@127.0.0.1:5672/{name}"
+
+
+def delete_vhost(name: str) -> None:
+    _rabbitmqctl("delete_vhost", name)
+
+
+def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"{postgres}/postgres")
+        try:
+            for service in SERVICES_WITH_DATABASES:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 @dataclass(frozen=True)
