@@ -69,12 +69,12 @@ async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:
 
 
 async def open_pool(
-    url: str, migrations: Path | None, *, min_size: int = 2, max_size: int = 10
+    url: str, migrations: Sequence[Path] = (), *, min_size: int = 2, max_size: int = 10
 ) -> asyncpg.Pool:
     """A pool on a database that exists and is migrated: the outbox's migrations, then the
-    service's own (``None`` for a process, like the relay, that only uses the outbox)."""
+    service's own in order (none for a process, like the relay, that only uses the outbox)."""
     await ensure_database(url)
     pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
     assert pool is not None
-    await migrate(pool, [COMMON_MIGRATIONS] + ([migrations] if migrations else []))
+    await migrate(pool, [COMMON_MIGRATIONS, *migrations])
     return pool

@@ -9,6 +9,22 @@ from pathlib import Path
 
 CATALOG_FILE = Path(__file__).parent / "matters.toml"
 
+# The parts of an application a matter may ask for (fields of MatterDetails, and the household).
+KNOWN_FIELDS = frozenset(
+    {
+        "household_members",
+        "details.other_party",
+        "details.organisation",
+        "details.death",
+        "details.economic_check_consent",
+        "details.care",
+        "details.disability",
+        "details.hardship",
+        "details.requested_amount_fen",
+    }
+)
+DEPARTMENTS = ("assistance", "elderly", "orgs", "registry")
+
 
 @dataclass(frozen=True)
 class Material:
@@ -26,8 +42,16 @@ class Matter:
     departments: tuple[str, ...]
     time_limit_days: int
     cross_jurisdiction: bool
-    needs_household: bool
     required_materials: tuple[Material, ...]
+    # Parts of the application the matter needs: "household_members", "details.death", ...
+    fields: tuple[str, ...] = ()
+    minimum_age: int = 0
+    # Every department reports and the case completes when all have ("after death, one thing").
+    joint: bool = False
+
+    @property
+    def needs_household(self) -> bool:
+        return "household_members" in self.fields
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,9 @@ def parse(text: str) -> Catalog:
         unknown = [m for m in entry["required_materials"] if m not in materials]
         if unknown:
             raise ValueError(f"matter {entry['code']} names unknown materials: {unknown}")
+        unknown_fields = [f for f in entry.get("fields", ()) if f not in KNOWN_FIELDS]
+        if unknown_fields:
+            raise ValueError(f"matter {entry['code']} names unknown fields: {unknown_fields}")
         key = (entry["code"], int(entry["version"]))
         if key in versions:
             raise ValueError(f"matter {key[0]} version {key[1]} is defined twice")
@@ -69,8 +96,10 @@ def parse(text: str) -> Catalog:
             departments=tuple(entry["departments"]),
             time_limit_days=int(entry["time_limit_days"]),
             cross_jurisdiction=bool(entry["cross_jurisdiction"]),
-            needs_household=bool(entry.get("needs_household", False)),
             required_materials=tuple(materials[m] for m in entry["required_materials"]),
+            fields=tuple(entry.get("fields", ())),
+            minimum_age=int(entry.get("minimum_age", 0)),
+            joint=bool(entry.get("joint", False)),
         )
     return Catalog(versions)
 

@@ -1,0 +1,56 @@
+"""How a department service starts: ``serve(MyDepartment(), migrations_dir)`` from its
+``__main__``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+
+from onedoor.department.v1 import department_service_pb2, department_service_pb2_grpc
+from services.common import config, db, telemetry
+from services.common.department.rules import Department
+from services.common.department.servicer import DepartmentServicer
+from services.common.department.store import DepartmentCases
+from services.common.grpc_server import Registration, serve
+
+DEPARTMENT_MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = department_service_pb2.DESCRIPTOR.services_by_name["DepartmentService"].full_name
+
+
+D = TypeVar("D", bound=Department)
+
+
+async def run(
+    name: str,
+    make: Callable[[asyncpg.Pool], D],
+    migrations: Path | None = None,
+    background: Callable[[D], Awaitable[None]] | None = None,
+) -> None:
+    """Runs the department ``name`` until SIGTERM. ``make`` builds it on its pool;
+    ``background`` is an optional task of the department's own (a periodic sweep)."""
+    telemetry.setup(name)
+    pool = await db.open_pool(
+        config.database_url(name), [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])]
+    )
+    department = make(pool)
+    cases = DepartmentCases(pool, department.name)
+    registrations = [
+        Registration(
+            department_service_pb2_grpc.add_DepartmentServiceServicer_to_server,
+            DepartmentServicer(department, cases),
+            SERVICE_NAME,
+        ),
+        *department.extra_registrations(),
+    ]
+    task = asyncio.create_task(background(department)) if background else None
+
+    async def stop() -> None:
+        if task is not None:
+            task.cancel()
+        await pool.close()
+
+    await serve(name, config.service_port(name), registrations, on_stop=stop)

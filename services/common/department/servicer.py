@@ -1,0 +1,133 @@
+"""DepartmentService, served the same way by every department over its own rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+
+from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.department.v1 import department_service_pb2_grpc
+from services.common import identity, pagination, telemetry
+from services.common.department.decisions import check_request
+from services.common.department.rules import Department
+from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
+from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
+from services.common.personal_data import person_key
+from services.common.receipt import is_request_id
+
+
+class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
+    def __init__(self, department: Department, cases: DepartmentCases) -> None:
+        self.department = department
+        self.cases = cases
+
+    def _require_mine(self, departments: list[str], field: str) -> None:
+        if self.department.name not in departments:
+            raise invalid_argument(
+                [
+                    FieldViolation(
+                        field, f"does not name {self.department.name} as a deciding department"
+                    )
+                ]
+            )
+
+    async def CheckApplication(
+        self, request: pb.CheckApplicationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckApplicationResponse:
+        async with self.cases.pool.acquire() as conn:
+            problems = await self.department.check(conn, request.case)
+        return pb.CheckApplicationResponse(
+            problems=[pb.Problem(field=p.field, description=p.description) for p in problems]
+        )
+
+    async def OpenCase(
+        self, request: pb.OpenCaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OpenCaseResponse:
+        self._require_mine(list(request.case.departments), "case.departments")
+        with telemetry.bound_receipt(request.case.receipt):
+            opened, created = await self.cases.open(request.case, self.department.open)
+            return pb.OpenCaseResponse(case=opened, opened=created)
+
+    async def GetCase(
+        self, request: pb.GetCaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCaseResponse:
+        with telemetry.bound_receipt(request.receipt):
+            found = await self.cases.get(request.receipt)
+            if found is None:
+                raise not_found("case", request.receipt)
+            return pb.GetCaseResponse(case=found)
+
+    async def ListCases(
+        self, request: pb.ListCasesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCasesResponse:
+        states = (
+            [pb.CaseState.Name(request.state)]
+            if request.state != pb.CASE_STATE_UNSPECIFIED
+            else OPEN_STATE_NAMES
+        )
+        found, token = await self.cases.list(
+            states, pagination.page_size(request.page_size), request.page_token
+        )
+        return pb.ListCasesResponse(cases=found, next_page_token=token)
+
+    async def DecideCase(
+        self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideCaseResponse:
+        if not is_request_id(request.request_id):
+            raise invalid_argument(
+                [FieldViolation("request_id", "must be 8-64 letters, digits or ._:-")]
+            )
+        check_request(request.decision, request.reason, request.officer_id)
+        with telemetry.bound_receipt(request.receipt):
+            decided = await self.cases.decide(
+                request.request_id,
+                request.receipt,
+                request.decision,
+                request.reason,
+                request.officer_id,
+                self.department.decided,
+            )
+            if decided is None:
+                raise not_found("case", request.receipt)
+            return pb.DecideCaseResponse(case=decided)
+
+    async def ResumeCase(
+        self, request: pb.ResumeCaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResumeCaseResponse:
+        with telemetry.bound_receipt(request.receipt):
+            resumed = await self.cases.resume(request.receipt)
+            if resumed is None:
+                raise not_found("case", request.receipt)
+            return pb.ResumeCaseResponse(case=resumed)
+
+    async def SettleDeath(
+        self, request: pb.SettleDeathRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SettleDeathResponse:
+        problems = []
+        try:
+            identity.validate(request.deceased_id_number)
+        except identity.IdentityError as error:
+            problems.append(FieldViolation("deceased_id_number", str(error)))
+        try:
+            died = dt.date.fromisoformat(request.date_of_death)
+        except ValueError:
+            problems.append(FieldViolation("date_of_death", "must be an ISO date like 2026-11-20"))
+        if problems:
+            raise invalid_argument(problems)
+        key = person_key(request.deceased_id_number)
+        with telemetry.bound_receipt(request.receipt):
+            held, outcome = await self.cases.settle_death(
+                request.receipt, key, lambda conn: self.department.settle_death(conn, key, died)
+            )
+            return pb.SettleDeathResponse(held_something=held, outcome=outcome)
+
+
+def precondition(problems: list[FieldViolation], message: str, reason: str) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        message,
+        reason=reason,
+        violations=tuple(problems),
+        precondition_type="RECORDS",
+    )
