@@ -9,6 +9,7 @@ from pathlib import Path
 from services.common.config import env_str
 
 DEFAULT_FILE = Path(__file__).parent / "standards.toml"
+KINDS = ("dibao", "disability_living", "disability_care")
 
 
 @dataclass(frozen=True)
@@ -19,35 +20,44 @@ class Standard:
 
 
 @dataclass(frozen=True)
-class DibaoStandards:
-    by_prefix: dict[str, int]
-    default_fen: int
+class Standards:
+    # kind -> division prefix ("" for the default) -> fen per person per month
+    table: dict[str, dict[str, int]]
+
+    def lookup(self, kind: str, division: str) -> Standard:
+        by_prefix = self.table[kind]
+        for length in range(len(division), 0, -1):
+            if division[:length] in by_prefix:
+                return Standard(by_prefix[division[:length]], division[:length])
+        return Standard(by_prefix[""], "")
 
     def for_division(self, division: str) -> Standard:
-        for length in range(len(division), 0, -1):
-            prefix = division[:length]
-            if prefix in self.by_prefix:
-                return Standard(self.by_prefix[prefix], prefix)
-        return Standard(self.default_fen, "")
+        """The dibao standard, which most assistance rules are measured against."""
+        return self.lookup("dibao", division)
 
 
-def _fen(yuan: object) -> int:
+def _fen(where: str, yuan: object) -> int:
     if not isinstance(yuan, int | float) or yuan <= 0:
-        raise ValueError(f"a standard must be a positive amount of yuan, not {yuan!r}")
+        raise ValueError(f"{where}: a standard must be a positive amount of yuan, not {yuan!r}")
     return round(float(yuan) * 100)
 
 
-def parse(text: str) -> DibaoStandards:
+def parse(text: str) -> Standards:
     data = tomllib.loads(text)
-    table = data.get("dibao", {})
-    for key in table:
-        if not (key.isdigit() and len(key) in (2, 4, 6)):
-            raise ValueError(
-                f"dibao standard key {key!r} must be a 2, 4 or 6-digit division prefix"
-            )
-    return DibaoStandards({k: _fen(v) for k, v in table.items()}, _fen(data["default"]))
+    if "default" not in data or any(k not in data["default"] for k in KINDS):
+        raise ValueError(f"the [default] table must set {', '.join(KINDS)}")
+    table: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
+    for key, entry in data.items():
+        prefix = "" if key == "default" else key
+        if prefix and not (prefix.isdigit() and len(prefix) in (2, 4, 6)):
+            raise ValueError(f"standards key {key!r} must be a 2, 4 or 6-digit division prefix")
+        for kind, yuan in entry.items():
+            if kind not in KINDS:
+                raise ValueError(f"[{key}] {kind}: not a standard (known: {', '.join(KINDS)})")
+            table[kind][prefix] = _fen(f"[{key}] {kind}", yuan)
+    return Standards(table)
 
 
-def load() -> DibaoStandards:
+def load() -> Standards:
     path = Path(env_str("DIBAO_STANDARDS_FILE", str(DEFAULT_FILE)))
     return parse(path.read_text(encoding="utf-8"))

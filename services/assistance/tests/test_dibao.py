@@ -41,11 +41,16 @@ def test_empty_household_and_negative_income_are_programming_errors():
 def test_standards_take_the_longest_matching_prefix():
     table = standards.parse(
         """
-        default = 700
-        [dibao]
-        "32" = 800
-        "3205" = 945
-        "320585" = 1000.5
+        [default]
+        dibao = 700
+        disability_living = 100
+        disability_care = 100
+        ["32"]
+        dibao = 800
+        ["3205"]
+        dibao = 945
+        ["320585"]
+        dibao = 1000.5
         """
     )
     assert table.for_division("320585") == Standard(100050, "320585")
@@ -59,8 +64,17 @@ def test_shipped_standards_load_and_cover_suzhou():
     assert table.for_division("320585").fen_per_person == 94500
 
 
+DEFAULTS = "[default]\ndibao = 700\ndisability_living = 100\ndisability_care = 100\n"
+
+
 @pytest.mark.parametrize(
-    "text", ['default = 700\n[dibao]\n"3" = 1', 'default = 0\n[dibao]\n"32" = 800']
+    "text",
+    [
+        DEFAULTS + '["3"]\ndibao = 1',
+        DEFAULTS.replace("700", "0"),
+        DEFAULTS + '["32"]\ntypo = 5',
+        "[default]\ndibao = 700\n",
+    ],
 )
 def test_malformed_standards_are_refused(text):
     with pytest.raises(ValueError):

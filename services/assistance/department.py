@@ -1,0 +1,107 @@
+"""Social assistance (社会救助): its matters, household files and economic-status checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.intake.v1 import case_pb2
+from services.assistance import economic_check, eligibility, household_files
+from services.assistance.standards import Standards
+from services.common.department.rules import Department, Opening
+from services.common.personal_data import person_key
+from services.common.timestamps import to_timestamp
+
+# Matters whose benefit is paid every month (temporary assistance is paid once).
+RECURRING = {
+    "assistance.dibao",
+    "assistance.hardship",
+    "assistance.disability_subsidy",
+}
+
+
+class AssistanceDepartment(Department):
+    name = "assistance"
+
+    def __init__(self, standards: Standards, assets: economic_check.AssetRecords) -> None:
+        self.standards = standards
+        self.assets = assets
+
+    def _economic_check(self, case: case_pb2.Case, kind: str) -> pb.EconomicCheck:
+        now = dt.datetime.now(dt.UTC)
+        gap = economic_check.consent_gap(case, now)
+        if gap:
+            return pb.EconomicCheck(performed=False, note=gap)
+        members = len(case.household_members)
+        standard = self.standards.for_division(case.applicant.hukou_division)
+        limit = standard.fen_per_person * economic_check.ASSET_LIMIT_MONTHS[kind] * members
+        assets = self.assets.assets_fen([m.id_number for m in case.household_members])
+        return pb.EconomicCheck(
+            performed=True,
+            assets_fen=assets,
+            limit_fen=limit,
+            within_limit=assets <= limit,
+            source=self.assets.source,
+            check_time=to_timestamp(now),
+            note=f"{members} member(s) covered by the consent on record",
+        )
+
+    async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
+        keys = [person_key(m.id_number) for m in case.household_members]
+        file_id = await household_files.file_for(conn, keys)
+        division = case.applicant.hukou_division
+        standard = self.standards.for_division(division)
+        incomes = [m.monthly_income_fen for m in case.household_members]
+        matter = case.matter_code
+        if matter == "assistance.dibao":
+            assessment = eligibility.assess_dibao(
+                incomes, standard, self._economic_check(case, "dibao")
+            )
+        elif matter == "assistance.hardship":
+            assessment = eligibility.assess_hardship(
+                incomes, standard, case.details.hardship, self._economic_check(case, "hardship")
+            )
+        elif matter == "assistance.low_income":
+            assessment = eligibility.assess_low_income(
+                incomes, standard, self._economic_check(case, "low_income")
+            )
+        elif matter == "assistance.temporary":
+            assessment = eligibility.assess_temporary(
+                case.details.requested_amount_fen, len(incomes), standard
+            )
+        elif matter == "assistance.disability_subsidy":
+            assessment = eligibility.assess_disability(
+                case.details.disability.grade,
+                await household_files.on_dibao(conn, file_id),
+                self.standards.lookup("disability_living", division),
+                self.standards.lookup("disability_care", division),
+            )
+        else:
+            raise ValueError(f"assistance does not decide {matter}")
+        return Opening(assessment, household_file=file_id)
+
+    async def decided(
+        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
+    ) -> None:
+        if decision != pb.DECISION_APPROVE:
+            return
+        row = await conn.fetchrow(
+            "SELECT household_file, assessment->>'amountFen' AS amount FROM department_cases WHERE receipt = $1",
+            case.receipt,
+        )
+        await household_files.grant(
+            conn,
+            case.receipt,
+            row["household_file"],
+            case.matter_code,
+            person_key(case.applicant.id_number),
+            int(row["amount"] or 0),
+            case.matter_code in RECURRING,
+        )
+
+    async def settle_death(
+        self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
+    ) -> tuple[bool, str]:
+        return await household_files.record_death(conn, person_key, date_of_death)
