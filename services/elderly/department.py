@@ -1,0 +1,156 @@
+"""Elderly care (养老服务): senior cards, age allowances, home-care orders, renovations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+from google.protobuf import json_format
+
+from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.intake.v1 import case_pb2
+from services.common import identity
+from services.common.department.rules import Department, Opening, Problem, fact, today
+from services.common.personal_data import person_key
+from services.elderly.allowance import SENIOR_AGE, AllowanceTable
+
+CARE_SERVICES = ("meals", "cleaning", "bathing", "nursing", "companionship")
+MAX_CARE_HOURS = 120
+
+
+class ElderlyDepartment(Department):
+    name = "elderly"
+
+    def __init__(self, allowances: AllowanceTable) -> None:
+        self.allowances = allowances
+
+    async def check(self, conn: asyncpg.Connection, case: case_pb2.Case) -> list[Problem]:
+        key = person_key(case.applicant.id_number)
+        problems = []
+        if case.matter_code == "elderly.senior_card" and await conn.fetchval(
+            "SELECT 1 FROM senior_cards WHERE person_key = $1 AND cancelled_at IS NULL", key
+        ):
+            problems.append(Problem("applicant", "already holds a senior card"))
+        if case.matter_code == "elderly.age_allowance" and await conn.fetchval(
+            "SELECT 1 FROM age_allowances WHERE person_key = $1 AND stopped_at IS NULL", key
+        ):
+            problems.append(Problem("applicant", "already receives the age allowance"))
+        if case.matter_code == "elderly.home_care":
+            care = case.details.care
+            if care.service not in CARE_SERVICES:
+                problems.append(
+                    Problem("details.care.service", f"must be one of {', '.join(CARE_SERVICES)}")
+                )
+            if not 1 <= care.hours_per_month <= MAX_CARE_HOURS:
+                problems.append(
+                    Problem("details.care.hours_per_month", f"must be 1 to {MAX_CARE_HOURS}")
+                )
+        return problems
+
+    async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
+        age = identity.age_on(case.applicant.id_number, today())
+        division = case.applicant.hukou_division
+        facts = [fact("age", age)]
+        if case.matter_code == "elderly.age_allowance":
+            band = self.allowances.band_of(age, division)
+            if band is None:
+                return Opening(
+                    pb.Assessment(
+                        eligible=False,
+                        reason=f"aged {age}: below the first allowance band",
+                        facts=facts,
+                    )
+                )
+            amount = self.allowances.amount_fen(band, division)
+            return Opening(
+                pb.Assessment(
+                    eligible=True,
+                    reason=f"aged {age}: band {band.label}, {amount / 100:.2f} yuan a month",
+                    facts=[*facts, fact("band", band.label)],
+                    amount_fen=amount,
+                )
+            )
+        eligible = age >= SENIOR_AGE
+        what = {
+            "elderly.senior_card": "a senior card",
+            "elderly.home_care": f"{case.details.care.hours_per_month} h/month of {case.details.care.service}",
+            "elderly.renovation": "home accessibility renovation",
+        }[case.matter_code]
+        reason = f"aged {age}: {'eligible for' if eligible else f'under {SENIOR_AGE}, not eligible for'} {what}"
+        return Opening(pb.Assessment(eligible=eligible, reason=reason, facts=facts))
+
+    async def decided(
+        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
+    ) -> None:
+        if decision != pb.DECISION_APPROVE:
+            return
+        key = person_key(case.applicant.id_number)
+        if case.matter_code == "elderly.senior_card":
+            await conn.execute(
+                """INSERT INTO senior_cards (person_key, card_number, receipt) VALUES ($1, $2, $3)
+                   ON CONFLICT (person_key) DO UPDATE
+                      SET card_number = EXCLUDED.card_number, receipt = EXCLUDED.receipt,
+                          issued_at = now(), cancelled_at = NULL""",
+                key,
+                f"SC{case.applicant.hukou_division}{case.receipt[-5:]}",
+                case.receipt,
+            )
+        elif case.matter_code == "elderly.age_allowance":
+            row = await conn.fetchrow(
+                "SELECT assessment FROM department_cases WHERE receipt = $1", case.receipt
+            )
+            assessment = pb.Assessment()
+            json_format.Parse(row["assessment"], assessment)
+            band = next((f.value for f in assessment.facts if f.name == "band"), "")
+            await conn.execute(
+                """INSERT INTO age_allowances (person_key, receipt, band, amount_fen) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (person_key) DO UPDATE
+                      SET receipt = EXCLUDED.receipt, band = EXCLUDED.band,
+                          amount_fen = EXCLUDED.amount_fen, started_at = now(), stopped_at = NULL""",
+                key,
+                case.receipt,
+                band,
+                assessment.amount_fen,
+            )
+        elif case.matter_code == "elderly.home_care":
+            await conn.execute(
+                """INSERT INTO care_orders (receipt, person_key, service, hours_per_month)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (receipt) DO NOTHING""",
+                case.receipt,
+                key,
+                case.details.care.service,
+                case.details.care.hours_per_month,
+            )
+        elif case.matter_code == "elderly.renovation":
+            await conn.execute(
+                "INSERT INTO renovations (receipt, person_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                case.receipt,
+                key,
+            )
+
+    async def settle_death(
+        self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
+    ) -> tuple[bool, str]:
+        done = []
+        if await conn.fetchval(
+            """UPDATE senior_cards SET cancelled_at = now()
+                WHERE person_key = $1 AND cancelled_at IS NULL RETURNING 1""",
+            person_key,
+        ):
+            done.append("senior card cancelled")
+        if await conn.fetchval(
+            """UPDATE age_allowances SET stopped_at = now()
+                WHERE person_key = $1 AND stopped_at IS NULL RETURNING 1""",
+            person_key,
+        ):
+            done.append(f"age allowance stopped after {date_of_death.isoformat()}")
+        orders = await conn.fetch(
+            """UPDATE care_orders SET cancelled_at = now()
+                WHERE person_key = $1 AND cancelled_at IS NULL RETURNING receipt""",
+            person_key,
+        )
+        if orders:
+            done.append(f"{len(orders)} home-care order(s) cancelled")
+        if not done:
+            return False, "nothing to do: no senior card, allowance or care order"
+        return True, "; ".join(done)
