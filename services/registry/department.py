@@ -1,0 +1,147 @@
+"""Registry and social affairs (社会事务): marriage, divorce, and death registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import asyncpg
+import grpc
+
+from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.intake.v1 import case_pb2
+from onedoor.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from services.common.department.rules import Department, Opening, Problem, fact, today
+from services.common.department.store import DepartmentCases
+from services.common.errors import ApiError
+from services.common.grpc_server import Registration
+from services.common.personal_data import person_key
+from services.registry import cooling_off, marriage, records
+from services.registry.divorces import Divorces, RegistryServicer
+
+Clock = Callable[[], dt.datetime]
+
+# 惠民殡葬: basic funeral services free of charge for every resident.
+FUNERAL_SUBSIDY = "funeral subsidy granted: basic funeral services (transport, cremation, storage, urn) free of charge"
+
+
+class RegistryDepartment(Department):
+    name = "registry"
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock) -> None:
+        self.divorces = Divorces(pool, DepartmentCases(pool, self.name), clock)
+
+    async def check(self, conn: asyncpg.Connection, case: case_pb2.Case) -> list[Problem]:
+        if case.matter_code == "registry.death":
+            died = person_key(case.details.death.deceased_id_number)
+            if await records.deceased_among(conn, [died]):
+                return [
+                    Problem("details.death.deceased_id_number", "the death is already registered")
+                ]
+            return []
+        applicant = person_key(case.applicant.id_number)
+        other = person_key(case.details.other_party.id_number)
+        if case.matter_code == "registry.marriage":
+            found = marriage.problems(
+                case.applicant.id_number, case.details.other_party.id_number, today()
+            )
+            for field, key in (
+                ("applicant.id_number", applicant),
+                ("details.other_party.id_number", other),
+            ):
+                if await records.current_marriage(conn, key):
+                    found.append(Problem(field, "is married according to the registry's records"))
+            return found
+        # registry.divorce
+        current = await records.current_marriage(conn, applicant)
+        if current is None or other not in (current["key_a"], current["key_b"]):
+            return [
+                Problem(
+                    "details.other_party.id_number",
+                    "is not married to the applicant in the registry's records",
+                )
+            ]
+        if await conn.fetchval(
+            """SELECT 1 FROM divorces WHERE marriage_id = $1
+                AND state IN ('DIVORCE_STATE_COOLING_OFF', 'DIVORCE_STATE_AWAITING_CONFIRMATION')""",
+            current["id"],
+        ):
+            return [
+                Problem(
+                    "details.other_party.id_number",
+                    "a divorce application for this marriage is pending",
+                )
+            ]
+        return []
+
+    async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
+        problems = await self.check(conn, case)
+        if problems:
+            reason = "; ".join(f"{p.field} {p.description}" for p in problems)
+            return Opening(pb.Assessment(eligible=False, reason=reason))
+        if case.matter_code == "registry.death":
+            death = case.details.death
+            await records.record_death(
+                conn,
+                person_key(death.deceased_id_number),
+                case.receipt,
+                dt.date.fromisoformat(death.date_of_death),
+            )
+            return Opening(pb.Assessment(eligible=True, reason="death recorded in the registry"))
+        if case.matter_code == "registry.divorce":
+            filed = case.create_time.ToDatetime(dt.UTC)
+            current = await records.current_marriage(conn, person_key(case.applicant.id_number))
+            assert current is not None
+            await records.file_divorce(
+                conn, case.receipt, current["id"], current["key_a"], current["key_b"], filed
+            )
+            until = cooling_off.cooling_off_end(filed)
+            return Opening(
+                pb.Assessment(
+                    eligible=True,
+                    reason=(
+                        f"cooling-off until {until:%Y-%m-%d}; both parties confirm by "
+                        f"{cooling_off.confirmation_end(filed):%Y-%m-%d} or the application lapses"
+                    ),
+                    facts=[fact("cooling_off_end", until.isoformat())],
+                )
+            )
+        return Opening(pb.Assessment(eligible=True, reason="both parties of age and free to marry"))
+
+    async def decided(
+        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
+    ) -> None:
+        if decision != pb.DECISION_APPROVE:
+            return
+        if case.matter_code == "registry.divorce":
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "a divorce is registered when both parties confirm after the cooling-off period",
+                reason="DIVORCE_NEEDS_CONFIRMATION",
+            )
+        if case.matter_code == "registry.marriage":
+            a, b = (
+                person_key(case.applicant.id_number),
+                person_key(case.details.other_party.id_number),
+            )
+            if await records.current_marriage(conn, a) or await records.current_marriage(conn, b):
+                raise ApiError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "a party married since the application was accepted",
+                    reason="ALREADY_MARRIED",
+                )
+            await records.register_marriage(conn, a, b, case.receipt)
+
+    async def settle_death(
+        self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
+    ) -> tuple[bool, str]:
+        return True, FUNERAL_SUBSIDY
+
+    def extra_registrations(self) -> list[Registration]:
+        return [
+            Registration(
+                registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,
+                RegistryServicer(self.divorces),
+                registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+            )
+        ]
