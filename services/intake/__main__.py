@@ -16,7 +16,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def main() -> None:
     telemetry.setup("intake")
-    pool = await db.open_pool(config.database_url("intake"), MIGRATIONS)
+    pool = await db.open_pool(config.database_url("intake"), [MIGRATIONS])
     servicer = IntakeServicer(CaseLedger(pool))
     registration = Registration(
         intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,

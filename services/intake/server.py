@@ -7,7 +7,7 @@ import datetime as dt
 import grpc
 
 from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
-from services.common import catalog, telemetry
+from services.common import catalog, pagination, telemetry
 from services.common.deadlines import decision_deadline
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.receipt import is_request_id, receipt_for
@@ -40,6 +40,8 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             case = case_pb2.Case()
             case.CopyFrom(request.case)
             del case.timeline[:]
+            del case.progress[:]
+            case.ClearField("paused_since")
             case.receipt = receipt
             case.name = f"cases/{receipt}"
             case.request_id = request.request_id
@@ -70,11 +72,16 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             raise invalid_argument([FieldViolation("entry_key", "is required")])
         if request.entry.kind == case_pb2.TIMELINE_ENTRY_KIND_UNSPECIFIED:
             raise invalid_argument([FieldViolation("entry.kind", "is required")])
-        if request.entry.kind == case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED:
+        if request.entry.kind in (
+            case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED,
+            case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
+        ):
             raise ApiError(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 "only the ledger records acceptance",
-                violations=(FieldViolation("entry.kind", "ACCEPTED is recorded by CreateCase"),),
+                violations=(
+                    FieldViolation("entry.kind", "ACCEPTED and COMPLETED are the ledger's own"),
+                ),
             )
         with telemetry.bound_receipt(request.receipt):
             entry = case_pb2.TimelineEntry()
@@ -84,3 +91,18 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             if case is None:
                 raise not_found("case", request.receipt)
             return intake_service_pb2.AppendTimelineEntryResponse(case=case, appended=appended)
+
+    async def ListCases(
+        self, request: intake_service_pb2.ListCasesRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.ListCasesResponse:
+        if request.due_within_days < 0:
+            raise invalid_argument([FieldViolation("due_within_days", "must not be negative")])
+        cases, token = await self.ledger.list(
+            size=pagination.page_size(request.page_size),
+            token=request.page_token,
+            overdue=request.overdue,
+            due_within=dt.timedelta(days=request.due_within_days),
+            department=request.department,
+            division_prefix=request.accepting_division_prefix,
+        )
+        return intake_service_pb2.ListCasesResponse(cases=cases, next_page_token=token)

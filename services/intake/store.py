@@ -9,15 +9,18 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.intake.v1 import case_pb2
-from services.common import outbox
+from services.common import catalog, outbox, pagination
 from services.common.timestamps import to_timestamp
-from services.intake.status import status_after
+from services.intake.status import FINAL, PENDING, case_status, department_state_after
 
 SERVICE = "intake"
 CASE_ACCEPTED = "case_accepted"
+FINAL_NAMES = [case_pb2.CaseStatus.Name(s) for s in sorted(FINAL)]
 
 
-def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_pb2.Case:
+def _case_from_row(
+    row: asyncpg.Record, timeline: list[asyncpg.Record], progress: list[asyncpg.Record]
+) -> case_pb2.Case:
     case = case_pb2.Case(
         name=f"cases/{row['receipt']}",
         receipt=row["receipt"],
@@ -32,7 +35,10 @@ def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_
         decision_deadline=to_timestamp(row["decision_deadline"]),
         trace_id=row["trace_id"],
     )
+    if row["paused_since"] is not None:
+        case.paused_since.CopyFrom(to_timestamp(row["paused_since"]))
     json_format.ParseDict(json.loads(row["applicant"]), case.applicant)
+    json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
         json_format.ParseDict(member, case.household_members.add())
     for entry in timeline:
@@ -43,6 +49,9 @@ def _case_from_row(row: asyncpg.Record, timeline: list[asyncpg.Record]) -> case_
             create_time=to_timestamp(entry["created_at"]),
             trace_id=entry["trace_id"],
         )
+    order = {d: i for i, d in enumerate(row["departments"])}
+    for p in sorted(progress, key=lambda p: order.get(p["department"], 99)):
+        case.progress.add(department=p["department"], state=p["state"], note=p["note"])
     return case
 
 
@@ -50,12 +59,28 @@ async def _load(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1", receipt)
     if row is None:
         return None
+    return (await _load_many(conn, [row]))[0]
+
+
+async def _load_many(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[case_pb2.Case]:
+    receipts = [r["receipt"] for r in rows]
     timeline = await conn.fetch(
-        "SELECT kind, department, note, trace_id, created_at FROM timeline"
-        " WHERE receipt = $1 ORDER BY id",
-        receipt,
+        "SELECT receipt, kind, department, note, trace_id, created_at FROM timeline"
+        " WHERE receipt = ANY($1::text[]) ORDER BY id",
+        receipts,
     )
-    return _case_from_row(row, timeline)
+    progress = await conn.fetch(
+        "SELECT receipt, department, state, note FROM case_departments WHERE receipt = ANY($1::text[])",
+        receipts,
+    )
+    return [
+        _case_from_row(
+            row,
+            [t for t in timeline if t["receipt"] == row["receipt"]],
+            [p for p in progress if p["receipt"] == row["receipt"]],
+        )
+        for row in rows
+    ]
 
 
 class CaseLedger:
@@ -73,8 +98,10 @@ class CaseLedger:
             inserted = await conn.fetchval(
                 """INSERT INTO cases (receipt, request_id, matter_code, matter_version, status,
                        accepting_division, hukou_division, departments, applicant,
-                       household_members, materials, trace_id, created_at, decision_deadline)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14)
+                       household_members, materials, trace_id, created_at, decision_deadline,
+                       details)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13,
+                           $14, $15::jsonb)
                    ON CONFLICT (request_id) DO NOTHING
                    RETURNING receipt""",
                 case.receipt,
@@ -91,6 +118,7 @@ class CaseLedger:
                 case.trace_id,
                 case.create_time.ToDatetime(dt.UTC),
                 case.decision_deadline.ToDatetime(dt.UTC),
+                json_format.MessageToJson(case.details),
             )
             if inserted is None:
                 receipt = await conn.fetchval(
@@ -99,6 +127,10 @@ class CaseLedger:
                 existing = await _load(conn, receipt)
                 assert existing is not None
                 return existing, False
+            await conn.executemany(
+                "INSERT INTO case_departments (receipt, department, state) VALUES ($1, $2, $3)",
+                [(case.receipt, d, PENDING) for d in case.departments],
+            )
             await conn.execute(
                 """INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6)""",
@@ -129,15 +161,23 @@ class CaseLedger:
     async def append(
         self, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
     ) -> tuple[case_pb2.Case | None, bool]:
-        """Appends an entry unless its key is taken, and moves the status; returns the case
-        (None if there is no such case) and whether anything was appended."""
+        """Appends an entry unless its key is taken, and moves the department's progress, the
+        case's status and its deadline clock; returns the case (None if there is no such case)
+        and whether anything was appended."""
         async with self.pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchval(
-                "SELECT status FROM cases WHERE receipt = $1 FOR UPDATE", receipt
-            )
-            if current is None:
+            row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1 FOR UPDATE", receipt)
+            if row is None:
                 return None, False
-            appended = await conn.fetchval(
+            appended = await self._insert_entry(conn, receipt, entry_key, entry)
+            if appended:
+                await self._apply(conn, row, entry)
+            return await _load(conn, receipt), appended
+
+    async def _insert_entry(
+        self, conn: asyncpg.Connection, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
+    ) -> bool:
+        return bool(
+            await conn.fetchval(
                 """INSERT INTO timeline (receipt, entry_key, kind, department, note, trace_id)
                    VALUES ($1, $2, $3, $4, $5, $6)
                    ON CONFLICT (entry_key) DO NOTHING
@@ -149,11 +189,105 @@ class CaseLedger:
                 entry.note,
                 entry.trace_id,
             )
-            if appended is not None:
-                new_status = status_after(case_pb2.CaseStatus.Value(current), entry.kind)
-                await conn.execute(
-                    "UPDATE cases SET status = $2 WHERE receipt = $1",
-                    receipt,
-                    case_pb2.CaseStatus.Name(new_status),
-                )
-            return await _load(conn, receipt), appended is not None
+        )
+
+    async def _apply(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, entry: case_pb2.TimelineEntry
+    ) -> None:
+        receipt = row["receipt"]
+        progress = {
+            p["department"]: p["state"]
+            for p in await conn.fetch(
+                "SELECT department, state FROM case_departments WHERE receipt = $1", receipt
+            )
+        }
+        touched = (
+            [d for d, s in progress.items() if s == "awaiting_materials"]
+            if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
+            else [entry.department]
+            if entry.department in progress
+            else []
+        )
+        for department in touched:
+            progress[department] = department_state_after(progress[department], entry.kind)
+            await conn.execute(
+                """UPDATE case_departments SET state = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END
+                    WHERE receipt = $1 AND department = $2""",
+                receipt,
+                department,
+                progress[department],
+                entry.note,
+            )
+        matter = catalog.load().version(row["matter_code"], row["matter_version"])
+        joint = matter.joint if matter else False
+        current = case_pb2.CaseStatus.Value(row["status"])
+        status = case_status(current, entry.kind, progress, joint)
+        if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED:
+            await conn.execute(
+                "UPDATE cases SET paused_since = coalesce(paused_since, now()) WHERE receipt = $1",
+                receipt,
+            )
+        elif status != case_pb2.CASE_STATUS_AWAITING_MATERIALS and row["paused_since"] is not None:
+            # The clock runs again: the deadline moves by as long as the case waited.
+            await conn.execute(
+                """UPDATE cases SET decision_deadline = decision_deadline + (now() - paused_since),
+                       paused_since = NULL WHERE receipt = $1""",
+                receipt,
+            )
+        await conn.execute(
+            "UPDATE cases SET status = $2 WHERE receipt = $1",
+            receipt,
+            case_pb2.CaseStatus.Name(status),
+        )
+        if status == case_pb2.CASE_STATUS_COMPLETED and current != status:
+            await self._insert_entry(
+                conn,
+                receipt,
+                f"{receipt}:completed",
+                case_pb2.TimelineEntry(
+                    kind=case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
+                    note="every department has reported",
+                    trace_id=entry.trace_id,
+                ),
+            )
+
+    async def list(
+        self,
+        *,
+        size: int,
+        token: str,
+        overdue: bool,
+        due_within: dt.timedelta,
+        department: str,
+        division_prefix: str,
+    ) -> tuple[list[case_pb2.Case], str]:
+        """Open cases past or near their deadline (deadline order), or every case (acceptance
+        order); keyset-paginated."""
+        after = pagination.decode(token)
+        order = "decision_deadline" if overdue else "created_at"
+        rows = await self.pool.fetch(
+            f"""SELECT * FROM cases
+                 WHERE ($1::bool IS FALSE OR (status <> ALL($2::text[]) AND paused_since IS NULL
+                                              AND decision_deadline < now() + $3::interval))
+                   AND ($4 = '' OR $4 = ANY(departments))
+                   AND accepting_division LIKE $5 || '%'
+                   AND ($6::timestamptz IS NULL OR ({order}, receipt) > ($6, $7))
+                 ORDER BY {order}, receipt
+                 LIMIT $8""",
+            overdue,
+            FINAL_NAMES,
+            due_within,
+            department,
+            division_prefix,
+            dt.datetime.fromisoformat(after[0]) if after else None,
+            after[1] if after else "",
+            size + 1,
+        )
+        page = rows[:size]
+        next_token = (
+            pagination.encode([page[-1][order].isoformat(), page[-1]["receipt"]])
+            if len(rows) > size
+            else ""
+        )
+        async with self.pool.acquire() as conn:
+            return await _load_many(conn, list(page)), next_token
