@@ -8,6 +8,7 @@ a platform a developer is running.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -26,7 +27,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common.config import DEFAULT_AMQP_URI, DEFAULT_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES_WITH_DATABASES = ("intake", "assistance")
+DEPARTMENTS = ("assistance", "elderly", "orgs", "registry")
+SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
 
 
 class PlatformError(RuntimeError):
@@ -72,12 +74,18 @@ class Ports:
     gateway_http: int = 8080
     intake: int = 50061
     assistance: int = 50062
+    elderly: int = 50063
+    orgs: int = 50064
+    registry: int = 50065
     relay: int = 50069
     router_http: int = 8090
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*(free_port() for _ in dataclasses.fields(cls)))
+
+    def grpc_port(self, service: str) -> int:
+        return int(getattr(self, service))
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class Platform:
         p = self.ports
         return [
             ProcessSpec("intake", "services.intake", ("grpc", p.intake)),
-            ProcessSpec("assistance", "services.assistance", ("grpc", p.assistance)),
+            *(ProcessSpec(d, f"services.{d}", ("grpc", p.grpc_port(d))) for d in DEPARTMENTS),
             ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
             ProcessSpec("router", "services.router", ("http", p.router_http)),
             ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
@@ -122,18 +130,17 @@ class Platform:
             "GATEWAY_JURISDICTION": self.jurisdiction,
             "GATEWAY_GRPC_PORT": str(p.gateway_grpc),
             "GATEWAY_HTTP_PORT": str(p.gateway_http),
-            "INTAKE_GRPC_PORT": str(p.intake),
-            "ASSISTANCE_GRPC_PORT": str(p.assistance),
             "RELAY_GRPC_PORT": str(p.relay),
+            "RELAY_SOURCES": ",".join(SERVICES_WITH_DATABASES),
             "ROUTER_HTTP_PORT": str(p.router_http),
-            "INTAKE_ADDR": f"127.0.0.1:{p.intake}",
-            "ASSISTANCE_ADDR": f"127.0.0.1:{p.assistance}",
             "PYTHONUNBUFFERED": "1",
             # eventlet announces its deprecation on every import; it works, see STACK notes.
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
         for service in SERVICES_WITH_DATABASES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
+            env[f"{service.upper()}_GRPC_PORT"] = str(p.grpc_port(service))
+            env[f"{service.upper()}_ADDR"] = f"127.0.0.1:{p.grpc_port(service)}"
         env.update(self.extra_env)
         return env
 
@@ -213,7 +220,7 @@ class Platform:
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
         ``grace`` seconds."""
-        order = ["gateway", "router", "relay", "assistance", "intake"]
+        order = ["gateway", "router", "relay", *DEPARTMENTS, "intake"]
         for name in order:
             process = self.processes.get(name)
             if process is not None and process.poll() is None:

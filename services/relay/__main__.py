@@ -1,6 +1,7 @@
 """Starts the outbox relay: ``python -m services.relay``.
 
-``RELAY_SOURCES`` names the services whose outboxes it drains (default ``intake,assistance``);
+``RELAY_SOURCES`` names the services whose outboxes it drains (default: intake and the four
+departments);
 each database comes from ``<SERVICE>_DATABASE_URL``. Several relays may run: rows are claimed
 with ``FOR UPDATE SKIP LOCKED``.
 """
@@ -24,13 +25,15 @@ async def main() -> None:
     telemetry.setup("relay", instrument_grpc_aio=False)
     services = [
         s.strip()
-        for s in config.env_str("RELAY_SOURCES", "intake,assistance").split(",")
+        for s in config.env_str("RELAY_SOURCES", "intake,assistance,elderly,orgs,registry").split(
+            ","
+        )
         if s.strip()
     ]
     poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
     connection = await aio_pika.connect_robust(config.amqp_uri())
     publisher = EventPublisher(connection)
-    pools = [await db.open_pool(config.database_url(s), None) for s in services]
+    pools = [await db.open_pool(config.database_url(s)) for s in services]
     relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]
     # Health only: Kubernetes probes the relay like every other process.
     health = GrpcServer(config.service_port("relay"), [])

@@ -9,10 +9,13 @@ from typing import Any
 
 from onedoor.intake.v1 import case_pb2
 
-_DECISION_KIND = {
-    "DECISION_APPROVE": case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
-    "DECISION_REJECT": case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
-    "DECISION_REQUEST_MATERIALS": case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED,
+_OUTCOME_KIND = {
+    "approved": case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
+    "rejected": case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
+    "materials_requested": case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED,
+    "confirmed": case_pb2.TIMELINE_ENTRY_KIND_CONFIRMED,
+    "withdrawn": case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN,
+    "lapsed": case_pb2.TIMELINE_ENTRY_KIND_LAPSED,
 }
 
 
@@ -38,9 +41,31 @@ def routed(receipt: str, department: str, note: str) -> TimelineWrite:
     )
 
 
+def reported(receipt: str, department: str, outcome: str) -> TimelineWrite:
+    return TimelineWrite(
+        receipt,
+        f"{receipt}:reported:{department}",
+        case_pb2.TimelineEntry(
+            kind=case_pb2.TIMELINE_ENTRY_KIND_REPORTED, department=department, note=outcome
+        ),
+    )
+
+
+def overdue(receipt: str, departments: list[str], deadline: str) -> TimelineWrite:
+    """Once per case: the key does not depend on when the timer noticed."""
+    return TimelineWrite(
+        receipt,
+        f"{receipt}:overdue",
+        case_pb2.TimelineEntry(
+            kind=case_pb2.TIMELINE_ENTRY_KIND_OVERDUE,
+            note=f"deadline {deadline} passed: escalated to the supervisors of {', '.join(departments)}",
+        ),
+    )
+
+
 def decided(payload: Mapping[str, Any]) -> TimelineWrite:
     try:
-        kind = _DECISION_KIND[payload["decision"]]
+        kind = _OUTCOME_KIND[payload["outcome"]]
         return TimelineWrite(
             payload["receipt"],
             f"event:{payload['event_id']}",

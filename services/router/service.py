@@ -3,10 +3,10 @@ and brings the departments' decisions back to the case ledger.
 
 It consumes events (at least once) and calls the services over gRPC through nameko-grpc's
 GrpcProxy (with a reconnecting pool, see grpc_proxy), which is concurrent under eventlet
-where a plain grpcio stub would block the hub.
-Every effect is idempotent (OpenCase by receipt, timeline entries by key), so a redelivered
-event changes nothing. Transient failures requeue the event after a pause; events that can
-never succeed are logged and dropped rather than retried forever.
+where a plain grpcio stub would block the hub. Every effect is idempotent (OpenCase and
+SettleDeath by receipt, timeline entries by key), so a redelivered event changes nothing.
+Transient failures requeue the event after a pause; events that can never succeed are logged
+and dropped rather than retried forever.
 """
 
 from __future__ import annotations
@@ -18,19 +18,24 @@ from typing import Any
 import eventlet
 import grpc
 from nameko.events import event_handler
+from nameko.timer import timer
 from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
 from opentelemetry import trace
 
-from onedoor.assistance.v1 import assistance_service_pb2, assistance_service_pb2_grpc
-from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import config, telemetry
+from onedoor.department.v1 import department_service_pb2 as dpb
+from onedoor.department.v1 import department_service_pb2_grpc
+from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
+from services.common import catalog, config, telemetry
+from services.common.catalog import DEPARTMENTS
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (
     TimelineWrite,
     UnroutableEvent,
     decided,
     departments_of,
+    overdue,
+    reported,
     routed,
 )
 
@@ -49,10 +54,17 @@ TRANSIENT = frozenset(
 )
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
+OVERDUE_CHECK_SECONDS = config.env_float("ROUTER_OVERDUE_SECONDS", 300.0)
+INTAKE = "onedoor.intake.v1.IntakeService"
+DEPARTMENT = "onedoor.department.v1.DepartmentService"
 
 
 def _target(service: str) -> str:
     return f"//{config.service_address(service)}"
+
+
+def _department_proxy(name: str) -> ReconnectingGrpcProxy:
+    return ReconnectingGrpcProxy(_target(name), department_service_pb2_grpc.DepartmentServiceStub)
 
 
 def _handled(
@@ -87,9 +99,10 @@ class RouterService:
     name = "router"
 
     intake = ReconnectingGrpcProxy(_target("intake"), intake_service_pb2_grpc.IntakeServiceStub)
-    assistance = ReconnectingGrpcProxy(
-        _target("assistance"), assistance_service_pb2_grpc.AssistanceServiceStub
-    )
+    assistance = _department_proxy("assistance")
+    elderly = _department_proxy("elderly")
+    orgs = _department_proxy("orgs")
+    registry = _department_proxy("registry")
 
     def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
         """One gRPC call as a CLIENT span whose context (and the case's receipt, in baggage)
@@ -109,46 +122,115 @@ class RouterService:
                 span.set_status(trace.StatusCode.ERROR, error.code.name)
                 raise
 
+    def _department(self, name: str, method: str, request: Any) -> Any:
+        return self._call(getattr(self, name), DEPARTMENT, method, request)
+
     def _append(self, write: TimelineWrite) -> None:
         self._call(
             self.intake,
-            "onedoor.intake.v1.IntakeService",
+            INTAKE,
             "AppendTimelineEntry",
             intake_service_pb2.AppendTimelineEntryRequest(
                 receipt=write.receipt, entry_key=write.entry_key, entry=write.entry
             ),
         )
 
-    def _open_department_case(self, department: str, case: Any) -> str:
-        """Opens the department's case; returns the note for the ``routed`` entry."""
-        if department == "assistance":
-            response = self._call(
-                self.assistance,
-                "onedoor.assistance.v1.AssistanceService",
-                "OpenCase",
-                assistance_service_pb2.OpenCaseRequest(case=case),
+    def _settle_death(self, case: case_pb2.Case, departments: list[str]) -> None:
+        """After death, one thing: the registry records the death, then every department
+        settles what it holds for the person and reports, "nothing to do" included."""
+        recorder, *_ = departments
+        opened = self._department(recorder, "OpenCase", dpb.OpenCaseRequest(case=case))
+        self._append(routed(case.receipt, recorder, opened.case.assessment.reason))
+        death = case.details.death
+        for department in departments:
+            settled = self._department(
+                department,
+                "SettleDeath",
+                dpb.SettleDeathRequest(
+                    receipt=case.receipt,
+                    deceased_id_number=death.deceased_id_number,
+                    date_of_death=death.date_of_death,
+                ),
             )
-            return f"assessment: {response.case.assessment.reason}"
-        raise UnroutableEvent(f"no route to department {department}")
+            self._append(reported(case.receipt, department, settled.outcome))
 
     @event_handler("intake", "case_accepted", requeue_on_error=True)
     @_handled
     def on_case_accepted(self, payload: Mapping[str, Any]) -> None:
-        departments = departments_of(payload, {"assistance"})
+        departments = departments_of(payload, set(DEPARTMENTS))
         case = self._call(
             self.intake,
-            "onedoor.intake.v1.IntakeService",
+            INTAKE,
             "GetCase",
             intake_service_pb2.GetCaseRequest(receipt=payload["receipt"]),
         ).case
+        matter = catalog.load().version(case.matter_code, case.matter_version)
+        if matter is None:
+            raise UnroutableEvent(
+                f"{case.matter_code} v{case.matter_version} is not in the catalog"
+            )
+        if matter.joint:
+            self._settle_death(case, departments)
+            return
         for department in departments:
-            note = self._open_department_case(department, case)
-            self._append(routed(case.receipt, department, note))
+            opened = self._department(department, "OpenCase", dpb.OpenCaseRequest(case=case))
+            assessment = opened.case.assessment
+            verdict = "eligible" if assessment.eligible else "not eligible"
+            self._append(
+                routed(case.receipt, department, f"assessment: {verdict}: {assessment.reason}")
+            )
+
+    def _on_decided(self, payload: Mapping[str, Any]) -> None:
+        self._append(decided(payload))
 
     @event_handler("assistance", "case_decided", requeue_on_error=True)
     @_handled
-    def on_case_decided(self, payload: Mapping[str, Any]) -> None:
-        self._append(decided(payload))
+    def on_assistance_decided(self, payload: Mapping[str, Any]) -> None:
+        self._on_decided(payload)
+
+    @event_handler("elderly", "case_decided", requeue_on_error=True)
+    @_handled
+    def on_elderly_decided(self, payload: Mapping[str, Any]) -> None:
+        self._on_decided(payload)
+
+    @event_handler("orgs", "case_decided", requeue_on_error=True)
+    @_handled
+    def on_orgs_decided(self, payload: Mapping[str, Any]) -> None:
+        self._on_decided(payload)
+
+    @event_handler("registry", "case_decided", requeue_on_error=True)
+    @_handled
+    def on_registry_decided(self, payload: Mapping[str, Any]) -> None:
+        self._on_decided(payload)
+
+    @timer(interval=OVERDUE_CHECK_SECONDS)
+    def raise_overdue(self) -> None:
+        """Marks every open case past its deadline once, escalating it to the supervisors of
+        its departments. Runs on every router replica; the entry's key makes it once."""
+        token = ""
+        try:
+            while True:
+                page = self._call(
+                    self.intake,
+                    INTAKE,
+                    "ListCases",
+                    intake_service_pb2.ListCasesRequest(
+                        overdue=True, page_size=200, page_token=token
+                    ),
+                )
+                for case in page.cases:
+                    if any(e.kind == case_pb2.TIMELINE_ENTRY_KIND_OVERDUE for e in case.timeline):
+                        continue
+                    with telemetry.bound_receipt(case.receipt):
+                        deadline = case.decision_deadline.ToDatetime().strftime(
+                            "%Y-%m-%d %H:%M UTC"
+                        )
+                        self._append(overdue(case.receipt, list(case.departments), deadline))
+                token = page.next_page_token
+                if not token:
+                    return
+        except (GrpcError, OSError) as error:
+            log.warning("overdue check failed (%s); next round retries", type(error).__name__)
 
     @http("GET", "/healthz")
     def healthz(self, request: Any) -> tuple[int, str]:

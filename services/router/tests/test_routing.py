@@ -1,7 +1,14 @@
 import pytest
 
 from onedoor.intake.v1 import case_pb2 as pb
-from services.router.routing import UnroutableEvent, decided, departments_of, routed
+from services.router.routing import (
+    UnroutableEvent,
+    decided,
+    departments_of,
+    overdue,
+    reported,
+    routed,
+)
 
 
 def test_routed_entry_key_is_the_same_for_a_redelivered_event():
@@ -13,19 +20,22 @@ def test_routed_entry_key_is_the_same_for_a_redelivered_event():
 
 
 @pytest.mark.parametrize(
-    ("decision", "kind"),
+    ("outcome", "kind"),
     [
-        ("DECISION_APPROVE", pb.TIMELINE_ENTRY_KIND_APPROVED),
-        ("DECISION_REJECT", pb.TIMELINE_ENTRY_KIND_REJECTED),
-        ("DECISION_REQUEST_MATERIALS", pb.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED),
+        ("approved", pb.TIMELINE_ENTRY_KIND_APPROVED),
+        ("rejected", pb.TIMELINE_ENTRY_KIND_REJECTED),
+        ("materials_requested", pb.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED),
+        ("confirmed", pb.TIMELINE_ENTRY_KIND_CONFIRMED),
+        ("withdrawn", pb.TIMELINE_ENTRY_KIND_WITHDRAWN),
+        ("lapsed", pb.TIMELINE_ENTRY_KIND_LAPSED),
     ],
 )
-def test_decisions_map_to_timeline_entries_keyed_by_event(decision, kind):
+def test_outcomes_map_to_timeline_entries_keyed_by_event(outcome, kind):
     payload = {
         "event_id": "e-1",
         "receipt": "r",
         "department": "assistance",
-        "decision": decision,
+        "outcome": outcome,
         "reason": "x",
     }
     write = decided(payload)
@@ -41,7 +51,7 @@ def test_malformed_events_are_unroutable_not_retried():
                 "event_id": "e-1",
                 "receipt": "r",
                 "department": "assistance",
-                "decision": "DECISION_MAYBE",
+                "outcome": "maybe",
             }
         )
     with pytest.raises(UnroutableEvent):
@@ -49,3 +59,15 @@ def test_malformed_events_are_unroutable_not_retried():
     with pytest.raises(UnroutableEvent):
         departments_of({"departments": []}, {"assistance"})
     assert departments_of({"departments": ["assistance"]}, {"assistance"}) == ["assistance"]
+
+
+def test_overdue_is_once_per_case_and_names_the_departments():
+    first = overdue("320585-AAAAA-BBBBB", ["registry", "assistance"], "2026-01-01")
+    again = overdue("320585-AAAAA-BBBBB", ["registry", "assistance"], "2026-01-02")
+    assert first.entry_key == again.entry_key
+    assert "supervisors of registry, assistance" in first.entry.note
+
+
+def test_reports_are_keyed_per_department():
+    assert reported("r", "elderly", "x").entry_key != reported("r", "assistance", "x").entry_key
+    assert reported("r", "elderly", "nothing to do").entry.kind == pb.TIMELINE_ENTRY_KIND_REPORTED
