@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
+import grpc
+
 from gateway.backends import Backends
 from gateway.validation import check_application
+from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2, intake_service_pb2
-from services.common import catalog, identity, telemetry
-from services.common.errors import FieldViolation, invalid_argument
+from onedoor.registry.v1 import registry_service_pb2 as rpb
+from services.common import catalog, identity, pagination, telemetry
+from services.common.catalog import DEPARTMENTS
+from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.receipt import is_receipt, receipt_for
+
+# "Near" a deadline, for the overdue list, unless the caller says otherwise.
+DEFAULT_DUE_WITHIN_DAYS = 3
+
+
+def _refused_by_records(violations: list[FieldViolation], reason: str) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "the application conflicts with the bureau's records: "
+        + ", ".join(v.field for v in violations),
+        reason=reason,
+        violations=tuple(violations),
+        precondition_type="RECORDS",
+    )
+
+
+def _people(case: case_pb2.Case) -> list[tuple[str, str]]:
+    """(field path, identity number) of everyone the application names who must be alive."""
+    people = [("applicant.id_number", case.applicant.id_number)]
+    people += [
+        (f"household_members[{i}].id_number", m.id_number)
+        for i, m in enumerate(case.household_members)
+    ]
+    if case.details.other_party.id_number:
+        people.append(("details.other_party.id_number", case.details.other_party.id_number))
+    return people
 
 
 class Window:
@@ -17,48 +51,121 @@ class Window:
         # Division code of the bureau this gateway serves; cases record it as accepting.
         self.jurisdiction = jurisdiction
 
+    async def _existing(self, receipt: str) -> case_pb2.Case | None:
+        try:
+            found = await self.backends.call(
+                self.backends.intake.GetCase, intake_service_pb2.GetCaseRequest(receipt=receipt)
+            )
+        except ApiError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+        return found.case
+
+    async def _check_records(self, case: case_pb2.Case) -> None:
+        """Nobody the application names may be recorded as deceased, and each deciding
+        department checks the application against its own records."""
+        people = _people(case)
+        deceased, *checks = await asyncio.gather(
+            self.backends.call(
+                self.backends.registry.FindDeceased,
+                rpb.FindDeceasedRequest(id_numbers=[n for _, n in people]),
+            ),
+            *(
+                self.backends.call(
+                    self.backends.departments[d].CheckApplication,
+                    dpb.CheckApplicationRequest(case=case),
+                )
+                for d in case.departments
+            ),
+        )
+        dead = [
+            FieldViolation(people[i][0], "is recorded as deceased in the registry")
+            for i in deceased.deceased_indexes
+        ]
+        if dead:
+            raise _refused_by_records(dead, "PERSON_DECEASED")
+        problems = [
+            FieldViolation(p.field, p.description) for check in checks for p in check.problems
+        ]
+        if problems:
+            raise _refused_by_records(problems, "REFUSED_BY_RECORDS")
+
     async def submit(self, request: pb.SubmitApplicationRequest) -> pb.SubmitApplicationResponse:
-        check_application(request, catalog.load())
+        matter = check_application(request, catalog.load(), self.jurisdiction)
         receipt = receipt_for(self.jurisdiction, request.request_id)
         with telemetry.bound_receipt(receipt):
+            existing = await self._existing(receipt)
+            if existing is not None:
+                return self._accepted(existing, created=False)
             case = case_pb2.Case(
+                receipt=receipt,
                 matter_code=request.matter_code,
                 applicant=request.applicant,
                 household_members=request.household_members,
                 materials=request.materials,
                 accepting_division=self.jurisdiction,
+                details=request.details,
+                departments=matter.departments,
             )
             case.applicant.id_number = identity.normalize(case.applicant.id_number)
             for member in case.household_members:
                 member.id_number = identity.normalize(member.id_number)
+            await self._check_records(case)
             created = await self.backends.call(
                 self.backends.intake.CreateCase,
                 intake_service_pb2.CreateCaseRequest(request_id=request.request_id, case=case),
             )
-            stored = created.case
-            return pb.SubmitApplicationResponse(
-                receipt=stored.receipt,
-                status=stored.status,
-                departments=stored.departments,
-                decision_deadline=stored.decision_deadline,
-                trace_id=telemetry.current_trace_id(),
-                created=created.created,
-            )
+            return self._accepted(created.case, created=created.created)
 
-    async def get(self, request: pb.GetApplicationRequest) -> pb.GetApplicationResponse:
-        if not is_receipt(request.receipt):
+    def _accepted(self, case: case_pb2.Case, created: bool) -> pb.SubmitApplicationResponse:
+        return pb.SubmitApplicationResponse(
+            receipt=case.receipt,
+            status=case.status,
+            departments=case.departments,
+            decision_deadline=case.decision_deadline,
+            trace_id=telemetry.current_trace_id(),
+            created=created,
+        )
+
+    async def _case(self, receipt: str) -> case_pb2.Case:
+        if not is_receipt(receipt):
             raise invalid_argument(
                 [FieldViolation("receipt", "must look like 320585-7K3F9-QX2MA")],
                 reason="INVALID_RECEIPT",
             )
+        found = await self.backends.call(
+            self.backends.intake.GetCase, intake_service_pb2.GetCaseRequest(receipt=receipt)
+        )
+        return found.case
+
+    async def get(self, request: pb.GetApplicationRequest) -> pb.GetApplicationResponse:
         with telemetry.bound_receipt(request.receipt):
-            found = await self.backends.call(
-                self.backends.intake.GetCase,
-                intake_service_pb2.GetCaseRequest(receipt=request.receipt),
-            )
+            case = await self._case(request.receipt)
             return pb.GetApplicationResponse(
-                application=as_application(found.case), trace_id=telemetry.current_trace_id()
+                application=as_application(case), trace_id=telemetry.current_trace_id()
             )
+
+    async def list(self, request: pb.ListApplicationsRequest) -> pb.ListApplicationsResponse:
+        if request.department and request.department not in DEPARTMENTS:
+            raise invalid_argument(
+                [FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}")]
+            )
+        found = await self.backends.call(
+            self.backends.intake.ListCases,
+            intake_service_pb2.ListCasesRequest(
+                page_size=pagination.page_size(request.page_size),
+                page_token=request.page_token,
+                overdue=request.overdue,
+                due_within_days=request.due_within_days or DEFAULT_DUE_WITHIN_DAYS,
+                department=request.department,
+                accepting_division_prefix=self.jurisdiction,
+            ),
+        )
+        return pb.ListApplicationsResponse(
+            applications=[as_application(c) for c in found.cases],
+            next_page_token=found.next_page_token,
+        )
 
     async def matters(self, request: pb.ListMattersRequest) -> pb.ListMattersResponse:
         return pb.ListMattersResponse(
@@ -75,24 +182,149 @@ class Window:
                     ],
                     time_limit_days=m.time_limit_days,
                     cross_jurisdiction=m.cross_jurisdiction,
+                    fields=m.fields,
+                    minimum_age=m.minimum_age,
                 )
                 for m in catalog.load().current()
             ]
         )
 
+    async def supply_materials(
+        self, request: pb.SupplyMaterialsRequest
+    ) -> pb.SupplyMaterialsResponse:
+        with telemetry.bound_receipt(request.receipt):
+            case = await self._case(request.receipt)
+            matter = catalog.load().version(case.matter_code, case.matter_version)
+            known = {m.code for m in matter.required_materials} if matter else set()
+            unknown = [
+                FieldViolation(f"materials[{i}]", "is not a material of this matter")
+                for i, m in enumerate(request.materials)
+                if m not in known
+            ]
+            if unknown or not request.materials:
+                raise invalid_argument(
+                    unknown or [FieldViolation("materials", "must name what was handed in")]
+                )
+            if case.status != case_pb2.CASE_STATUS_AWAITING_MATERIALS:
+                raise ApiError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "the case is not waiting for materials",
+                    reason="NOT_AWAITING_MATERIALS",
+                )
+            waiting = [p.department for p in case.progress if p.state == "awaiting_materials"]
+            rounds = sum(
+                1
+                for e in case.timeline
+                if e.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED
+            )
+            await self.backends.call(
+                self.backends.intake.AppendTimelineEntry,
+                intake_service_pb2.AppendTimelineEntryRequest(
+                    receipt=case.receipt,
+                    # One supply per request round: a retried call appends nothing more.
+                    entry_key=f"{case.receipt}:supplied:{rounds}",
+                    entry=case_pb2.TimelineEntry(
+                        kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED,
+                        note="handed in: " + ", ".join(sorted(set(request.materials))),
+                    ),
+                ),
+            )
+            for department in waiting:
+                await self.backends.call(
+                    self.backends.departments[department].ResumeCase,
+                    dpb.ResumeCaseRequest(receipt=case.receipt),
+                )
+            return pb.SupplyMaterialsResponse(
+                application=as_application(await self._case(case.receipt))
+            )
+
+    async def _divorce_party(self, receipt: str, id_number: str) -> case_pb2.Case:
+        try:
+            identity.validate(id_number)
+        except identity.IdentityError as error:
+            raise invalid_argument([FieldViolation("id_number", str(error))]) from None
+        case = await self._case(receipt)
+        if case.matter_code != "registry.divorce":
+            raise invalid_argument([FieldViolation("receipt", "is not a divorce application")])
+        return case
+
+    async def confirm_divorce(self, request: pb.ConfirmDivorceRequest) -> pb.ConfirmDivorceResponse:
+        with telemetry.bound_receipt(request.receipt):
+            await self._divorce_party(request.receipt, request.id_number)
+            answer = await self.backends.call(
+                self.backends.registry.ConfirmDivorce,
+                rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+            )
+            case = await self._case(request.receipt)
+            return pb.ConfirmDivorceResponse(
+                application=as_application(case),
+                divorce_state=rpb.DivorceState.Name(answer.divorce.state),
+            )
+
+    async def withdraw_divorce(
+        self, request: pb.WithdrawDivorceRequest
+    ) -> pb.WithdrawDivorceResponse:
+        with telemetry.bound_receipt(request.receipt):
+            await self._divorce_party(request.receipt, request.id_number)
+            answer = await self.backends.call(
+                self.backends.registry.WithdrawDivorce,
+                rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+            )
+            case = await self._case(request.receipt)
+            return pb.WithdrawDivorceResponse(
+                application=as_application(case),
+                divorce_state=rpb.DivorceState.Name(answer.divorce.state),
+            )
+
+    def _department(self, name: str) -> object:
+        if name not in self.backends.departments:
+            raise not_found("department", name)
+        return self.backends.departments[name]
+
+    async def department_cases(
+        self, request: pb.ListDepartmentCasesRequest
+    ) -> pb.ListDepartmentCasesResponse:
+        stub = self._department(request.department)
+        found = await self.backends.call(
+            stub.ListCases,  # type: ignore[attr-defined]
+            dpb.ListCasesRequest(page_size=request.page_size, page_token=request.page_token),
+        )
+        return pb.ListDepartmentCasesResponse(
+            cases=found.cases, next_page_token=found.next_page_token
+        )
+
+    async def decide(self, request: pb.DecideCaseRequest) -> pb.DecideCaseResponse:
+        stub = self._department(request.department)
+        with telemetry.bound_receipt(request.decision.receipt):
+            decided = await self.backends.call(stub.DecideCase, request.decision)  # type: ignore[attr-defined]
+            return pb.DecideCaseResponse(case=decided.case)
+
 
 def as_application(case: case_pb2.Case) -> pb.Application:
     """The case as the window shows it, personal data masked."""
+    open_case = case.status not in (
+        case_pb2.CASE_STATUS_APPROVED,
+        case_pb2.CASE_STATUS_REJECTED,
+        case_pb2.CASE_STATUS_COMPLETED,
+        case_pb2.CASE_STATUS_WITHDRAWN,
+        case_pb2.CASE_STATUS_LAPSED,
+    )
     return pb.Application(
         receipt=case.receipt,
         matter_code=case.matter_code,
+        matter_version=case.matter_version,
         status=case.status,
         departments=case.departments,
         applicant_id_number=identity.mask(case.applicant.id_number),
         applicant_name=identity.mask_name(case.applicant.name),
         hukou_division=case.applicant.hukou_division,
+        accepting_division=case.accepting_division,
         create_time=case.create_time,
         decision_deadline=case.decision_deadline,
         timeline=case.timeline,
+        progress=case.progress,
         trace_id=case.trace_id,
+        overdue=open_case
+        and not case.HasField("paused_since")
+        and case.decision_deadline.ToDatetime(dt.UTC) < dt.datetime.now(dt.UTC),
     )

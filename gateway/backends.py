@@ -9,16 +9,18 @@ from typing import TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from onedoor.assistance.v1 import assistance_service_pb2_grpc
+from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
+from onedoor.registry.v1 import registry_service_pb2_grpc
 from services.common import config
+from services.common.catalog import DEPARTMENTS
 from services.common.errors import from_rpc_error
 
 T = TypeVar("T")
 
 CALL_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 1.0
-SERVICES = ("intake", "assistance")
+SERVICES = ("intake", *DEPARTMENTS)
 
 
 class Backends:
@@ -27,9 +29,11 @@ class Backends:
             name: grpc.aio.insecure_channel(config.service_address(name)) for name in SERVICES
         }
         self.intake = intake_service_pb2_grpc.IntakeServiceStub(self.channels["intake"])
-        self.assistance = assistance_service_pb2_grpc.AssistanceServiceStub(
-            self.channels["assistance"]
-        )
+        self.departments = {
+            name: department_service_pb2_grpc.DepartmentServiceStub(self.channels[name])
+            for name in DEPARTMENTS
+        }
+        self.registry = registry_service_pb2_grpc.RegistryServiceStub(self.channels["registry"])
 
     async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
         """Calls a backend; its errors come back as ApiError, ready to pass on."""
@@ -41,7 +45,7 @@ class Backends:
     async def health(self) -> dict[str, str]:
         """Each service's health status name (SERVING, NOT_SERVING, UNREACHABLE)."""
 
-        async def check(name: str, channel: grpc.aio.Channel) -> str:
+        async def check(channel: grpc.aio.Channel) -> str:
             stub = health_pb2_grpc.HealthStub(channel)
             try:
                 response = await stub.Check(
@@ -52,7 +56,7 @@ class Backends:
             return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
         names = list(self.channels)
-        statuses = await asyncio.gather(*(check(n, self.channels[n]) for n in names))
+        statuses = await asyncio.gather(*(check(self.channels[n]) for n in names))
         return dict(zip(names, statuses, strict=True))
 
     async def close(self) -> None:

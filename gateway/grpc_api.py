@@ -23,7 +23,37 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     ) -> pb.GetApplicationResponse:
         return await self.window.get(request)
 
+    async def ListApplications(
+        self, request: pb.ListApplicationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListApplicationsResponse:
+        return await self.window.list(request)
+
     async def ListMatters(
         self, request: pb.ListMattersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMattersResponse:
         return await self.window.matters(request)
+
+    async def SupplyMaterials(
+        self, request: pb.SupplyMaterialsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SupplyMaterialsResponse:
+        return await self.window.supply_materials(request)
+
+    async def ConfirmDivorce(
+        self, request: pb.ConfirmDivorceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ConfirmDivorceResponse:
+        return await self.window.confirm_divorce(request)
+
+    async def WithdrawDivorce(
+        self, request: pb.WithdrawDivorceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.WithdrawDivorceResponse:
+        return await self.window.withdraw_divorce(request)
+
+    async def ListDepartmentCases(
+        self, request: pb.ListDepartmentCasesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListDepartmentCasesResponse:
+        return await self.window.department_cases(request)
+
+    async def DecideCase(
+        self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideCaseResponse:
+        return await self.window.decide(request)

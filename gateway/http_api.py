@@ -139,8 +139,28 @@ async def _parse_body(request: web.Request, message: Message) -> None:
         ) from None
 
 
+def _query_int(request: web.Request, name: str) -> int:
+    raw = request.query.get(name, "")
+    if not raw:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_argument([FieldViolation(name, "must be a whole number")]) from None
+
+
+def _query_bool(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise invalid_argument([FieldViolation(name, "must be true or false")])
+    return raw in ("true", "1")
+
+
 def create_app(window: Window) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+
+    def receipt_of(request: web.Request) -> str:
+        return request.match_info["receipt"]
 
     async def submit(request: web.Request) -> web.Response:
         message = pb.SubmitApplicationRequest()
@@ -148,8 +168,50 @@ def create_app(window: Window) -> web.Application:
         return _json(_message_json(await window.submit(message)))
 
     async def get(request: web.Request) -> web.Response:
-        message = pb.GetApplicationRequest(receipt=request.match_info["receipt"])
+        message = pb.GetApplicationRequest(receipt=receipt_of(request))
         return _json(_message_json(await window.get(message)))
+
+    async def list_applications(request: web.Request) -> web.Response:
+        message = pb.ListApplicationsRequest(
+            overdue=_query_bool(request, "overdue"),
+            due_within_days=_query_int(request, "dueWithinDays"),
+            page_size=_query_int(request, "pageSize"),
+            page_token=request.query.get("pageToken", ""),
+            department=request.query.get("department", ""),
+        )
+        return _json(_message_json(await window.list(message)))
+
+    async def supply_materials(request: web.Request) -> web.Response:
+        message = pb.SupplyMaterialsRequest()
+        await _parse_body(request, message)
+        message.receipt = receipt_of(request)
+        return _json(_message_json(await window.supply_materials(message)))
+
+    async def confirm_divorce(request: web.Request) -> web.Response:
+        message = pb.ConfirmDivorceRequest()
+        await _parse_body(request, message)
+        message.receipt = receipt_of(request)
+        return _json(_message_json(await window.confirm_divorce(message)))
+
+    async def withdraw_divorce(request: web.Request) -> web.Response:
+        message = pb.WithdrawDivorceRequest()
+        await _parse_body(request, message)
+        message.receipt = receipt_of(request)
+        return _json(_message_json(await window.withdraw_divorce(message)))
+
+    async def department_cases(request: web.Request) -> web.Response:
+        message = pb.ListDepartmentCasesRequest(
+            department=request.match_info["department"],
+            page_size=_query_int(request, "pageSize"),
+            page_token=request.query.get("pageToken", ""),
+        )
+        return _json(_message_json(await window.department_cases(message)))
+
+    async def decide(request: web.Request) -> web.Response:
+        message = pb.DecideCaseRequest(department=request.match_info["department"])
+        await _parse_body(request, message.decision)
+        message.decision.receipt = receipt_of(request)
+        return _json(_message_json(await window.decide(message)))
 
     async def matters(request: web.Request) -> web.Response:
         return _json(_message_json(await window.matters(pb.ListMattersRequest())))
@@ -162,8 +224,16 @@ def create_app(window: Window) -> web.Application:
             200 if serving else 503,
         )
 
+    receipt = "{receipt:[^/:]+}"
     app.router.add_post("/v1/applications", submit)
-    app.router.add_get("/v1/applications/{receipt}", get)
+    app.router.add_get("/v1/applications", list_applications)
+    app.router.add_get(f"/v1/applications/{receipt}", get)
+    # AIP-136 custom methods.
+    app.router.add_post(f"/v1/applications/{receipt}:supplyMaterials", supply_materials)
+    app.router.add_post(f"/v1/applications/{receipt}:confirmDivorce", confirm_divorce)
+    app.router.add_post(f"/v1/applications/{receipt}:withdrawDivorce", withdraw_divorce)
+    app.router.add_get("/v1/departments/{department}/cases", department_cases)
+    app.router.add_post(f"/v1/departments/{{department}}/cases/{receipt}:decide", decide)
     app.router.add_get("/v1/matters", matters)
     app.router.add_get("/healthz", healthz)
     return app

@@ -5,12 +5,15 @@ Descriptions say what is wrong and never quote the value: it may be an identity 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
 import grpc
+from stdnum.cn import uscc
 
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
+from onedoor.intake.v1 import case_pb2
 from services.common import divisions, identity
 from services.common.catalog import Catalog, Matter
 from services.common.errors import ApiError, FieldViolation, invalid_argument
@@ -57,7 +60,107 @@ def _division_problem(code: str) -> str | None:
     return None
 
 
-def check_application(request: pb.SubmitApplicationRequest, catalog: Catalog) -> Matter:
+def serves(jurisdiction: str, division: str) -> bool:
+    """Whether a bureau for ``jurisdiction`` (a county, or a prefecture or province code
+    ending in 00) is the hukou jurisdiction of ``division``."""
+    prefix = jurisdiction
+    while prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return division.startswith(prefix)
+
+
+def _party_problems(path: str, party: case_pb2.Party) -> list[tuple[str, str | None]]:
+    found = [
+        (f"{path}.name", _name_problem(party.name)),
+        (f"{path}.id_number", _id_problem(party.id_number)),
+    ]
+    if party.phone and not PHONE.match(party.phone):
+        found.append(
+            (f"{path}.phone", "must be an 11-digit mobile or a landline like 0512-53521234")
+        )
+    return found
+
+
+def _date_problem(text: str, not_before: dt.date | None = None) -> str | None:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return "must be an ISO date like 2026-11-20"
+    if day > dt.date.today():
+        return "must not be in the future"
+    if not_before and day < not_before:
+        return "is before the person's birth"
+    return None
+
+
+def _details_problems(
+    matter: Matter, details: case_pb2.MatterDetails
+) -> list[tuple[str, str | None]]:
+    """Shape of the matter's own fields; the deciding department checks them against its
+    records when the window asks it (CheckApplication)."""
+    found: list[tuple[str, str | None]] = []
+    fields = set(matter.fields)
+    if "details.other_party" in fields:
+        found += _party_problems("details.other_party", details.other_party)
+    if "details.organisation" in fields:
+        organisation = details.organisation
+        if matter.code == "orgs.register":
+            found.append(("details.organisation.name", _name_problem(organisation.name)))
+            if organisation.kind == case_pb2.ORGANISATION_KIND_UNSPECIFIED:
+                found.append(("details.organisation.kind", "is required"))
+            if organisation.registered_capital_fen < 0:
+                found.append(
+                    ("details.organisation.registered_capital_fen", "must not be negative")
+                )
+        elif not uscc.is_valid(organisation.credit_code):
+            found.append(
+                (
+                    "details.organisation.credit_code",
+                    "is not a valid 18-character unified social credit code",
+                )
+            )
+        if matter.code == "orgs.annual_report" and not organisation.report_year:
+            found.append(("details.organisation.report_year", "is required"))
+    if "details.death" in fields:
+        death = details.death
+        id_problem = _id_problem(death.deceased_id_number)
+        found.append(("details.death.deceased_name", _name_problem(death.deceased_name)))
+        found.append(("details.death.deceased_id_number", id_problem))
+        born = identity.birth_date(death.deceased_id_number) if id_problem is None else None
+        found.append(("details.death.date_of_death", _date_problem(death.date_of_death, born)))
+    if "details.care" in fields and not details.care.service:
+        found.append(("details.care.service", "is required"))
+    if "details.disability" in fields and not 1 <= details.disability.grade <= 4:
+        found.append(("details.disability.grade", "must be 1 (most severe) to 4"))
+    if "details.hardship" in fields and not details.HasField("hardship"):
+        found.append(
+            (
+                "details.hardship",
+                "is required: whether a legal supporter exists and ability to work",
+            )
+        )
+    if "details.requested_amount_fen" in fields and details.requested_amount_fen <= 0:
+        found.append(("details.requested_amount_fen", "must be a positive amount in fen"))
+    consent = details.economic_check_consent
+    if consent.consenting_id_number or consent.member_id_numbers:
+        found.append(
+            (
+                "details.economic_check_consent.consenting_id_number",
+                _id_problem(consent.consenting_id_number),
+            )
+        )
+        for i, number in enumerate(consent.member_id_numbers):
+            found.append(
+                (f"details.economic_check_consent.member_id_numbers[{i}]", _id_problem(number))
+            )
+        if not consent.HasField("consent_time"):
+            found.append(("details.economic_check_consent.consent_time", "is required"))
+    return found
+
+
+def check_application(
+    request: pb.SubmitApplicationRequest, catalog: Catalog, jurisdiction: str
+) -> Matter:
     """Returns the matter applied for, or raises the error listing every bad field.
 
     Missing materials alone are FAILED_PRECONDITION (the request is well-formed; the window
@@ -83,7 +186,18 @@ def check_application(request: pb.SubmitApplicationRequest, catalog: Catalog) ->
         check("applicant.phone", "is required")
     elif not PHONE.match(applicant.phone):
         check("applicant.phone", "must be an 11-digit mobile or a landline like 0512-53521234")
-    check("applicant.hukou_division", _division_problem(applicant.hukou_division))
+    division_problem = _division_problem(applicant.hukou_division)
+    check("applicant.hukou_division", division_problem)
+    if matter is not None:
+        for field, problem in _details_problems(matter, request.details):
+            check(field, problem)
+        if matter.minimum_age and _id_problem(applicant.id_number) is None:
+            age = identity.age_on(applicant.id_number, dt.date.today())
+            if age < matter.minimum_age:
+                check(
+                    "applicant.id_number",
+                    f"the applicant is {age}; the matter is for people aged {matter.minimum_age} and over",
+                )
 
     members = request.household_members
     if matter is not None and matter.needs_household:
@@ -143,6 +257,25 @@ def check_application(request: pb.SubmitApplicationRequest, catalog: Catalog) ->
     ]
     if problems or matter is None:
         raise invalid_argument([*problems, *missing_violations], reason="INVALID_APPLICATION")
+    if (
+        division_problem is None
+        and not matter.cross_jurisdiction
+        and not serves(jurisdiction, applicant.hukou_division)
+    ):
+        home = f"{divisions.full_name(applicant.hukou_division)} ({applicant.hukou_division})"
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"{matter.code} is decided where the applicant's hukou is: apply in {home}",
+            reason="OUTSIDE_JURISDICTION",
+            violations=(
+                FieldViolation(
+                    "applicant.hukou_division",
+                    f"is outside this window's jurisdiction; {matter.code} is accepted only in {home}",
+                ),
+            ),
+            precondition_type="JURISDICTION",
+            metadata={"responsible_division": applicant.hukou_division},
+        )
     if missing_violations:
         raise ApiError(
             grpc.StatusCode.FAILED_PRECONDITION,

@@ -47,7 +47,7 @@ def request(**changes) -> pb.SubmitApplicationRequest:
 
 def refusal(message: pb.SubmitApplicationRequest) -> ApiError:
     with pytest.raises(ApiError) as raised:
-        check_application(message, catalog.load())
+        check_application(message, catalog.load(), "320585")
     return raised.value
 
 
@@ -56,7 +56,7 @@ def fields(error: ApiError) -> set[str]:
 
 
 def test_a_complete_dibao_application_passes():
-    assert check_application(request(), catalog.load()).code == "assistance.dibao"
+    assert check_application(request(), catalog.load(), "320585").code == "assistance.dibao"
 
 
 def test_wrong_check_digit_names_the_field_without_quoting_it():
