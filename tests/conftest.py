@@ -16,7 +16,7 @@ import asyncpg
 import grpc
 import pytest
 
-from onedoor.assistance.v1 import assistance_service_pb2_grpc
+from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.launcher.platform import (
     Platform,
@@ -28,6 +28,8 @@ from services.launcher.platform import (
 from services.launcher.trace_sink import TraceSink
 
 T = TypeVar("T")
+# What the fake bank adapter answers for the economic-status check; tests write it.
+BANK_FILE = Path(os.environ.get("TMPDIR", "/tmp")) / f"onedoor-test-bank-{os.getpid()}.json"
 TESTS = Path(__file__).parent
 
 
@@ -68,6 +70,9 @@ def platform(
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_BSP_SCHEDULE_DELAY": "200",
             "LOG_LEVEL": "DEBUG",
+            "ROUTER_OVERDUE_SECONDS": "1",
+            "REGISTRY_SWEEP_SECONDS": "1",
+            "ECONOMIC_CHECK_FAKE_FILE": str(BANK_FILE),
         },
     )
     try:
@@ -94,9 +99,9 @@ async def gateway(platform: Platform) -> AsyncIterator[gateway_service_pb2_grpc.
 @pytest.fixture
 async def assistance(
     platform: Platform,
-) -> AsyncIterator[assistance_service_pb2_grpc.AssistanceServiceStub]:
+) -> AsyncIterator[department_service_pb2_grpc.DepartmentServiceStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
-        yield assistance_service_pb2_grpc.AssistanceServiceStub(channel)
+        yield department_service_pb2_grpc.DepartmentServiceStub(channel)
 
 
 @pytest.fixture

@@ -73,6 +73,18 @@ def dibao_json(
             for i, (m, income) in enumerate(zip(members, incomes_fen, strict=True))
         ],
         "materials": ALL_MATERIALS if materials is None else materials,
+        "details": {"economicCheckConsent": consent(applicant, members)},
+    }
+
+
+def consent(by: Person, members: list[Person]) -> dict[str, Any]:
+    """The household's consent to the economic-status check, given yesterday."""
+    return {
+        "consentingIdNumber": by.id_number,
+        "consentTime": (dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+        .isoformat()
+        .replace("+00:00", "Z"),
+        "memberIdNumbers": [m.id_number for m in members],
     }
 
 

@@ -11,7 +11,7 @@ import asyncpg
 import grpc
 import pytest
 
-from onedoor.assistance.v1 import assistance_service_pb2 as apb
+from onedoor.department.v1 import department_service_pb2 as apb
 from tests.conftest import eventually, get_application, wait_for_entry
 from tests.factories import dibao_json
 
@@ -39,7 +39,7 @@ async def test_approval_reaches_the_timeline_once(http, assistance):
     receipt = await _submit_and_route(http)
     decision = _decide(receipt, apb.DECISION_APPROVE)
     decided = await assistance.DecideCase(decision)
-    assert decided.case.state == apb.ASSISTANCE_CASE_STATE_APPROVED
+    assert decided.case.state == apb.CASE_STATE_APPROVED
     assert decided.case.assessment.eligible
 
     application = await wait_for_entry(http, receipt, "APPROVED")
@@ -47,7 +47,7 @@ async def test_approval_reaches_the_timeline_once(http, assistance):
 
     # The officer's client retries the same action: nothing happens twice.
     again = await assistance.DecideCase(decision)
-    assert again.case.state == apb.ASSISTANCE_CASE_STATE_APPROVED
+    assert again.case.state == apb.CASE_STATE_APPROVED
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await assistance.DecideCase(_decide(receipt, apb.DECISION_REJECT, "changed my mind"))
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -149,7 +149,7 @@ async def test_redelivered_events_change_nothing(platform, http, assistance, tra
         assert after["status"] == "CASE_STATUS_APPROVED"
         assert (
             await department.fetchval(
-                "SELECT count(*) FROM assistance_cases WHERE receipt = $1", receipt
+                "SELECT count(*) FROM department_cases WHERE receipt = $1", receipt
             )
             == 1
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from onedoor.assistance.v1 import assistance_service_pb2 as apb
+from onedoor.department.v1 import department_service_pb2 as apb
 from services.common.telemetry import RECEIPT_KEY
 from tests.conftest import eventually, wait_for_entry
 from tests.factories import PERSONAL_DATA, dibao_json, dibao_proto
@@ -16,8 +16,8 @@ HOPS_OF_A_SUBMISSION = [
     ("intake", "CLIENT", "INSERT"),
     ("relay", "PRODUCER", "publish intake.events case_accepted"),
     ("router", "CONSUMER", "router.on_case_accepted"),
-    ("router", "CLIENT", "AssistanceService/OpenCase"),
-    ("assistance", "SERVER", "AssistanceService/OpenCase"),
+    ("router", "CLIENT", "DepartmentService/OpenCase"),
+    ("assistance", "SERVER", "DepartmentService/OpenCase"),
     ("assistance", "CLIENT", "INSERT"),
     ("router", "CLIENT", "IntakeService/AppendTimelineEntry"),
     ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
@@ -59,7 +59,8 @@ async def test_http_submission_is_one_trace_through_every_hop(http, trace_sink):
         if s.attributes.get("db.system") == "postgresql"
         or s.attributes.get("db.system.name") == "postgresql"
     ]
-    assert {s.service for s in sql} == {"intake", "assistance"}
+    # The registry answers whether anyone named is deceased; assistance assesses.
+    assert {s.service for s in sql} == {"intake", "assistance", "registry"}
 
 
 async def test_grpc_submission_is_one_trace_through_every_hop(gateway, http, trace_sink):
@@ -85,9 +86,9 @@ async def test_an_officer_decision_is_one_trace_back_to_the_ledger(http, assista
     await call
     trace_id = dict(await call.trailing_metadata())["x-trace-id"]
     hops = [
-        ("assistance", "SERVER", "AssistanceService/DecideCase"),
+        ("assistance", "SERVER", "DepartmentService/DecideCase"),
         ("relay", "PRODUCER", "publish assistance.events case_decided"),
-        ("router", "CONSUMER", "router.on_case_decided"),
+        ("router", "CONSUMER", "router.on_assistance_decided"),
         ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
     ]
     spans = await _whole_trace(trace_sink, trace_id, hops)

@@ -190,7 +190,14 @@ async def test_healthz_reports_every_service(http):
         body = await response.json()
     assert body == {
         "status": "SERVING",
-        "services": {"gateway": "SERVING", "intake": "SERVING", "assistance": "SERVING"},
+        "services": {
+            "gateway": "SERVING",
+            "intake": "SERVING",
+            "assistance": "SERVING",
+            "elderly": "SERVING",
+            "orgs": "SERVING",
+            "registry": "SERVING",
+        },
     }
 
 
