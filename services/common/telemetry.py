@@ -162,6 +162,12 @@ class _TraceIdFilter(logging.Filter):
         return True
 
 
+# Libraries that log frames or message bodies at DEBUG (nameko-grpc logs the request bytes it
+# sends): they never go below INFO, whatever LOG_LEVEL says, so personal data in a request
+# cannot reach a log line.
+PAYLOAD_LOGGERS = ("nameko_grpc", "h2", "hpack", "kombu", "amqp", "aiormq", "aio_pika", "grpc", "asyncpg")
+
+
 def _setup_logging(service_name: str) -> None:
     """One line per record with the trace id, so a log line leads to its trace. Log calls in
     onedoor never pass personal data; messages name receipts, never people."""
@@ -175,3 +181,5 @@ def _setup_logging(service_name: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

@@ -88,7 +88,11 @@ class CaseLedger:
         self.pool = pool
 
     async def get(self, receipt: str) -> case_pb2.Case | None:
-        async with self.pool.acquire() as conn:
+        # One snapshot: the case row, its timeline and its progress must agree.
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
             return await _load(conn, receipt)
 
     async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
@@ -265,7 +269,26 @@ class CaseLedger:
         order); keyset-paginated."""
         after = pagination.decode(token)
         order = "decision_deadline" if overdue else "created_at"
-        rows = await self.pool.fetch(
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await self._list(
+                conn, order, after, size, overdue, due_within, department, division_prefix
+            )
+
+    async def _list(
+        self,
+        conn: asyncpg.Connection,
+        order: str,
+        after: list[str] | None,
+        size: int,
+        overdue: bool,
+        due_within: dt.timedelta,
+        department: str,
+        division_prefix: str,
+    ) -> tuple[list[case_pb2.Case], str]:
+        rows = await conn.fetch(
             f"""SELECT * FROM cases
                  WHERE ($1::bool IS FALSE OR (status <> ALL($2::text[]) AND paused_since IS NULL
                                               AND decision_deadline < now() + $3::interval))
@@ -289,5 +312,4 @@ class CaseLedger:
             if len(rows) > size
             else ""
         )
-        async with self.pool.acquire() as conn:
-            return await _load_many(conn, list(page)), next_token
+        return await _load_many(conn, list(page)), next_token
