@@ -29,11 +29,25 @@ class Person:
     phone: str
 
 
-def person(division: str = "320585") -> Person:
-    born = dt.date(1940, 1, 1) + dt.timedelta(days=_rng.randrange(0, 365 * 60))
+def person(division: str = "320585", age: int | None = None, sex: str | None = None) -> Person:
+    """A made-up person; ``age`` in full years today (born a random day of that year of
+    life), ``sex`` "male" or "female" (the identity number's 17th digit is odd for men)."""
+    today = dt.date.today()
+    if age is None:
+        born = dt.date(1940, 1, 1) + dt.timedelta(days=_rng.randrange(0, 365 * 60))
+    else:
+        latest = (
+            today.replace(year=today.year - age)
+            if not (today.month == 2 and today.day == 29)
+            else today.replace(year=today.year - age, day=28)
+        )
+        born = latest - dt.timedelta(days=_rng.randrange(1, 360))
+    sequence = _rng.randrange(1, 998)
+    if sex is not None and (sequence % 2 == 1) != (sex == "male"):
+        sequence += 1
     found = Person(
         name=_rng.choice(_SURNAMES) + "".join(_rng.choices(_GIVEN, k=2)),
-        id_number=compose(division, born, _rng.randrange(1, 999)),
+        id_number=compose(division, born, sequence),
         phone="139" + "".join(_rng.choices("0123456789", k=8)),
     )
     PERSONAL_DATA.update({found.name, found.id_number, found.phone})
@@ -86,6 +100,50 @@ def consent(by: Person, members: list[Person]) -> dict[str, Any]:
         .replace("+00:00", "Z"),
         "memberIdNumbers": [m.id_number for m in members],
     }
+
+
+def application(
+    matter: str,
+    applicant: Person | None = None,
+    materials: list[str] | None = None,
+    household: list[tuple[Person, int]] | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    """Any matter's application in the proto JSON mapping: the catalog's materials, the
+    applicant (and household) given or made up, and ``details`` as MatterDetails fields."""
+    from services.common import catalog
+
+    found = catalog.load().latest(matter)
+    assert found is not None, matter
+    applicant = applicant or person()
+    body: dict[str, Any] = {
+        "requestId": request_id(),
+        "matterCode": matter,
+        "applicant": {
+            "name": applicant.name,
+            "idNumber": applicant.id_number,
+            "phone": applicant.phone,
+            "hukouDivision": applicant.id_number[:6],
+        },
+        "materials": [m.code for m in found.required_materials] if materials is None else materials,
+        "details": details,
+    }
+    if found.needs_household:
+        members = household or [(applicant, 0)]
+        body["householdMembers"] = [
+            {
+                "name": p.name,
+                "idNumber": p.id_number,
+                "relation": "本人" if p == applicant else "家庭成员",
+                "monthlyIncomeFen": income,
+            }
+            for p, income in members
+        ]
+    return body
+
+
+def party(someone: Person) -> dict[str, str]:
+    return {"name": someone.name, "idNumber": someone.id_number, "phone": someone.phone}
 
 
 def dibao_proto(**kwargs: Any) -> gateway_pb.SubmitApplicationRequest:
