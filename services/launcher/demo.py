@@ -42,6 +42,14 @@ def demo_application() -> dict[str, Any]:
             },
         ],
         "materials": ["id_card", "hukou_booklet", "income_proof", "economic_check_consent"],
+        # Signed at the window: without it the economic-status check does not run.
+        "details": {
+            "economicCheckConsent": {
+                "consentingIdNumber": applicant_id,
+                "consentTime": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+                "memberIdNumbers": [applicant_id, spouse_id],
+            }
+        },
     }
 
 
