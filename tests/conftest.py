@@ -30,12 +30,12 @@ from services.launcher.trace_sink import TraceSink
 T = TypeVar("T")
 # What the fake bank adapter answers for the economic-status check; tests write it.
 BANK_FILE = Path(os.environ.get("TMPDIR", "/tmp")) / f"onedoor-test-bank-{os.getpid()}.json"
-TESTS = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Marked by what they need, so `make test-unit` (-m "not platform") keeps the fast ones.
     for item in items:
-        if TESTS in Path(item.fspath).parents:
+        if "platform" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.platform)
 
 

@@ -24,7 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from services.common import telemetry
-from services.common.config import env_float, env_str
+from services.common.config import env_float, env_int, env_str
 from services.common.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,13 @@ class GrpcServer:
         self.health = HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[ApiErrorInterceptor()],
-            options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+            options=[
+                ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+                # Clients keep one connection for as long as it lives; ending connections after
+                # a few minutes makes them re-resolve, so new replicas get their share of calls.
+                ("grpc.max_connection_age_ms", env_int("GRPC_MAX_CONNECTION_AGE_SECONDS", 300) * 1000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
+            ],
         )
         for registration in registrations:
             registration.add_to_server(registration.servicer, self.server)
