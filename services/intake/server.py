@@ -11,6 +11,7 @@ from services.common import catalog, pagination, telemetry
 from services.common.deadlines import decision_deadline
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.receipt import is_request_id, receipt_for
+from services.intake import audit_log
 from services.intake.store import CaseLedger
 
 
@@ -46,8 +47,13 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             case.name = f"cases/{receipt}"
             case.request_id = request.request_id
             case.matter_version = matter.version
-            case.status = case_pb2.CASE_STATUS_ACCEPTED
-            case.departments[:] = matter.departments
+            if case.HasField("forwarding"):
+                # Decided at home: nothing is routed here.
+                case.status = case_pb2.CASE_STATUS_FORWARDED
+                del case.departments[:]
+            else:
+                case.status = case_pb2.CASE_STATUS_ACCEPTED
+                case.departments[:] = matter.departments
             case.create_time.FromDatetime(now)
             case.decision_deadline.FromDatetime(decision_deadline(now, matter.time_limit_days))
             case.trace_id = telemetry.current_trace_id()
@@ -106,3 +112,74 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             division_prefix=request.accepting_division_prefix,
         )
         return intake_service_pb2.ListCasesResponse(cases=cases, next_page_token=token)
+
+    async def ClaimForwards(
+        self, request: intake_service_pb2.ClaimForwardsRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.ClaimForwardsResponse:
+        claimed = await self.ledger.claim_forwards(
+            request.delivered,
+            min(request.limit or 20, 200),
+            dt.timedelta(seconds=request.lease_seconds or 30),
+        )
+        return intake_service_pb2.ClaimForwardsResponse(
+            forwards=[
+                intake_service_pb2.ClaimedForward(case=c, trace_context=ctx) for c, ctx in claimed
+            ]
+        )
+
+    async def RecordForward(
+        self, request: intake_service_pb2.RecordForwardRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.RecordForwardResponse:
+        with telemetry.bound_receipt(request.receipt):
+            case = await self.ledger.record_forward(
+                request.receipt,
+                request.remote_receipt,
+                request.remote_status,
+                list(request.remote_timeline),
+                request.error,
+            )
+            if case is None:
+                raise not_found("forwarded case", request.receipt)
+            return intake_service_pb2.RecordForwardResponse(case=case)
+
+    async def ListUnreportedOrigins(
+        self,
+        request: intake_service_pb2.ListUnreportedOriginsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> intake_service_pb2.ListUnreportedOriginsResponse:
+        cases = await self.ledger.unreported_origins(min(request.limit or 20, 200))
+        return intake_service_pb2.ListUnreportedOriginsResponse(cases=cases)
+
+    async def MarkOriginReported(
+        self,
+        request: intake_service_pb2.MarkOriginReportedRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> intake_service_pb2.MarkOriginReportedResponse:
+        await self.ledger.mark_origin_reported(request.receipt, request.timeline_length)
+        return intake_service_pb2.MarkOriginReportedResponse()
+
+    async def FindByOrigin(
+        self, request: intake_service_pb2.FindByOriginRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.FindByOriginResponse:
+        case = await self.ledger.find_by_origin(request.peer, request.accepting_receipt)
+        if case is None:
+            raise not_found("case for", request.accepting_receipt)
+        return intake_service_pb2.FindByOriginResponse(case=case)
+
+    async def AppendAudit(
+        self, request: intake_service_pb2.AppendAuditRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.AppendAuditResponse:
+        entry = request.entry
+        if not entry.actor or not entry.action:
+            raise invalid_argument([FieldViolation("entry", "needs an actor and an action")])
+        async with self.ledger.pool.acquire() as conn, conn.transaction():
+            return intake_service_pb2.AppendAuditResponse(entry=await audit_log.append(conn, entry))
+
+    async def ListAudit(
+        self, request: intake_service_pb2.ListAuditRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.ListAuditResponse:
+        async with self.ledger.pool.acquire() as conn:
+            entries, token = await audit_log.page(
+                conn, request.receipt, pagination.page_size(request.page_size), request.page_token
+            )
+        return intake_service_pb2.ListAuditResponse(entries=entries, next_page_token=token)

@@ -9,8 +9,9 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.intake.v1 import case_pb2
-from services.common import catalog, outbox, pagination
+from services.common import catalog, outbox, pagination, telemetry
 from services.common.timestamps import to_timestamp
+from services.intake import forwards
 from services.intake.status import FINAL, PENDING, case_status, department_state_after
 
 SERVICE = "intake"
@@ -73,7 +74,7 @@ async def _load_many(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> li
         "SELECT receipt, department, state, note FROM case_departments WHERE receipt = ANY($1::text[])",
         receipts,
     )
-    return [
+    cases = [
         _case_from_row(
             row,
             [t for t in timeline if t["receipt"] == row["receipt"]],
@@ -81,6 +82,18 @@ async def _load_many(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> li
         )
         for row in rows
     ]
+    await forwards.attach(conn, cases)
+    return cases
+
+
+# What a final status at home becomes on the accepting side's timeline.
+_FINAL_KIND = {
+    case_pb2.CASE_STATUS_APPROVED: case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
+    case_pb2.CASE_STATUS_REJECTED: case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
+    case_pb2.CASE_STATUS_COMPLETED: case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
+    case_pb2.CASE_STATUS_WITHDRAWN: case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN,
+    case_pb2.CASE_STATUS_LAPSED: case_pb2.TIMELINE_ENTRY_KIND_LAPSED,
+}
 
 
 class CaseLedger:
@@ -131,19 +144,34 @@ class CaseLedger:
                 existing = await _load(conn, receipt)
                 assert existing is not None
                 return existing, False
-            await conn.executemany(
-                "INSERT INTO case_departments (receipt, department, state) VALUES ($1, $2, $3)",
-                [(case.receipt, d, PENDING) for d in case.departments],
-            )
+            forwarded = case.HasField("forwarding")
             await conn.execute(
                 """INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6)""",
                 case.receipt,
                 f"{case.receipt}:accepted",
                 case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
-                "accepted at the window",
+                (
+                    f"accepted here for the home jurisdiction {case.forwarding.home_division}"
+                    if forwarded
+                    else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
+                    if case.HasField("origin")
+                    else "accepted at the window"
+                ),
                 case.trace_id,
                 case.create_time.ToDatetime(dt.UTC),
+            )
+            if forwarded:
+                # Held here until the home jurisdiction has it: nothing to route locally.
+                await forwards.hold(conn, case, dict(telemetry.inject({})))
+                stored = await _load(conn, case.receipt)
+                assert stored is not None
+                return stored, True
+            if case.HasField("origin"):
+                await forwards.record_origin(conn, case)
+            await conn.executemany(
+                "INSERT INTO case_departments (receipt, department, state) VALUES ($1, $2, $3)",
+                [(case.receipt, d, PENDING) for d in case.departments],
             )
             await outbox.add(
                 conn,
@@ -313,3 +341,92 @@ class CaseLedger:
             else ""
         )
         return await _load_many(conn, list(page)), next_token
+
+    async def claim_forwards(
+        self, delivered: bool, limit: int, lease: dt.timedelta
+    ) -> list[tuple[case_pb2.Case, dict[str, str]]]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await forwards.claim(conn, delivered, limit, lease)
+            cases = await _load_many(
+                conn,
+                list(
+                    await conn.fetch(
+                        "SELECT * FROM cases WHERE receipt = ANY($1::text[])",
+                        [r["receipt"] for r in rows],
+                    )
+                ),
+            )
+        contexts = {r["receipt"]: json.loads(r["trace_context"]) for r in rows}
+        return [(c, contexts[c.receipt]) for c in cases]
+
+    async def record_forward(
+        self,
+        receipt: str,
+        remote_receipt: str,
+        remote_status: int,
+        remote_timeline: list[case_pb2.TimelineEntry],
+        error: str,
+    ) -> case_pb2.Case | None:
+        """A failed attempt is retried later; a delivery or a status from home shows on the
+        case: 'forwarded' once, and the home jurisdiction's final decision once."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if error:
+                await forwards.record_failure(conn, receipt, error)
+                return await _load(conn, receipt)
+            before = await forwards.record_remote(
+                conn, receipt, remote_receipt, remote_status, remote_timeline
+            )
+            if before is None:
+                return None
+            await self._insert_entry(
+                conn,
+                receipt,
+                f"{receipt}:forwarded",
+                case_pb2.TimelineEntry(
+                    kind=case_pb2.TIMELINE_ENTRY_KIND_FORWARDED,
+                    department="",
+                    note=f"received by the home jurisdiction {before['home_division']} as {remote_receipt}",
+                ),
+            )
+            if remote_status in _FINAL_KIND:
+                last_note = next((e.note for e in reversed(remote_timeline) if e.note), "")
+                appended = await self._insert_entry(
+                    conn,
+                    receipt,
+                    f"{receipt}:decided-at-home",
+                    case_pb2.TimelineEntry(
+                        kind=_FINAL_KIND[remote_status], note=f"decided at home: {last_note}"
+                    ),
+                )
+                if appended:
+                    await conn.execute(
+                        "UPDATE cases SET status = $2 WHERE receipt = $1",
+                        receipt,
+                        case_pb2.CaseStatus.Name(remote_status),
+                    )
+            return await _load(conn, receipt)
+
+    async def unreported_origins(self, limit: int) -> list[case_pb2.Case]:
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            receipts = await forwards.unreported(conn, limit)
+            rows = await conn.fetch("SELECT * FROM cases WHERE receipt = ANY($1::text[])", receipts)
+            return await _load_many(conn, list(rows))
+
+    async def mark_origin_reported(self, receipt: str, length: int) -> None:
+        async with self.pool.acquire() as conn:
+            await forwards.mark_reported(conn, receipt, length)
+
+    async def find_by_origin(self, peer: str, accepting_receipt: str) -> case_pb2.Case | None:
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            receipt = await conn.fetchval(
+                "SELECT receipt FROM origins WHERE peer = $1 AND accepting_receipt = $2",
+                peer,
+                accepting_receipt,
+            )
+            return await _load(conn, receipt) if receipt else None

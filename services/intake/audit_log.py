@@ -1,0 +1,101 @@
+"""The audit log's storage: appended under a lock so that each row's hash covers the last."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from onedoor.intake.v1 import intake_service_pb2 as pb
+from services.common import pagination
+from services.common.audit import GENESIS, Entry, chain_hash
+from services.common.timestamps import to_timestamp
+
+_CHAIN_LOCK = 0x0D00_A0D1
+
+
+def _entry(row: asyncpg.Record) -> Entry:
+    return Entry(
+        sequence=row["sequence"],
+        created_at=row["created_at"].astimezone(dt.UTC).isoformat(),
+        actor=row["actor"],
+        action=row["action"],
+        receipt=row["receipt"],
+        fields=tuple(row["fields"]),
+        trace_id=row["trace_id"],
+        detail=row["detail"],
+    )
+
+
+def _proto(row: asyncpg.Record) -> pb.AuditEntry:
+    return pb.AuditEntry(
+        sequence=row["sequence"],
+        create_time=to_timestamp(row["created_at"]),
+        actor=row["actor"],
+        action=row["action"],
+        receipt=row["receipt"],
+        fields=row["fields"],
+        trace_id=row["trace_id"],
+        detail=row["detail"],
+        hash=row["hash"],
+    )
+
+
+async def append(conn: asyncpg.Connection, entry: pb.AuditEntry) -> pb.AuditEntry:
+    """Appends in the caller's transaction; the lock orders writers along the chain."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+    previous = (
+        await conn.fetchval("SELECT hash FROM audit_log ORDER BY sequence DESC LIMIT 1") or GENESIS
+    )
+    sequence = await conn.fetchval(
+        "SELECT nextval(pg_get_serial_sequence('audit_log', 'sequence'))"
+    )
+    created_at = dt.datetime.now(dt.UTC)
+    row_entry = Entry(
+        sequence,
+        created_at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.receipt,
+        tuple(entry.fields),
+        entry.trace_id,
+        entry.detail,
+    )
+    row = await conn.fetchrow(
+        """INSERT INTO audit_log (sequence, created_at, actor, action, receipt, fields, trace_id, detail, hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
+        sequence,
+        created_at,
+        entry.actor,
+        entry.action,
+        entry.receipt,
+        list(entry.fields),
+        entry.trace_id,
+        entry.detail,
+        chain_hash(previous, row_entry),
+    )
+    return _proto(row)
+
+
+async def page(
+    conn: asyncpg.Connection, receipt: str, size: int, token: str
+) -> tuple[list[pb.AuditEntry], str]:
+    after = pagination.decode(token)
+    rows = await conn.fetch(
+        """SELECT * FROM audit_log WHERE ($1 = '' OR receipt = $1) AND sequence > $2
+            ORDER BY sequence LIMIT $3""",
+        receipt,
+        int(after[0]) if after else 0,
+        size + 1,
+    )
+    shown = rows[:size]
+    token = pagination.encode([str(shown[-1]["sequence"])]) if len(rows) > size else ""
+    return [_proto(r) for r in shown], token
+
+
+async def chain(conn: asyncpg.Connection) -> list[tuple[Entry, str]]:
+    """The whole chain in order, for verification."""
+    return [
+        (_entry(r), r["hash"])
+        for r in await conn.fetch("SELECT * FROM audit_log ORDER BY sequence")
+    ]
