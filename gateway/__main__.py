@@ -8,10 +8,14 @@ import logging
 
 from aiohttp import web
 
+from gateway import peers
 from gateway.applications import Window
 from gateway.backends import Backends
+from gateway.federation import Federation
+from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
 from gateway.http_api import create_app
+from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from services.common import config, divisions, telemetry
 from services.common.config import ConfigError
@@ -29,7 +33,18 @@ async def main() -> None:
     if not divisions.is_known(jurisdiction):
         raise ConfigError(f"GATEWAY_JURISDICTION={jurisdiction} is not a GB/T 2260 division code")
     backends = Backends()
-    window = Window(backends, jurisdiction)
+    directory = peers.load()
+    federation = (
+        Federation(
+            backends,
+            directory,
+            jurisdiction,
+            config.env_float("GATEWAY_FEDERATION_POLL_SECONDS", 1.0),
+        )
+        if directory
+        else None
+    )
+    window = Window(backends, jurisdiction, directory, federation)
 
     server = GrpcServer(
         config.service_port("gateway"),
@@ -49,6 +64,31 @@ async def main() -> None:
     )
     await server.start()
     await site.start()
+    peer_server = None
+    federation_task = None
+    if directory is not None and federation is not None:
+        # Peers reach FederationService on a port of its own, where only mutual TLS gets in.
+        peer_server = GrpcServer(
+            config.env_int("GATEWAY_PEER_PORT", 50052),
+            [
+                Registration(
+                    federation_service_pb2_grpc.add_FederationServiceServicer_to_server,
+                    FederationServicer(window, directory, federation),
+                    federation_service_pb2.DESCRIPTOR.services_by_name[
+                        "FederationService"
+                    ].full_name,
+                )
+            ],
+            credentials=directory.server_credentials(),
+        )
+        await peer_server.start()
+        federation_task = asyncio.create_task(federation.run(), name="federation")
+        log.info(
+            "gateway %s federates with %s on port %d",
+            directory.me.name,
+            ", ".join(directory.peers),
+            peer_server.bound_port,
+        )
     log.info(
         "gateway for %s serving gRPC on %d and HTTP on %d",
         jurisdiction,
@@ -57,8 +97,14 @@ async def main() -> None:
     )
     await wait_for_termination()
     log.info("gateway stopping: draining calls in flight")
+    if federation_task is not None:
+        federation_task.cancel()
+    if peer_server is not None:
+        await peer_server.stop()
     await server.stop()
     await runner.cleanup()
+    if federation is not None:
+        await federation.close()
     await backends.close()
     telemetry.shutdown()
 

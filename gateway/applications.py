@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import grpc
 
 from gateway.backends import Backends
-from gateway.validation import check_application
+from gateway.peers import PeerDirectory
+from gateway.validation import check_application, serves
+
+if TYPE_CHECKING:
+    from gateway.federation import Federation
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2, intake_service_pb2
 from onedoor.registry.v1 import registry_service_pb2 as rpb
-from services.common import catalog, identity, pagination, telemetry
+from services.common import catalog, divisions, identity, pagination, telemetry
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.receipt import is_receipt, receipt_for
@@ -46,10 +51,18 @@ def _people(case: case_pb2.Case) -> list[tuple[str, str]]:
 
 
 class Window:
-    def __init__(self, backends: Backends, jurisdiction: str) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        jurisdiction: str,
+        peers: PeerDirectory | None = None,
+        federation: Federation | None = None,
+    ) -> None:
         self.backends = backends
         # Division code of the bureau this gateway serves; cases record it as accepting.
         self.jurisdiction = jurisdiction
+        self.peers = peers
+        self.federation = federation
 
     async def _existing(self, receipt: str) -> case_pb2.Case | None:
         try:
@@ -93,7 +106,50 @@ class Window:
 
     async def submit(self, request: pb.SubmitApplicationRequest) -> pb.SubmitApplicationResponse:
         matter = check_application(request, catalog.load(), self.jurisdiction)
-        receipt = receipt_for(self.jurisdiction, request.request_id)
+        hukou = request.applicant.hukou_division
+        if serves(self.jurisdiction, hukou):
+            return await self._accept(request, request.request_id, matter.departments)
+        # check_application let it through: the matter may be accepted here and decided at home.
+        peer = self.peers.route(hukou) if self.peers else None
+        if peer is None:
+            home = f"{divisions.full_name(hukou)} ({hukou})"
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"no peer bureau serves {home}: the application cannot be forwarded there",
+                reason="NO_PEER_FOR_DIVISION",
+                violations=(
+                    FieldViolation(
+                        "applicant.hukou_division", f"{home} is served by no known peer"
+                    ),
+                ),
+                precondition_type="JURISDICTION",
+                metadata={"responsible_division": hukou},
+            )
+        forwarding = case_pb2.Forwarding(home_division=hukou, peer=peer.name)
+        accepted = await self._accept(request, request.request_id, (), forwarding=forwarding)
+        if self.federation is not None:
+            self.federation.wake()
+        return accepted
+
+    async def accept_forwarded(
+        self, request: pb.SubmitApplicationRequest, origin: case_pb2.Origin
+    ) -> pb.SubmitApplicationResponse:
+        """An application another jurisdiction accepted, to be decided here: checked as at this
+        window, and idempotent by the accepting side's receipt."""
+        matter = check_application(request, catalog.load(), self.jurisdiction)
+        return await self._accept(
+            request, origin.accepting_receipt, matter.departments, origin=origin
+        )
+
+    async def _accept(
+        self,
+        request: pb.SubmitApplicationRequest,
+        request_id: str,
+        departments: tuple[str, ...] | list[str],
+        forwarding: case_pb2.Forwarding | None = None,
+        origin: case_pb2.Origin | None = None,
+    ) -> pb.SubmitApplicationResponse:
+        receipt = receipt_for(self.jurisdiction, request_id)
         with telemetry.bound_receipt(receipt):
             existing = await self._existing(receipt)
             if existing is not None:
@@ -106,15 +162,21 @@ class Window:
                 materials=request.materials,
                 accepting_division=self.jurisdiction,
                 details=request.details,
-                departments=matter.departments,
+                departments=departments,
             )
+            if forwarding is not None:
+                case.forwarding.CopyFrom(forwarding)
+            if origin is not None:
+                case.origin.CopyFrom(origin)
             case.applicant.id_number = identity.normalize(case.applicant.id_number)
             for member in case.household_members:
                 member.id_number = identity.normalize(member.id_number)
-            await self._check_records(case)
+            if forwarding is None:
+                # The home jurisdiction checks its own records when it receives the case.
+                await self._check_records(case)
             created = await self.backends.call(
                 self.backends.intake.CreateCase,
-                intake_service_pb2.CreateCaseRequest(request_id=request.request_id, case=case),
+                intake_service_pb2.CreateCaseRequest(request_id=request_id, case=case),
             )
             return self._accepted(created.case, created=created.created)
 
@@ -276,6 +338,19 @@ class Window:
                 divorce_state=rpb.DivorceState.Name(answer.divorce.state),
             )
 
+    async def audit_entries(
+        self, request: pb.ListAuditEntriesRequest
+    ) -> pb.ListAuditEntriesResponse:
+        found = await self.backends.call(
+            self.backends.intake.ListAudit,
+            intake_service_pb2.ListAuditRequest(
+                receipt=request.receipt, page_size=request.page_size, page_token=request.page_token
+            ),
+        )
+        return pb.ListAuditEntriesResponse(
+            entries=found.entries, next_page_token=found.next_page_token
+        )
+
     def _department(self, name: str) -> object:
         if name not in self.backends.departments:
             raise not_found("department", name)
@@ -308,7 +383,7 @@ def as_application(case: case_pb2.Case) -> pb.Application:
         case_pb2.CASE_STATUS_COMPLETED,
         case_pb2.CASE_STATUS_WITHDRAWN,
         case_pb2.CASE_STATUS_LAPSED,
-    )
+    ) and not case.HasField("forwarding")
     return pb.Application(
         receipt=case.receipt,
         matter_code=case.matter_code,
@@ -324,6 +399,7 @@ def as_application(case: case_pb2.Case) -> pb.Application:
         timeline=case.timeline,
         progress=case.progress,
         trace_id=case.trace_id,
+        forwarding=case.forwarding if case.HasField("forwarding") else None,
         overdue=open_case
         and not case.HasField("paused_since")
         and case.decision_deadline.ToDatetime(dt.UTC) < dt.datetime.now(dt.UTC),

@@ -57,3 +57,8 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.DecideCaseResponse:
         return await self.window.decide(request)
+
+    async def ListAuditEntries(
+        self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAuditEntriesResponse:
+        return await self.window.audit_entries(request)

@@ -213,6 +213,14 @@ def create_app(window: Window) -> web.Application:
         message.decision.receipt = receipt_of(request)
         return _json(_message_json(await window.decide(message)))
 
+    async def audit(request: web.Request) -> web.Response:
+        message = pb.ListAuditEntriesRequest(
+            receipt=request.query.get("receipt", ""),
+            page_size=_query_int(request, "pageSize"),
+            page_token=request.query.get("pageToken", ""),
+        )
+        return _json(_message_json(await window.audit_entries(message)))
+
     async def matters(request: web.Request) -> web.Response:
         return _json(_message_json(await window.matters(pb.ListMattersRequest())))
 
@@ -234,6 +242,7 @@ def create_app(window: Window) -> web.Application:
     app.router.add_post(f"/v1/applications/{receipt}:withdrawDivorce", withdraw_divorce)
     app.router.add_get("/v1/departments/{department}/cases", department_cases)
     app.router.add_post(f"/v1/departments/{{department}}/cases/{receipt}:decide", decide)
+    app.router.add_get("/v1/audit", audit)
     app.router.add_get("/v1/matters", matters)
     app.router.add_get("/healthz", healthz)
     return app

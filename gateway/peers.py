@@ -1,0 +1,126 @@
+"""The other cities' and provinces' gateways this one talks to, over mutual TLS.
+
+``GATEWAY_PEERS_FILE`` (TOML) names each peer: the division-code prefixes it serves, its
+address, and the certificate authority that signs its identity::
+
+    [peers.kunshan]
+    prefixes = ["320583"]
+    address = "gateway.kunshan.example:50052"
+    ca_file = "/etc/onedoor/peers/kunshan-ca.pem"
+
+This gateway's own identity is ``GATEWAY_TLS_CERT_FILE`` and ``GATEWAY_TLS_KEY_FILE``: a
+certificate whose common name and DNS name are ``GATEWAY_NAME``, as its peers know it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from services.common.config import ConfigError, env_str
+from services.common.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    prefixes: tuple[str, ...]
+    address: str
+    ca_pem: bytes
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    cert_pem: bytes
+    key_pem: bytes
+
+
+@dataclass(frozen=True)
+class PeerDirectory:
+    me: Identity
+    peers: dict[str, Peer]
+
+    def route(self, division: str) -> Peer | None:
+        """The peer serving ``division`` by its longest matching prefix."""
+        best: tuple[int, Peer] | None = None
+        for peer in self.peers.values():
+            for prefix in peer.prefixes:
+                if division.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), peer)
+        return best[1] if best else None
+
+    def server_credentials(self) -> grpc.ServerCredentials:
+        """Only a client certificate signed by one of the peers' authorities gets in."""
+        return grpc.ssl_server_credentials(
+            [(self.me.key_pem, self.me.cert_pem)],
+            root_certificates=b"".join(p.ca_pem for p in self.peers.values()),
+            require_client_auth=True,
+        )
+
+    def channel(self, peer: Peer) -> grpc.aio.Channel:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=peer.ca_pem,
+            private_key=self.me.key_pem,
+            certificate_chain=self.me.cert_pem,
+        )
+        # The peer's certificate names the peer, whatever address it is reached at.
+        return grpc.aio.secure_channel(
+            peer.address, credentials, options=[("grpc.ssl_target_name_override", peer.name)]
+        )
+
+    def identify(self, context: grpc.aio.ServicerContext) -> Peer:
+        """The calling peer: its certificate's common name must be a known peer's name, and
+        that peer's own authority must have signed it (any known authority let it through TLS)."""
+        auth = context.auth_context()
+        names = [n.decode() for n in auth.get("x509_common_name", [])]
+        pems = auth.get("x509_pem_cert", [])
+        peer = self.peers.get(names[0]) if names else None
+        if peer is None or not pems:
+            raise ApiError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "the caller is not a known peer",
+                reason="UNKNOWN_PEER",
+            )
+        presented = x509.load_pem_x509_certificate(pems[0])
+        try:
+            presented.verify_directly_issued_by(x509.load_pem_x509_certificate(peer.ca_pem))
+        except (InvalidSignature, ValueError, TypeError):
+            raise ApiError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the certificate naming {peer.name} is not signed by {peer.name}'s authority",
+                reason="WRONG_AUTHORITY",
+            ) from None
+        return peer
+
+
+def load() -> PeerDirectory | None:
+    """None when this gateway has no peers configured (it then decides everything itself)."""
+    peers_file = env_str("GATEWAY_PEERS_FILE", "")
+    if not peers_file:
+        return None
+    data = tomllib.loads(Path(peers_file).read_text(encoding="utf-8"))
+    peers = {}
+    for name, entry in data.get("peers", {}).items():
+        try:
+            peers[name] = Peer(
+                name=name,
+                prefixes=tuple(str(p) for p in entry["prefixes"]),
+                address=entry["address"],
+                ca_pem=Path(entry["ca_file"]).read_bytes(),
+            )
+        except (KeyError, OSError) as error:
+            raise ConfigError(
+                f"{peers_file}: peer {name}: {error}; it needs prefixes, address and ca_file"
+            ) from None
+    me = Identity(
+        name=env_str("GATEWAY_NAME"),
+        cert_pem=Path(env_str("GATEWAY_TLS_CERT_FILE")).read_bytes(),
+        key_pem=Path(env_str("GATEWAY_TLS_KEY_FILE")).read_bytes(),
+    )
+    return PeerDirectory(me, peers)
