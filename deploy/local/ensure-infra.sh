@@ -29,6 +29,16 @@ if ! psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; then
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
 fi
 
+# Several local platforms (the tests start three cities, the benchmarks one more) each hold
+# a pool per service: the Debian default of 100 connections is too few on one machine.
+if [ "$(psql -h 127.0.0.1 -U postgres -Atc 'show max_connections')" -lt 500 ]; then
+  echo "==> raising PostgreSQL's max_connections to 500 (local development) and restarting it"
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  psql -h 127.0.0.1 -U postgres -qc 'ALTER SYSTEM SET max_connections = 500'
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   echo "==> starting RabbitMQ (this takes a few seconds)"
   as_root rabbitmq-server -detached

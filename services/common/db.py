@@ -69,7 +69,7 @@ async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:
 
 
 async def open_pool(
-    url: str, migrations: Sequence[Path] = (), *, min_size: int = 2, max_size: int = 10
+    url: str, migrations: Sequence[Path] = (), *, min_size: int = 1, max_size: int = 10
 ) -> asyncpg.Pool:
     """A pool on a database that exists and is migrated: the outbox's migrations, then the
     service's own in order (none for a process, like the relay, that only uses the outbox)."""

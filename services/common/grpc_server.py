@@ -86,7 +86,12 @@ class Registration:
 
 
 class GrpcServer:
-    def __init__(self, port: int, registrations: Sequence[Registration]) -> None:
+    def __init__(
+        self,
+        port: int,
+        registrations: Sequence[Registration],
+        credentials: grpc.ServerCredentials | None = None,
+    ) -> None:
         self.port = port
         self.registrations = registrations
         self.health = HealthServicer()
@@ -96,7 +101,10 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", 4 * 1024 * 1024),
                 # Clients keep one connection for as long as it lives; ending connections after
                 # a few minutes makes them re-resolve, so new replicas get their share of calls.
-                ("grpc.max_connection_age_ms", env_int("GRPC_MAX_CONNECTION_AGE_SECONDS", 300) * 1000),
+                (
+                    "grpc.max_connection_age_ms",
+                    env_int("GRPC_MAX_CONNECTION_AGE_SECONDS", 300) * 1000,
+                ),
                 ("grpc.max_connection_age_grace_ms", 30_000),
             ],
         )
@@ -112,8 +120,12 @@ class GrpcServer:
             ],
             self.server,
         )
-        host = env_str("BIND_HOST", "0.0.0.0")
-        self.bound_port = self.server.add_insecure_port(f"{host}:{port}")
+        address = f"{env_str('BIND_HOST', '0.0.0.0')}:{port}"
+        self.bound_port = (
+            self.server.add_secure_port(address, credentials)
+            if credentials is not None
+            else self.server.add_insecure_port(address)
+        )
 
     async def start(self) -> None:
         await self.server.start()

@@ -165,7 +165,17 @@ class _TraceIdFilter(logging.Filter):
 # Libraries that log frames or message bodies at DEBUG (nameko-grpc logs the request bytes it
 # sends): they never go below INFO, whatever LOG_LEVEL says, so personal data in a request
 # cannot reach a log line.
-PAYLOAD_LOGGERS = ("nameko_grpc", "h2", "hpack", "kombu", "amqp", "aiormq", "aio_pika", "grpc", "asyncpg")
+PAYLOAD_LOGGERS = (
+    "nameko_grpc",
+    "h2",
+    "hpack",
+    "kombu",
+    "amqp",
+    "aiormq",
+    "aio_pika",
+    "grpc",
+    "asyncpg",
+)
 
 
 def _setup_logging(service_name: str) -> None:

@@ -33,7 +33,7 @@ async def main() -> None:
     poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
     connection = await aio_pika.connect_robust(config.amqp_uri())
     publisher = EventPublisher(connection)
-    pools = [await db.open_pool(config.database_url(s)) for s in services]
+    pools = [await db.open_pool(config.database_url(s), max_size=3) for s in services]
     relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]
     # Health only: Kubernetes probes the relay like every other process.
     health = GrpcServer(config.service_port("relay"), [])
