@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra run test test-unit bench k8s lint fmt clean
+.PHONY: install proto infra run run-cities test test-unit bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -33,6 +33,9 @@ infra:
 
 run: install infra
 	@$(PY) -m services.launcher --demo
+
+run-cities: install infra
+	@$(PY) -m services.launcher --cities
 
 test: install infra
 	@$(PY) -m pytest

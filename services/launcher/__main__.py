@@ -8,8 +8,9 @@ import sys
 import time
 
 from services.common.telemetry import RECEIPT_KEY
-from services.launcher.demo import submit_and_follow
-from services.launcher.platform import ROOT, Platform, PlatformError
+from services.launcher.cities import City, prepare, start, tear_down
+from services.launcher.demo import forward_and_decide, submit_and_follow
+from services.launcher.platform import ROOT, Platform, PlatformError, Ports
 from services.launcher.trace_sink import TraceSink
 
 
@@ -51,10 +52,68 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     )
 
 
+def _print_cities(cities: dict[str, City], sink: TraceSink) -> None:
+    taicang, kunshan = cities["taicang"], cities["kunshan"]
+    print("==> a Kunshan resident asks for temporary assistance at the Taicang window", flush=True)
+    accepted, done = forward_and_decide(taicang.http, kunshan.http)
+    print(f"    Taicang receipt {accepted['receipt']}, status at acceptance {accepted['status']}")
+    print(f"    Kunshan receipt {done['forwarding']['remoteReceipt']}; Kunshan approved it")
+    print(f"    status at the Taicang window: {done['status']}; trace id {accepted['traceId']}")
+    for entry in done["timeline"]:
+        kind = entry["kind"].removeprefix("TIMELINE_ENTRY_KIND_")
+        print(f"      {entry['createTime']}  {kind:<10} {entry.get('note', '')}")
+    time.sleep(1.5)  # the processes export spans in batches
+    receipts = sorted(
+        {str(s.attributes.get(RECEIPT_KEY)) for s in sink.spans(accepted["traceId"])} - {"None"}
+    )
+    print(f"==> one trace across both cities; its spans carry the receipts {receipts}")
+    print()
+    for city in cities.values():
+        grpc_port = city.platform.ports.gateway_grpc
+        print(f"  {city.name:<8} {city.division}  HTTP {city.http}  gRPC 127.0.0.1:{grpc_port}")
+    print("Logs are in .run/cities/<city>/logs/. Ctrl-C stops both cities.", flush=True)
+
+
+def run_cities(sink: TraceSink, extra_env: dict[str, str]) -> int:
+    """Taicang on the usual ports, Kunshan on free ones, each the other's peer."""
+    base = ROOT / ".run" / "cities"
+    base.mkdir(parents=True, exist_ok=True)
+    ports = {"taicang": Ports(), "kunshan": Ports.free()}
+    cities = prepare(
+        base, {"taicang": "320585", "kunshan": "320583"}, ports, extra_env, tag="local"
+    )
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        start(cities, progress=True)
+        _print_cities(cities, sink)
+        while not stopping:
+            time.sleep(0.5)
+        return 0
+    except PlatformError as error:
+        print(f"!! {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("\n==> stopping both cities", flush=True)
+        tear_down(cities, keep_data=True)
+        sink.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the onedoor platform on this machine.")
     parser.add_argument(
         "--demo", action="store_true", help="submit a demo application once healthy"
+    )
+    parser.add_argument(
+        "--cities",
+        action="store_true",
+        help="run Taicang and Kunshan side by side, federated over mutual TLS",
     )
     args = parser.parse_args()
 
@@ -67,6 +126,8 @@ def main() -> int:
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": "500",
     }
+    if args.cities:
+        return run_cities(sink, extra_env)
     platform = Platform(log_dir=log_dir, extra_env=extra_env)
     stopping = False
 

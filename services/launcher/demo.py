@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from services.common.identity import compose
@@ -80,3 +81,53 @@ def submit_and_follow(
         if "TIMELINE_ENTRY_KIND_ROUTED" in kinds or time.monotonic() > deadline:
             return accepted, shown
         time.sleep(0.1)
+
+
+def follow_until(
+    base_url: str, receipt: str, done: Callable[[dict[str, Any]], bool], wait_seconds: float = 30.0
+) -> dict[str, Any]:
+    """The application as it stands once ``done`` says so (or when the wait runs out)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        shown = _request("GET", f"{base_url}/v1/applications/{receipt}")["application"]
+        if done(shown) or time.monotonic() > deadline:
+            return dict(shown)
+        time.sleep(0.2)
+
+
+def forward_and_decide(accepting_url: str, home_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Kunshan resident asks for temporary assistance in Taicang; Kunshan decides."""
+    applicant_id = compose("320583", dt.date(1975, 6, 1), 37)
+    body = {
+        "requestId": str(uuid.uuid4()),
+        "matterCode": "assistance.temporary",
+        "applicant": {
+            "name": "顾建华",
+            "idNumber": applicant_id,
+            "phone": "13812345678",
+            "hukouDivision": "320583",
+        },
+        "householdMembers": [
+            {"name": "顾建华", "idNumber": applicant_id, "relation": "本人", "monthlyIncomeFen": 0}
+        ],
+        "materials": ["id_card", "hardship_statement"],
+        "details": {"requestedAmountFen": 150000},
+    }
+    accepted = _request("POST", f"{accepting_url}/v1/applications", body)
+    shown = follow_until(
+        accepting_url,
+        accepted["receipt"],
+        lambda a: a.get("forwarding", {}).get("state") == "delivered",
+    )
+    remote = shown["forwarding"]["remoteReceipt"]
+    follow_until(home_url, remote, lambda a: a["status"] == "CASE_STATUS_ROUTED")
+    decision = {
+        "requestId": str(uuid.uuid4()),
+        "decision": "DECISION_APPROVE",
+        "officerId": "kunshan-officer-1",
+    }
+    _request("POST", f"{home_url}/v1/departments/assistance/cases/{remote}:decide", decision)
+    done = follow_until(
+        accepting_url, accepted["receipt"], lambda a: a["status"] == "CASE_STATUS_APPROVED"
+    )
+    return accepted, done

@@ -72,6 +72,7 @@ def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
 class Ports:
     gateway_grpc: int = 50051
     gateway_http: int = 8080
+    gateway_peer: int = 50052
     intake: int = 50061
     assistance: int = 50062
     elderly: int = 50063
@@ -130,6 +131,7 @@ class Platform:
             "GATEWAY_JURISDICTION": self.jurisdiction,
             "GATEWAY_GRPC_PORT": str(p.gateway_grpc),
             "GATEWAY_HTTP_PORT": str(p.gateway_http),
+            "GATEWAY_PEER_PORT": str(p.gateway_peer),
             "RELAY_GRPC_PORT": str(p.relay),
             "RELAY_SOURCES": ",".join(SERVICES_WITH_DATABASES),
             "ROUTER_HTTP_PORT": str(p.router_http),
