@@ -610,5 +610,10 @@ async def test_matters_decided_at_home_are_refused_outside_the_hukou_jurisdictio
     answer = await submit(http, body, expect=400)
     assert answer["error"]["details"][-1]["reason"] == "OUTSIDE_JURISDICTION"
     assert "昆山市" in answer["error"]["message"]
-    # Temporary assistance may be asked where the person lives.
-    await routed(http, application("assistance.temporary", kunshan, requestedAmountFen=50000))
+    # Temporary assistance may be asked where the person lives, and is then forwarded home
+    # (tests/test_federation.py); with no peer serving Kunshan, it is refused and says why.
+    elsewhere = await submit(
+        http, application("assistance.temporary", kunshan, requestedAmountFen=50000), expect=400
+    )
+    assert elsewhere["error"]["details"][-1]["reason"] == "NO_PEER_FOR_DIVISION"
+    assert "昆山市" in elsewhere["error"]["message"]
