@@ -389,7 +389,12 @@ class CaseLedger:
                 ),
             )
             if remote_status in _FINAL_KIND:
-                last_note = next((e.note for e in reversed(remote_timeline) if e.note), "")
+                deciding = next(
+                    (e for e in reversed(remote_timeline) if e.kind == _FINAL_KIND[remote_status]),
+                    None,
+                )
+                said = f": {deciding.note}" if deciding is not None and deciding.note else ""
+                last_note = f"{case_pb2.CaseStatus.Name(remote_status).removeprefix('CASE_STATUS_').lower()}{said}"
                 appended = await self._insert_entry(
                     conn,
                     receipt,
