@@ -200,6 +200,13 @@ class Federation:
                 remote_status=remote.status,
                 remote_timeline=remote.timeline,
             )
+            await self.audit(
+                f"peer:{peer.name}",
+                "status.fetched",
+                case.receipt,
+                ["status", "timeline"],
+                remote.receipt,
+            )
 
     async def push(self, case: case_pb2.Case) -> None:
         peer = self.directory.peers.get(case.origin.peer)
