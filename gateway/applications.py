@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from gateway import permissions
 from gateway.backends import Backends
 from gateway.peers import PeerDirectory
 from gateway.validation import check_application, serves
@@ -18,7 +19,8 @@ from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2, intake_service_pb2
 from onedoor.registry.v1 import registry_service_pb2 as rpb
-from services.common import catalog, divisions, identity, pagination, telemetry
+from services.common import auth, catalog, divisions, identity, pagination, telemetry
+from services.common.auth import Principal
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.receipt import is_receipt, receipt_for
@@ -104,7 +106,10 @@ class Window:
         if problems:
             raise _refused_by_records(problems, "REFUSED_BY_RECORDS")
 
-    async def submit(self, request: pb.SubmitApplicationRequest) -> pb.SubmitApplicationResponse:
+    async def submit(
+        self, caller: Principal, request: pb.SubmitApplicationRequest
+    ) -> pb.SubmitApplicationResponse:
+        permissions.clerk_at(caller, self.jurisdiction)
         matter = check_application(request, catalog.load(), self.jurisdiction)
         hukou = request.applicant.hukou_division
         if serves(self.jurisdiction, hukou):
@@ -201,14 +206,23 @@ class Window:
         )
         return found.case
 
-    async def get(self, request: pb.GetApplicationRequest) -> pb.GetApplicationResponse:
+    async def get(
+        self, caller: Principal, request: pb.GetApplicationRequest
+    ) -> pb.GetApplicationResponse:
         with telemetry.bound_receipt(request.receipt):
             case = await self._case(request.receipt)
+            permissions.case_reader(caller, case.accepting_division, case.departments)
             return pb.GetApplicationResponse(
                 application=as_application(case), trace_id=telemetry.current_trace_id()
             )
 
-    async def list(self, request: pb.ListApplicationsRequest) -> pb.ListApplicationsResponse:
+    async def list(
+        self, caller: Principal, request: pb.ListApplicationsRequest
+    ) -> pb.ListApplicationsResponse:
+        permissions.require_role(caller, "window_clerk", "officer")
+        permissions.require_jurisdiction(caller, self.jurisdiction)
+        if caller.role == "officer" and request.department != caller.department:
+            raise auth.deny("an officer lists its own department's cases: set department")
         if request.department and request.department not in DEPARTMENTS:
             raise invalid_argument(
                 [FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}")]
@@ -229,7 +243,9 @@ class Window:
             next_page_token=found.next_page_token,
         )
 
-    async def matters(self, request: pb.ListMattersRequest) -> pb.ListMattersResponse:
+    async def matters(
+        self, caller: Principal, request: pb.ListMattersRequest
+    ) -> pb.ListMattersResponse:
         return pb.ListMattersResponse(
             matters=[
                 pb.Matter(
@@ -252,10 +268,12 @@ class Window:
         )
 
     async def supply_materials(
-        self, request: pb.SupplyMaterialsRequest
+        self, caller: Principal, request: pb.SupplyMaterialsRequest
     ) -> pb.SupplyMaterialsResponse:
+        permissions.require_role(caller, "window_clerk")
         with telemetry.bound_receipt(request.receipt):
             case = await self._case(request.receipt)
+            permissions.require_jurisdiction(caller, case.accepting_division)
             matter = catalog.load().version(case.matter_code, case.matter_version)
             known = {m.code for m in matter.required_materials} if matter else set()
             unknown = [
@@ -300,7 +318,10 @@ class Window:
                 application=as_application(await self._case(case.receipt))
             )
 
-    async def _divorce_party(self, receipt: str, id_number: str) -> case_pb2.Case:
+    async def _divorce_party(
+        self, caller: Principal, receipt: str, id_number: str
+    ) -> case_pb2.Case:
+        permissions.require_role(caller, "window_clerk")
         try:
             identity.validate(id_number)
         except identity.IdentityError as error:
@@ -310,9 +331,12 @@ class Window:
             raise invalid_argument([FieldViolation("receipt", "is not a divorce application")])
         return case
 
-    async def confirm_divorce(self, request: pb.ConfirmDivorceRequest) -> pb.ConfirmDivorceResponse:
+    async def confirm_divorce(
+        self, caller: Principal, request: pb.ConfirmDivorceRequest
+    ) -> pb.ConfirmDivorceResponse:
         with telemetry.bound_receipt(request.receipt):
-            await self._divorce_party(request.receipt, request.id_number)
+            case = await self._divorce_party(caller, request.receipt, request.id_number)
+            permissions.require_jurisdiction(caller, case.accepting_division)
             answer = await self.backends.call(
                 self.backends.registry.ConfirmDivorce,
                 rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
@@ -324,10 +348,11 @@ class Window:
             )
 
     async def withdraw_divorce(
-        self, request: pb.WithdrawDivorceRequest
+        self, caller: Principal, request: pb.WithdrawDivorceRequest
     ) -> pb.WithdrawDivorceResponse:
         with telemetry.bound_receipt(request.receipt):
-            await self._divorce_party(request.receipt, request.id_number)
+            case = await self._divorce_party(caller, request.receipt, request.id_number)
+            permissions.require_jurisdiction(caller, case.accepting_division)
             answer = await self.backends.call(
                 self.backends.registry.WithdrawDivorce,
                 rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
@@ -339,8 +364,10 @@ class Window:
             )
 
     async def audit_entries(
-        self, request: pb.ListAuditEntriesRequest
+        self, caller: Principal, request: pb.ListAuditEntriesRequest
     ) -> pb.ListAuditEntriesResponse:
+        permissions.require_role(caller, "auditor")
+        permissions.require_jurisdiction(caller, self.jurisdiction)
         found = await self.backends.call(
             self.backends.intake.ListAudit,
             intake_service_pb2.ListAuditRequest(
@@ -357,8 +384,9 @@ class Window:
         return self.backends.departments[name]
 
     async def department_cases(
-        self, request: pb.ListDepartmentCasesRequest
+        self, caller: Principal, request: pb.ListDepartmentCasesRequest
     ) -> pb.ListDepartmentCasesResponse:
+        permissions.officer_of(caller, request.department, self.jurisdiction)
         stub = self._department(request.department)
         found = await self.backends.call(
             stub.ListCases,  # type: ignore[attr-defined]
@@ -368,7 +396,10 @@ class Window:
             cases=found.cases, next_page_token=found.next_page_token
         )
 
-    async def decide(self, request: pb.DecideCaseRequest) -> pb.DecideCaseResponse:
+    async def decide(
+        self, caller: Principal, request: pb.DecideCaseRequest
+    ) -> pb.DecideCaseResponse:
+        permissions.officer_of(caller, request.department, self.jurisdiction)
         stub = self._department(request.department)
         with telemetry.bound_receipt(request.decision.receipt):
             decided = await self.backends.call(stub.DecideCase, request.decision)  # type: ignore[attr-defined]

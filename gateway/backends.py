@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
 from onedoor.registry.v1 import registry_service_pb2_grpc
-from services.common import config
+from services.common import auth, config
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import from_rpc_error
 
@@ -38,7 +38,9 @@ class Backends:
     async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
         """Calls a backend; its errors come back as ApiError, ready to pass on."""
         try:
-            return await method(request, timeout=CALL_TIMEOUT_SECONDS)
+            return await method(
+                request, timeout=CALL_TIMEOUT_SECONDS, metadata=auth.service_metadata()
+            )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from None
 

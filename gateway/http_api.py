@@ -18,9 +18,11 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from gateway import permissions
 from gateway.applications import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from services.common import telemetry
+from services.common import auth, telemetry
+from services.common.auth import Principal
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,18 @@ async def _parse_body(request: web.Request, message: Message) -> None:
         ) from None
 
 
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every call carries a bearer token, checked before the body is even read."""
+    request["caller"] = auth.verify(request.headers.get("Authorization", ""))
+    return await handler(request)
+
+
+def _caller(request: web.Request) -> Principal:
+    caller: Principal = request["caller"]
+    return caller
+
+
 def _query_int(request: web.Request, name: str) -> int:
     raw = request.query.get(name, "")
     if not raw:
@@ -157,7 +171,9 @@ def _query_bool(request: web.Request, name: str) -> bool:
 
 
 def create_app(window: Window) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json, authenticate]
+    )
 
     def receipt_of(request: web.Request) -> str:
         return request.match_info["receipt"]
@@ -165,11 +181,11 @@ def create_app(window: Window) -> web.Application:
     async def submit(request: web.Request) -> web.Response:
         message = pb.SubmitApplicationRequest()
         await _parse_body(request, message)
-        return _json(_message_json(await window.submit(message)))
+        return _json(_message_json(await window.submit(_caller(request), message)))
 
     async def get(request: web.Request) -> web.Response:
         message = pb.GetApplicationRequest(receipt=receipt_of(request))
-        return _json(_message_json(await window.get(message)))
+        return _json(_message_json(await window.get(_caller(request), message)))
 
     async def list_applications(request: web.Request) -> web.Response:
         message = pb.ListApplicationsRequest(
@@ -179,25 +195,25 @@ def create_app(window: Window) -> web.Application:
             page_token=request.query.get("pageToken", ""),
             department=request.query.get("department", ""),
         )
-        return _json(_message_json(await window.list(message)))
+        return _json(_message_json(await window.list(_caller(request), message)))
 
     async def supply_materials(request: web.Request) -> web.Response:
         message = pb.SupplyMaterialsRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.supply_materials(message)))
+        return _json(_message_json(await window.supply_materials(_caller(request), message)))
 
     async def confirm_divorce(request: web.Request) -> web.Response:
         message = pb.ConfirmDivorceRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.confirm_divorce(message)))
+        return _json(_message_json(await window.confirm_divorce(_caller(request), message)))
 
     async def withdraw_divorce(request: web.Request) -> web.Response:
         message = pb.WithdrawDivorceRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.withdraw_divorce(message)))
+        return _json(_message_json(await window.withdraw_divorce(_caller(request), message)))
 
     async def department_cases(request: web.Request) -> web.Response:
         message = pb.ListDepartmentCasesRequest(
@@ -205,13 +221,13 @@ def create_app(window: Window) -> web.Application:
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
         )
-        return _json(_message_json(await window.department_cases(message)))
+        return _json(_message_json(await window.department_cases(_caller(request), message)))
 
     async def decide(request: web.Request) -> web.Response:
         message = pb.DecideCaseRequest(department=request.match_info["department"])
         await _parse_body(request, message.decision)
         message.decision.receipt = receipt_of(request)
-        return _json(_message_json(await window.decide(message)))
+        return _json(_message_json(await window.decide(_caller(request), message)))
 
     async def audit(request: web.Request) -> web.Response:
         message = pb.ListAuditEntriesRequest(
@@ -219,12 +235,13 @@ def create_app(window: Window) -> web.Application:
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
         )
-        return _json(_message_json(await window.audit_entries(message)))
+        return _json(_message_json(await window.audit_entries(_caller(request), message)))
 
     async def matters(request: web.Request) -> web.Response:
-        return _json(_message_json(await window.matters(pb.ListMattersRequest())))
+        return _json(_message_json(await window.matters(_caller(request), pb.ListMattersRequest())))
 
     async def healthz(request: web.Request) -> web.Response:
+        permissions.require_role(_caller(request), "operator")
         services = {"gateway": "SERVING", **(await window.backends.health())}
         serving = all(status == "SERVING" for status in services.values())
         return _json(

@@ -23,13 +23,42 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from services.common import telemetry
+from services.common import auth, telemetry
 from services.common.config import env_float, env_int, env_str
 from services.common.errors import ApiError
 
 log = logging.getLogger(__name__)
 
 TRACE_ID_METADATA = "x-trace-id"
+
+
+# Open to any caller: Kubernetes probes and operators' tooling.
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class ServiceCredentialInterceptor(grpc.aio.ServerInterceptor):
+    """Internal services answer only the platform's own processes (the gateway and the router),
+    which present the shared service credential."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method = handler_call_details.method
+        presented = dict(handler_call_details.invocation_metadata or ()).get(
+            auth.SERVICE_TOKEN_METADATA, ""
+        )
+        if method.startswith(OPEN_SERVICES) or auth.is_service_token(str(presented)):
+            return await continuation(handler_call_details)
+
+        async def refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "internal service: only the gateway and the router may call it",
+            )
+
+        return grpc.unary_unary_rpc_method_handler(refuse)
 
 
 class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -91,12 +120,16 @@ class GrpcServer:
         port: int,
         registrations: Sequence[Registration],
         credentials: grpc.ServerCredentials | None = None,
+        internal: bool = False,
     ) -> None:
         self.port = port
         self.registrations = registrations
         self.health = HealthServicer()
         self.server = grpc.aio.server(
-            interceptors=[ApiErrorInterceptor()],
+            interceptors=[
+                *([ServiceCredentialInterceptor()] if internal else []),
+                ApiErrorInterceptor(),
+            ],
             options=[
                 ("grpc.max_receive_message_length", 4 * 1024 * 1024),
                 # Clients keep one connection for as long as it lives; ending connections after
@@ -154,7 +187,7 @@ async def serve(
     on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Runs a service's server until SIGTERM, then drains it and runs ``on_stop``."""
-    server = GrpcServer(port, registrations)
+    server = GrpcServer(port, registrations, internal=True)
     await server.start()
     log.info("%s serving gRPC on port %d", name, server.bound_port)
     await wait_for_termination()

@@ -26,7 +26,7 @@ from opentelemetry import trace
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
-from services.common import catalog, config, telemetry
+from services.common import auth, catalog, config, telemetry
 from services.common.catalog import DEPARTMENTS
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (
@@ -112,7 +112,7 @@ class RouterService:
             kind=trace.SpanKind.CLIENT,
             attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
         ) as span:
-            metadata = list(telemetry.inject({}).items())
+            metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
             try:
                 return getattr(proxy, method)(
                     request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS

@@ -1,0 +1,1 @@
+"""The ``onedoor`` command line."""

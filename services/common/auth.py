@@ -1,0 +1,125 @@
+"""Who is calling: bearer tokens for people at the gateway, a shared credential between the
+platform's own processes.
+
+People (clerks, officers, auditors, operators) carry a JWT signed with ``AUTH_JWT_KEY``
+(HS256): its role, the jurisdiction (division code) it acts for and, for an officer, the
+department. The internal services accept calls only from the gateway and the router, which
+present ``SERVICE_TOKEN`` in the ``x-onedoor-service-token`` metadata; Kubernetes NetworkPolicies
+admit the same arrows at the network layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+from dataclasses import dataclass
+
+import grpc
+import jwt
+
+from services.common.catalog import DEPARTMENTS
+from services.common.config import env_str
+from services.common.errors import ApiError
+
+ROLES = ("window_clerk", "officer", "auditor", "operator")
+ISSUER = "onedoor"
+SERVICE_TOKEN_METADATA = "x-onedoor-service-token"
+DEVELOPMENT_JWT_KEY = "onedoor-development-only-jwt-signing-key-0123456789"
+DEVELOPMENT_SERVICE_TOKEN = "onedoor-development-only-service-token"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    jurisdiction: str
+    department: str = ""
+
+    def covers(self, division: str) -> bool:
+        """Whether the division lies in this principal's jurisdiction (a county, or a
+        prefecture or province code ending in 00)."""
+        prefix = self.jurisdiction
+        while prefix.endswith("00"):
+            prefix = prefix[:-2]
+        return bool(prefix) and division.startswith(prefix)
+
+
+@functools.cache
+def _jwt_key() -> str:
+    return env_str("AUTH_JWT_KEY", DEVELOPMENT_JWT_KEY)
+
+
+@functools.cache
+def service_token() -> str:
+    return env_str("SERVICE_TOKEN", DEVELOPMENT_SERVICE_TOKEN)
+
+
+def issue(
+    role: str,
+    jurisdiction: str,
+    department: str = "",
+    subject: str = "",
+    lifetime: dt.timedelta = dt.timedelta(hours=8),
+) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "officer" and department not in DEPARTMENTS:
+        raise ValueError(f"an officer acts for one department: {', '.join(DEPARTMENTS)}")
+    if not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
+        raise ValueError("jurisdiction must be a 6-digit division code")
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": subject or f"{role}-{jurisdiction}",
+        "role": role,
+        "jurisdiction": jurisdiction,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    if department:
+        claims["department"] = department
+    return jwt.encode(claims, _jwt_key(), algorithm="HS256")
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message, reason="UNAUTHENTICATED")
+
+
+def verify(authorization: str) -> Principal:
+    """The principal of an ``Authorization: Bearer <jwt>`` value, or UNAUTHENTICATED."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
+    try:
+        claims = jwt.decode(
+            token,
+            _jwt_key(),
+            algorithms=["HS256"],
+            issuer=ISSUER,
+            options={"require": ["exp", "iss", "sub", "role", "jurisdiction"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthenticated("the token has expired; sign in again") from None
+    except jwt.InvalidTokenError:
+        raise _unauthenticated("the token is not valid") from None
+    if claims["role"] not in ROLES:
+        raise _unauthenticated("the token names no known role")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=claims["role"],
+        jurisdiction=str(claims["jurisdiction"]),
+        department=str(claims.get("department", "")),
+    )
+
+
+def deny(message: str) -> ApiError:
+    return ApiError(grpc.StatusCode.PERMISSION_DENIED, message, reason="PERMISSION_DENIED")
+
+
+def is_service_token(presented: str) -> bool:
+    return hmac.compare_digest(presented.encode(), service_token().encode())
+
+
+def service_metadata() -> tuple[tuple[str, str], ...]:
+    return ((SERVICE_TOKEN_METADATA, service_token()),)
