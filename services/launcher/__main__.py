@@ -9,7 +9,7 @@ import time
 
 from services.common.telemetry import RECEIPT_KEY
 from services.launcher.cities import City, prepare, start, tear_down
-from services.launcher.demo import forward_and_decide, submit_and_follow
+from services.launcher.demo import bearer, forward_and_decide, submit_and_follow
 from services.launcher.platform import ROOT, Platform, PlatformError, Ports
 from services.launcher.trace_sink import TraceSink
 
@@ -42,10 +42,19 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
         for span in spans:
             print(f"      {span.service:<11} {span.kind:<9} {span.name[:70]}")
     print()
+    clerk = bearer("window_clerk", "320585")
+    print(
+        "A window clerk's token for Taicang (320585), valid 8 hours (onedoor token --help for others):"
+    )
+    print(f"  export TOKEN='{clerk.removeprefix('Bearer ')}'")
+    print()
     print("Try it yourself:")
-    print(f"  curl -s {base}/v1/applications/{accepted['receipt']}")
-    print(f"  curl -s {base}/v1/matters")
-    print(f"  curl -s {base}/healthz")
+    auth_header = '-H "Authorization: Bearer $TOKEN"'
+    print(f"  curl -s {auth_header} {base}/v1/applications/{accepted['receipt']}")
+    print(f"  curl -s {auth_header} {base}/v1/matters")
+    print(
+        f'  curl -s -H "Authorization: Bearer $(onedoor token --role operator --jurisdiction 320585)" {base}/healthz'
+    )
     print(f"  grpcurl -plaintext 127.0.0.1:{platform.ports.gateway_grpc} list")
     print(
         f"Logs are in {platform.log_dir.relative_to(ROOT)}/. Ctrl-C stops everything.", flush=True

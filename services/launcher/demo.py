@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from services.common import auth
 from services.common.identity import compose
 
 
@@ -54,11 +55,19 @@ def demo_application() -> dict[str, Any]:
     }
 
 
-def _request(method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def bearer(role: str, jurisdiction: str, department: str = "") -> str:
+    return f"Bearer {auth.issue(role, jurisdiction, department=department, subject=f'demo-{role}')}"
+
+
+def _request(
+    method: str, url: str, body: dict[str, Any] | None = None, token: str = ""
+) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": token or bearer("window_clerk", "320585"),
+    }
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return dict(json.load(response))
@@ -84,12 +93,16 @@ def submit_and_follow(
 
 
 def follow_until(
-    base_url: str, receipt: str, done: Callable[[dict[str, Any]], bool], wait_seconds: float = 30.0
+    base_url: str,
+    receipt: str,
+    done: Callable[[dict[str, Any]], bool],
+    wait_seconds: float = 30.0,
+    token: str = "",
 ) -> dict[str, Any]:
     """The application as it stands once ``done`` says so (or when the wait runs out)."""
     deadline = time.monotonic() + wait_seconds
     while True:
-        shown = _request("GET", f"{base_url}/v1/applications/{receipt}")["application"]
+        shown = _request("GET", f"{base_url}/v1/applications/{receipt}", token=token)["application"]
         if done(shown) or time.monotonic() > deadline:
             return dict(shown)
         time.sleep(0.2)
@@ -120,13 +133,19 @@ def forward_and_decide(accepting_url: str, home_url: str) -> tuple[dict[str, Any
         lambda a: a.get("forwarding", {}).get("state") == "delivered",
     )
     remote = shown["forwarding"]["remoteReceipt"]
-    follow_until(home_url, remote, lambda a: a["status"] == "CASE_STATUS_ROUTED")
+    officer = bearer("officer", "320583", "assistance")
+    follow_until(home_url, remote, lambda a: a["status"] == "CASE_STATUS_ROUTED", token=officer)
     decision = {
         "requestId": str(uuid.uuid4()),
         "decision": "DECISION_APPROVE",
         "officerId": "kunshan-officer-1",
     }
-    _request("POST", f"{home_url}/v1/departments/assistance/cases/{remote}:decide", decision)
+    _request(
+        "POST",
+        f"{home_url}/v1/departments/assistance/cases/{remote}:decide",
+        decision,
+        token=officer,
+    )
     done = follow_until(
         accepting_url, accepted["receipt"], lambda a: a["status"] == "CASE_STATUS_APPROVED"
     )
