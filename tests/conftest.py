@@ -18,6 +18,7 @@ import pytest
 
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
+from services.common import auth
 from services.launcher.platform import (
     Platform,
     Ports,
@@ -84,15 +85,41 @@ def platform(
         drop_databases(prefix)
 
 
+def bearer(
+    role: str = "window_clerk", jurisdiction: str = "320585", department: str = ""
+) -> dict[str, str]:
+    """An Authorization header for a caller of that role (a Taicang clerk unless told)."""
+    return {"Authorization": f"Bearer {auth.issue(role, jurisdiction, department=department)}"}
+
+
+class AddMetadata(grpc.aio.UnaryUnaryClientInterceptor):
+    """Adds fixed metadata (a bearer token, the service credential) to every call."""
+
+    def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.metadata = metadata
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        details = client_call_details._replace(
+            metadata=(*(client_call_details.metadata or ()), *self.metadata)
+        )
+        return await continuation(details, request)
+
+
 @pytest.fixture
 async def http(platform: Platform) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{platform.ports.gateway_http}") as session:
+    """A window clerk of Taicang (320585), the test platform's jurisdiction."""
+    async with aiohttp.ClientSession(
+        f"http://127.0.0.1:{platform.ports.gateway_http}", headers=bearer()
+    ) as session:
         yield session
 
 
 @pytest.fixture
 async def gateway(platform: Platform) -> AsyncIterator[gateway_service_pb2_grpc.GatewayServiceStub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.gateway_grpc}") as channel:
+    clerk = (("authorization", bearer()["Authorization"]),)
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{platform.ports.gateway_grpc}", interceptors=[AddMetadata(clerk)]
+    ) as channel:
         yield gateway_service_pb2_grpc.GatewayServiceStub(channel)
 
 
@@ -100,7 +127,11 @@ async def gateway(platform: Platform) -> AsyncIterator[gateway_service_pb2_grpc.
 async def assistance(
     platform: Platform,
 ) -> AsyncIterator[department_service_pb2_grpc.DepartmentServiceStub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+    # Called as the platform's own processes call it, with the service credential.
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{platform.ports.assistance}",
+        interceptors=[AddMetadata(auth.service_metadata())],
+    ) as channel:
         yield department_service_pb2_grpc.DepartmentServiceStub(channel)
 
 

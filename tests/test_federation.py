@@ -23,7 +23,7 @@ from services.launcher.certificates import Authority, authority, issue
 from services.launcher.cities import City, prepare, start, tear_down
 from services.launcher.platform import Ports
 from services.launcher.trace_sink import TraceSink
-from tests.conftest import eventually
+from tests.conftest import bearer, eventually
 from tests.factories import application, person
 
 CITIES = {"taicang": "320585", "kunshan": "320583", "pudong": "310115"}
@@ -58,17 +58,25 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client
 
 
+def _as(city: City, role: str = "window_clerk", department: str = "") -> dict[str, str]:
+    return bearer(role, city.division, department)
+
+
 async def _post(
-    session: aiohttp.ClientSession, url: str, body: dict[str, Any], expect: int = 200
+    session: aiohttp.ClientSession,
+    url: str,
+    body: dict[str, Any],
+    expect: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    async with session.post(url, json=body) as response:
+    async with session.post(url, json=body, headers=headers) as response:
         answer = dict(await response.json())
         assert response.status == expect, answer
         return answer
 
 
 async def _application(session: aiohttp.ClientSession, city: City, receipt: str) -> dict[str, Any]:
-    async with session.get(f"{city.http}/v1/applications/{receipt}") as response:
+    async with session.get(f"{city.http}/v1/applications/{receipt}", headers=_as(city)) as response:
         assert response.status == 200, await response.text()
         return dict((await response.json())["application"])
 
@@ -98,11 +106,19 @@ async def _approve_at_home(session: aiohttp.ClientSession, home: City, receipt: 
         "decision": "DECISION_APPROVE",
         "officerId": "officer-home",
     }
-    await _post(session, f"{home.http}/v1/departments/assistance/cases/{receipt}:decide", body)
+    officer = _as(home, "officer", "assistance")
+    await _post(
+        session,
+        f"{home.http}/v1/departments/assistance/cases/{receipt}:decide",
+        body,
+        headers=officer,
+    )
 
 
 async def _audit(session: aiohttp.ClientSession, city: City, receipt: str) -> list[dict[str, Any]]:
-    async with session.get(f"{city.http}/v1/audit", params={"receipt": receipt}) as response:
+    async with session.get(
+        f"{city.http}/v1/audit", params={"receipt": receipt}, headers=_as(city, "auditor")
+    ) as response:
         return list((await response.json()).get("entries", []))
 
 
@@ -111,7 +127,7 @@ async def test_kunshan_resident_in_taicang_is_decided_in_kunshan_and_seen_done_i
 ):
     taicang, kunshan = cities["taicang"], cities["kunshan"]
     body = application("assistance.temporary", person(division="320583"), requestedAmountFen=80000)
-    accepted = await _post(session, f"{taicang.http}/v1/applications", body)
+    accepted = await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang))
     assert accepted["status"] == "CASE_STATUS_FORWARDED"
     receipt = accepted["receipt"]
     assert receipt.startswith("320585-")
@@ -161,7 +177,9 @@ async def test_shanghai_hukou_disability_subsidy_crosses_provinces(cities, sessi
         person(division="310115"),
         disability={"grade": 1, "certificateNumber": "31011519700101"},
     )
-    receipt = (await _post(session, f"{taicang.http}/v1/applications", body))["receipt"]
+    receipt = (await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang)))[
+        "receipt"
+    ]
     remote = (await _delivered(session, taicang, receipt))["forwarding"]["remoteReceipt"]
     assert remote.startswith("310115-")
     await _approve_at_home(session, pudong, remote)
@@ -170,7 +188,10 @@ async def test_shanghai_hukou_disability_subsidy_crosses_provinces(cities, sessi
 
 async def test_a_division_no_peer_serves_is_refused(cities, session):
     body = application("assistance.temporary", person(division="110101"), requestedAmountFen=1000)
-    answer = await _post(session, f"{cities['taicang'].http}/v1/applications", body, expect=400)
+    taicang = cities["taicang"]
+    answer = await _post(
+        session, f"{taicang.http}/v1/applications", body, expect=400, headers=_as(taicang)
+    )
     assert answer["error"]["details"][-1]["reason"] == "NO_PEER_FOR_DIVISION"
     assert "东城区" in answer["error"]["message"]
 
@@ -218,7 +239,9 @@ async def test_a_peer_down_at_submission_gets_the_case_once_it_is_back(cities, s
         body = application(
             "assistance.temporary", person(division="320583"), requestedAmountFen=30000
         )
-        receipt = (await _post(session, f"{taicang.http}/v1/applications", body))["receipt"]
+        receipt = (
+            await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang))
+        )["receipt"]
 
         async def tried():
             shown = await _application(session, taicang, receipt)

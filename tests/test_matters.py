@@ -15,7 +15,15 @@ import pytest
 
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
-from tests.conftest import BANK_FILE, eventually, get_application, wait_for_entry
+from services.common import auth
+from tests.conftest import (
+    BANK_FILE,
+    AddMetadata,
+    bearer,
+    eventually,
+    get_application,
+    wait_for_entry,
+)
 from tests.factories import application, party, person
 
 FOUNDATION_FEN = 300_000_000
@@ -44,7 +52,9 @@ async def decide(
         "officerId": "officer-9",
     }
     async with http.post(
-        f"/v1/departments/{department}/cases/{receipt}:decide", json=body
+        f"/v1/departments/{department}/cases/{receipt}:decide",
+        json=body,
+        headers=bearer("officer", department=department),
     ) as response:
         answer = await response.json()
         assert response.status == 200, answer
@@ -60,7 +70,8 @@ async def approved(http, department: str, body: dict[str, Any]) -> str:
 
 async def department_case(platform, department: str, receipt: str) -> dpb.DepartmentCase:
     async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{platform.ports.grpc_port(department)}"
+        f"127.0.0.1:{platform.ports.grpc_port(department)}",
+        interceptors=[AddMetadata(auth.service_metadata())],
     ) as channel:
         stub = department_service_pb2_grpc.DepartmentServiceStub(channel)
         return (await stub.GetCase(dpb.GetCaseRequest(receipt=receipt))).case
@@ -441,7 +452,11 @@ async def test_an_officer_cannot_approve_a_divorce_the_parties_have_not_confirme
         "decision": "DECISION_APPROVE",
         "officerId": "officer-9",
     }
-    async with http.post(f"/v1/departments/registry/cases/{receipt}:decide", json=body) as response:
+    async with http.post(
+        f"/v1/departments/registry/cases/{receipt}:decide",
+        json=body,
+        headers=bearer("officer", department="registry"),
+    ) as response:
         assert response.status == 400
         assert (await response.json())["error"]["details"][-1][
             "reason"
@@ -583,11 +598,14 @@ async def test_overdue_is_raised_once_and_listed(platform, http, intake_db):
 async def test_officer_queue_is_paginated_oldest_first(http):
     for _ in range(3):
         await routed(http, application("elderly.renovation", person(age=70)))
+    officer = bearer("officer", department="elderly")
     seen: list[str] = []
     token = ""
     for _ in range(50):
         async with http.get(
-            "/v1/departments/elderly/cases", params={"pageSize": "2", "pageToken": token}
+            "/v1/departments/elderly/cases",
+            params={"pageSize": "2", "pageToken": token},
+            headers=officer,
         ) as r:
             page = await r.json()
         seen += [c["receipt"] for c in page.get("cases", [])]
@@ -595,7 +613,9 @@ async def test_officer_queue_is_paginated_oldest_first(http):
         if not token:
             break
     assert len(seen) == len(set(seen)) >= 3
-    async with http.get("/v1/departments/elderly/cases", params={"pageToken": "garbage"}) as r:
+    async with http.get(
+        "/v1/departments/elderly/cases", params={"pageToken": "garbage"}, headers=officer
+    ) as r:
         assert r.status == 400
 
 

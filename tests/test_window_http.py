@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from tests.conftest import get_application, wait_for_entry
+from tests.conftest import bearer, get_application, wait_for_entry
 from tests.factories import PERSONAL_DATA, dibao_json, person
 
 
@@ -185,7 +185,7 @@ async def test_unknown_and_malformed_receipts(http):
 
 
 async def test_healthz_reports_every_service(http):
-    async with http.get("/healthz") as response:
+    async with http.get("/healthz", headers=bearer("operator")) as response:
         assert response.status == 200
         body = await response.json()
     assert body == {
