@@ -11,6 +11,11 @@ Loopback defaults (``127.0.0.1:50061``, a local PostgreSQL) are wrong in a pod, 
 the variables read without a default, every address, database URL and the AMQP URI a process
 uses must be set by its Deployment, and a variable whose default is a ``DEVELOPMENT_*``
 placeholder (a key) must come from a Secret.
+
+A deployed gateway federates: its peers file, mounted from the overlay, is read with the
+gateway's own format, and every peer in the same cluster must be another overlay's gateway
+that knows this one by name in return, reached on its peer port through both cities' network
+policies.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +42,7 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kv_utils
 
+from gateway.validation import serves
 from services.assistance import standards
 from services.common import config, db, divisions
 
@@ -124,7 +131,8 @@ def processes() -> dict[str, str]:
     found = {"gateway": "gateway"} if (ROOT / "gateway" / "__main__.py").exists() else {}
     for main in sorted((ROOT / "services").glob("*/__main__.py")):
         name = main.parent.name
-        if name != "launcher":  # make run's supervisor, not a deployed process
+        # make run's supervisor and the command line are not deployed processes.
+        if name not in ("launcher", "cli"):
             found[name] = f"services.{name}"
     return found
 
@@ -160,7 +168,9 @@ class Facts:
     databases: set[str] = field(default_factory=set)
     amqp: bool = False
     exports_spans: bool = False
-    listens: dict[int, str] = field(default_factory=dict)  # port -> grpc | http
+    # port -> grpc | http | peer (a gRPC server given TLS credentials: peers that hold a
+    # certificate, not front-ends, and no plain-text probe, get in)
+    listens: dict[int, str] = field(default_factory=dict)
     reads_required: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)
     # variables whose default is a development placeholder (DEVELOPMENT_KEY): a key that
@@ -520,12 +530,28 @@ class Analysis:
                             facts.settings[next(iter(names))] = self.values(node)
                     if callee == "env_int" and any(n.endswith("_PORT") for n in names):
                         for port in self.values(node):
-                            facts.listens[int(port)] = "http"
+                            facts.listens[int(port)] = self._listener(node)
         # What the primitives read
         facts.reads |= {f"{s.upper()}_ADDR" for s in facts.grpc_calls}
         facts.reads |= {f"{s.upper()}_DATABASE_URL" for s in facts.databases}
         facts.reads |= {"AMQP_URI"} if facts.amqp else set()
         return facts
+
+    def _listener(self, port: ast.Call) -> str:
+        """What a port read from the environment serves: gRPC when a GrpcServer is built on
+        it, for peers only when that server gets TLS credentials; HTTP otherwise."""
+        server = self.parent.get(port)
+        if not (isinstance(server, ast.Call) and _callee(server) == "GrpcServer"):
+            return "http"
+        keywords = {k.arg: k.value for k in server.keywords}
+        if port is not (server.args[0] if server.args else keywords.get("port")):
+            return "http"
+        credentials = server.args[2] if len(server.args) > 2 else keywords.get("credentials")
+        if credentials is None or (
+            isinstance(credentials, ast.Constant) and credentials.value is None
+        ):
+            return "grpc"
+        return "peer"
 
     def _nodes(self, module: str, tree: ast.Module) -> Iterator[ast.AST]:
         """Every node, except inside the config primitives themselves."""
@@ -613,6 +639,36 @@ def referenced_secrets(container: Obj) -> set[tuple[str, str]]:
         for v in container.get("env", [])
         if "secretKeyRef" in v.get("valueFrom", {})
     }
+
+
+def volume_sources(volume: Obj) -> list[tuple[str, str, Obj]]:
+    """(ConfigMap | Secret, name, source) of a volume, a projected one's sources included."""
+    found = []
+    for source in [volume, *(volume.get("projected", {}).get("sources", []))]:
+        if "configMap" in source:
+            found.append(("ConfigMap", source["configMap"]["name"], source["configMap"]))
+        if "secret" in source:
+            ref = source["secret"]
+            found.append(("Secret", ref.get("secretName") or ref["name"], ref))
+    return found
+
+
+def mounted_file(pod: Obj, container: Obj, path: str) -> tuple[Obj, list[tuple[str, str, str]]]:
+    """The mount holding the file at path, and the (kind, name, key) of each ConfigMap or
+    Secret that may put it there."""
+    mount = next(
+        (m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"] + "/")),
+        None,
+    )
+    assert mount is not None, f"{container['name']}: nothing is mounted where {path} is"
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    relative = path.removeprefix(mount["mountPath"] + "/")
+    found = []
+    for kind, name, source in volume_sources(volume):
+        items = source.get("items")
+        keys = [i["key"] for i in items if i["path"] == relative] if items else [relative]
+        found += [(kind, name, key) for key in keys]
+    return mount, found
 
 
 @dataclass(frozen=True)
@@ -1064,9 +1120,18 @@ def test_every_secret_referenced_is_documented() -> None:
     }
     names: set[str] = set()
     for overlay in OVERLAYS:
+        generated = {c["metadata"]["name"] for c in of_kind(overlay, "ConfigMap")}
         for workload in workloads(overlay):
-            for container in workload["spec"]["template"]["spec"]["containers"]:
+            pod = workload["spec"]["template"]["spec"]
+            for container in pod["containers"]:
                 names |= {name for name, _ in referenced_secrets(container)}
+            # Secrets mounted as files, and ConfigMaps the operators make (peers' authorities)
+            for volume in pod.get("volumes", []):
+                names |= {
+                    name
+                    for kind, name, _ in volume_sources(volume)
+                    if kind == "Secret" or name not in generated
+                }
         for cluster in of_kind(overlay, "Cluster"):
             for role in cluster["spec"].get("managed", {}).get("roles", []):
                 names.add(role["passwordSecret"]["name"])
@@ -1316,11 +1381,13 @@ def test_network_policies_admit_every_call(overlay: str) -> None:
     for d in deployed(overlay):
         if why := admitted(overlay, d.pod, dns, 53, "UDP"):
             problems.append(f"{d.name} (DNS): {why}")
-    # Window front-ends and peer gateways, from outside the namespace.
+    # Window front-ends, from outside the namespace (peers: test_gateway_federates_with_its_peers).
     front_end = Pod("front-end", "ingress", {"app.kubernetes.io/name": "ingress-nginx"}, {})
     for d in deployed(overlay):
         if d.process == "gateway":
-            for port in d.facts.listens:
+            for port, kind in d.facts.listens.items():
+                if kind == "peer":
+                    continue
                 if why := admitted(overlay, front_end, d.pod, port):
                     problems.append(f"front-ends to {d.name}: {why}")
     assert not problems, "\n".join(problems)
@@ -1453,3 +1520,88 @@ def test_gateway_jurisdiction_and_standards_are_valid(overlay: str) -> None:
             if "GATEWAY_JURISDICTION" in e.env
         )
         assert parsed.for_division(jurisdiction).division, "the city's own standard applies to it"
+
+
+def gateway_of(overlay: str) -> Deployed:
+    found = [d for d in deployed(overlay) if d.process == "gateway"]
+    assert len(found) == 1, f"overlays/{overlay} runs {len(found)} gateways"
+    return found[0]
+
+
+def peers_of(overlay: str) -> dict[str, Obj]:
+    """The gateway's peers file as the gateway reads it (gateway/peers.py), from its mount."""
+    d = gateway_of(overlay)
+    path = d.env.get("GATEWAY_PEERS_FILE", "")
+    assert path, f"overlays/{overlay}: a deployed gateway federates; set GATEWAY_PEERS_FILE"
+    pod = d.deployment["spec"]["template"]["spec"]
+    mount, sources = mounted_file(pod, d.container, path)
+    assert mount.get("readOnly"), f"{d.name}: mount {mount['mountPath']} read-only"
+    texts = [
+        data[key]
+        for kind, name, key in sources
+        if kind == "ConfigMap"
+        and (found := named(overlay, "ConfigMap", name)) is not None
+        and key in (data := found.get("data", {}))
+    ]
+    assert len(texts) == 1, f"overlays/{overlay}: {path} must come from one ConfigMap here"
+    return dict(tomllib.loads(texts[0]).get("peers", {}))
+
+
+def _in_cluster(host: str) -> tuple[str, str] | None:
+    """(Service, namespace) of a cluster DNS name, None for an address outside the cluster."""
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[2] == "svc" and ".".join(parts[3:]) in ("", "cluster.local"):
+        return parts[0], parts[1]
+    return None
+
+
+@overlay_params()
+def test_gateway_federates_with_its_peers(overlay: str) -> None:
+    d = gateway_of(overlay)
+    pod = d.deployment["spec"]["template"]["spec"]
+    me = d.env.get("GATEWAY_NAME", "")
+    # its certificate names it: a DNS label, and its key only ever in a Secret
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", me), f"GATEWAY_NAME={me!r}"
+    for variable in ("GATEWAY_TLS_CERT_FILE", "GATEWAY_TLS_KEY_FILE"):
+        mount, sources = mounted_file(pod, d.container, d.env[variable])
+        assert mount.get("readOnly"), f"{d.name}: mount {mount['mountPath']} read-only"
+        assert sources and {kind for kind, _, _ in sources} == {"Secret"}, (
+            f"{d.name}: {variable} must come from a Secret"
+        )
+    assert list(d.facts.listens.values()).count("peer") == 1, f"{d.name}: {d.facts.listens}"
+    namespaces = {namespace_of(o): o for o in OVERLAYS}
+    for name, peer in peers_of(overlay).items():
+        what = f"overlays/{overlay}: peer {name}"
+        assert name != me, f"{what} is this gateway"
+        prefixes = peer.get("prefixes", [])
+        assert prefixes and all(re.fullmatch(r"\d{1,6}", p) for p in prefixes), f"{what}: prefixes"
+        assert peer.get("ca_file"), f"{what}: ca_file"
+        _, sources = mounted_file(pod, d.container, peer["ca_file"])
+        assert sources, f"{what}: no ConfigMap or Secret puts {peer['ca_file']} there"
+        host, port = host_port(peer.get("address", ""), 0)
+        assert port, f"{what}: address {peer['address']!r} needs its port"
+        where = _in_cluster(host)
+        if where is None:
+            continue  # another cluster: its name and port are its operators' word
+        service, namespace = where
+        assert namespace in namespaces, f"{what}: no overlay deploys namespace {namespace}"
+        other = namespaces[namespace]
+        theirs = gateway_of(other)
+        destination = resolve(other, f"{service}.{namespace}.svc.cluster.local", port)
+        assert destination.pod == theirs.pod, f"{what}: {host} is not the gateway of {other}"
+        assert theirs.facts.listens.get(destination.port) == "peer", (
+            f"{what}: port {port} is not its peer port ({theirs.facts.listens})"
+        )
+        # Its certificate must name it as this side knows it, and it must know this side.
+        assert theirs.env.get("GATEWAY_NAME") == name, (
+            f"{what}: overlays/{other} calls itself {theirs.env.get('GATEWAY_NAME')}"
+        )
+        [jurisdiction] = theirs.facts.settings["GATEWAY_JURISDICTION"]
+        assert all(serves(jurisdiction, p) for p in prefixes), (
+            f"{what}: prefixes {prefixes} outside its jurisdiction {jurisdiction}"
+        )
+        assert me in peers_of(other), f"overlays/{other} has no peer {me}: it would refuse us"
+        # this side's egress and the peer's ingress
+        for policies in (overlay, other):
+            problem = admitted(policies, d.pod, destination.pod, destination.port)
+            assert not problem, f"{what} (overlays/{policies}): {problem}"
