@@ -28,7 +28,9 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="onedoor", description="The onedoor platform's command line.")
+    root = argparse.ArgumentParser(
+        prog="onedoor", description="The onedoor platform's command line."
+    )
     commands = root.add_subparsers(dest="command", required=True)
     token = commands.add_parser(
         "token",
@@ -37,8 +39,12 @@ def parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--role", required=True, choices=auth.ROLES)
     token.add_argument("--jurisdiction", required=True, help="6-digit division code, e.g. 320585")
-    token.add_argument("--department", choices=DEPARTMENTS, help="for an officer: the department it acts for")
-    token.add_argument("--subject", help="who the token is for (a staff id); defaults to role-jurisdiction")
+    token.add_argument(
+        "--department", choices=DEPARTMENTS, help="for an officer: the department it acts for"
+    )
+    token.add_argument(
+        "--subject", help="who the token is for (a staff id); defaults to role-jurisdiction"
+    )
     token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours (default 8)")
     token.set_defaults(run=_token)
     return root
