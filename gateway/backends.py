@@ -21,12 +21,19 @@ T = TypeVar("T")
 CALL_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 1.0
 SERVICES = ("intake", *DEPARTMENTS)
+# Reconnect within seconds when a service comes back, not after gRPC's default back-off of up to
+# two minutes.
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 3000),
+]
 
 
 class Backends:
     def __init__(self) -> None:
         self.channels = {
-            name: grpc.aio.insecure_channel(config.service_address(name)) for name in SERVICES
+            name: grpc.aio.insecure_channel(config.service_address(name), options=CHANNEL_OPTIONS)
+            for name in SERVICES
         }
         self.intake = intake_service_pb2_grpc.IntakeServiceStub(self.channels["intake"])
         self.departments = {
@@ -38,8 +45,13 @@ class Backends:
     async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
         """Calls a backend; its errors come back as ApiError, ready to pass on."""
         try:
+            # wait_for_ready: a service restarting (or starting after the gateway) is waited for
+            # within the call's deadline, instead of failing the call at once.
             return await method(
-                request, timeout=CALL_TIMEOUT_SECONDS, metadata=auth.service_metadata()
+                request,
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=auth.service_metadata(),
+                wait_for_ready=True,
             )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from None

@@ -71,7 +71,14 @@ class PeerDirectory:
         )
         # The peer's certificate names the peer, whatever address it is reached at.
         return grpc.aio.secure_channel(
-            peer.address, credentials, options=[("grpc.ssl_target_name_override", peer.name)]
+            peer.address,
+            credentials,
+            options=[
+                ("grpc.ssl_target_name_override", peer.name),
+                # A peer that comes back is reached within seconds, not minutes.
+                ("grpc.initial_reconnect_backoff_ms", 500),
+                ("grpc.max_reconnect_backoff_ms", 5000),
+            ],
         )
 
     def identify(self, context: grpc.aio.ServicerContext) -> Peer:
