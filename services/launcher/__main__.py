@@ -39,8 +39,16 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
             f"==> trace {accepted['traceId']}: {len(spans)} spans from {', '.join(services)}; "
             f"{marked} carry {RECEIPT_KEY}={accepted['receipt']}"
         )
+        sql: dict[str, int] = {}
         for span in spans:
+            if "db.system" in span.attributes or "db.system.name" in span.attributes:
+                sql[span.service] = sql.get(span.service, 0) + 1
+                continue
             print(f"      {span.service:<11} {span.kind:<9} {span.name[:70]}")
+        print(
+            "      and SQL spans: "
+            + ", ".join(f"{service} {count}" for service, count in sorted(sql.items()))
+        )
     print()
     clerk = bearer("window_clerk", "320585")
     print(
