@@ -52,7 +52,7 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     print()
     clerk = bearer("window_clerk", "320585")
     print(
-        "A window clerk's token for Taicang (320585), valid 8 hours (onedoor token --help for others):"
+        "A window clerk's token for Taicang (320585), valid 8 hours (.venv/bin/onedoor token --help for others):"
     )
     print(f"  export TOKEN='{clerk.removeprefix('Bearer ')}'")
     print()
@@ -61,7 +61,7 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     print(f"  curl -s {auth_header} {base}/v1/applications/{accepted['receipt']}")
     print(f"  curl -s {auth_header} {base}/v1/matters")
     print(
-        f'  curl -s -H "Authorization: Bearer $(onedoor token --role operator --jurisdiction 320585)" {base}/healthz'
+        f'  curl -s -H "Authorization: Bearer $(.venv/bin/onedoor token --role operator --jurisdiction 320585)" {base}/healthz'
     )
     print(f"  grpcurl -plaintext 127.0.0.1:{platform.ports.gateway_grpc} list")
     print(
