@@ -1,13 +1,21 @@
-"""Keyed hashes of personal identifiers: how services find a person in their records (is this
-person married, deceased, holding a senior card) without storing or comparing the number in
-the clear. The key comes from configuration; without it, a fixed development key is used."""
+"""Personal data at rest: keyed hashes to find a person in the records (is this person
+married, deceased, holding a senior card) without comparing numbers in the clear, and
+encryption of identity and phone numbers in every stored case. Keys come from configuration;
+without them, fixed development keys are used."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
+import os
+from collections.abc import Callable, Iterator
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import Message
+
+from onedoor.intake.v1 import case_pb2
 from services.common.config import env_str
 from services.common.identity import normalize
 
@@ -22,3 +30,69 @@ def _key() -> bytes:
 def person_key(id_number: str) -> str:
     """The same person always gives the same key; the key does not give the number back."""
     return hmac.new(_key(), normalize(id_number).encode(), hashlib.sha256).hexdigest()
+
+
+# --- encryption at rest ---------------------------------------------------------------------
+# Identity numbers and phones are sealed with AES-GCM before they are stored, so a database
+# dump does not reveal them; the services open them on load. Names are not sealed (a dump
+# reveals names, but not who they are). PERSONAL_DATA_KEY is 32 bytes, hex-encoded.
+
+DEVELOPMENT_DATA_KEY = "0d00" * 16
+SEALED_PREFIX = "sealed:v1:"
+
+
+@functools.cache
+def _aead() -> AESGCM:
+    key = bytes.fromhex(env_str("PERSONAL_DATA_KEY", DEVELOPMENT_DATA_KEY))
+    if len(key) != 32:
+        raise ValueError("PERSONAL_DATA_KEY must be 32 bytes, hex-encoded (64 characters)")
+    return AESGCM(key)
+
+
+def seal(value: str) -> str:
+    if not value or value.startswith(SEALED_PREFIX):
+        return value
+    nonce = os.urandom(12)
+    sealed = nonce + _aead().encrypt(nonce, value.encode(), None)
+    return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
+
+
+def unseal(value: str) -> str:
+    if not value.startswith(SEALED_PREFIX):
+        return value
+    raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :].encode())
+    return _aead().decrypt(raw[:12], raw[12:], None).decode()
+
+
+def _each_secret(case: case_pb2.Case) -> Iterator[tuple[Message, str]]:
+    """Every (message, field) of a case that holds an identity or phone number."""
+    yield case.applicant, "id_number"
+    yield case.applicant, "phone"
+    for member in case.household_members:
+        yield member, "id_number"
+    details = case.details
+    yield details.other_party, "id_number"
+    yield details.other_party, "phone"
+    yield details.death, "deceased_id_number"
+    yield details.economic_check_consent, "consenting_id_number"
+
+
+def _apply(case: case_pb2.Case, change: Callable[[str], str]) -> case_pb2.Case:
+    changed = case_pb2.Case()
+    changed.CopyFrom(case)
+    for message, field in _each_secret(changed):
+        value = getattr(message, field)
+        if value:
+            setattr(message, field, change(value))
+    consent = changed.details.economic_check_consent
+    consent.member_id_numbers[:] = [change(n) for n in consent.member_id_numbers]
+    return changed
+
+
+def seal_case(case: case_pb2.Case) -> case_pb2.Case:
+    """A copy of the case with its identity and phone numbers sealed, for storage."""
+    return _apply(case, seal)
+
+
+def unseal_case(case: case_pb2.Case) -> case_pb2.Case:
+    return _apply(case, unseal)

@@ -9,7 +9,7 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.intake.v1 import case_pb2
-from services.common import catalog, outbox, pagination, telemetry
+from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
 from services.intake.status import FINAL, PENDING, case_status, department_state_after
@@ -53,7 +53,7 @@ def _case_from_row(
     order = {d: i for i, d in enumerate(row["departments"])}
     for p in sorted(progress, key=lambda p: order.get(p["department"], 99)):
         case.progress.add(department=p["department"], state=p["state"], note=p["note"])
-    return case
+    return personal_data.unseal_case(case)
 
 
 async def _load(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
@@ -111,6 +111,7 @@ class CaseLedger:
     async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
         """Stores a fully assigned case with its ``accepted`` entry and its ``case_accepted``
         event in one transaction. A request id seen before returns the stored case."""
+        sealed = personal_data.seal_case(case)
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 """INSERT INTO cases (receipt, request_id, matter_code, matter_version, status,
@@ -129,13 +130,13 @@ class CaseLedger:
                 case.accepting_division,
                 case.applicant.hukou_division,
                 list(case.departments),
-                json_format.MessageToJson(case.applicant),
-                json.dumps([json_format.MessageToDict(m) for m in case.household_members]),
+                json_format.MessageToJson(sealed.applicant),
+                json.dumps([json_format.MessageToDict(m) for m in sealed.household_members]),
                 list(case.materials),
                 case.trace_id,
                 case.create_time.ToDatetime(dt.UTC),
                 case.decision_deadline.ToDatetime(dt.UTC),
-                json_format.MessageToJson(case.details),
+                json_format.MessageToJson(sealed.details),
             )
             if inserted is None:
                 receipt = await conn.fetchval(

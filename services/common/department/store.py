@@ -11,7 +11,7 @@ from google.protobuf import json_format
 
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
-from services.common import outbox, pagination
+from services.common import outbox, pagination, personal_data
 from services.common.department.decisions import OPEN_STATES, OUTCOME, state_after
 from services.common.department.rules import Opening
 from services.common.timestamps import to_timestamp
@@ -42,7 +42,9 @@ def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
 
 
 def application_of(row: asyncpg.Record) -> case_pb2.Case:
-    return json_format.ParseDict(json.loads(row["application"]), case_pb2.Case())
+    return personal_data.unseal_case(
+        json_format.ParseDict(json.loads(row["application"]), case_pb2.Case())
+    )
 
 
 async def _lock(conn: asyncpg.Connection, receipt: str) -> None:
@@ -84,7 +86,7 @@ class DepartmentCases:
                 case.applicant.hukou_division,
                 case.accepting_division,
                 case.decision_deadline.ToDatetime(dt.UTC),
-                json_format.MessageToJson(case),
+                json_format.MessageToJson(personal_data.seal_case(case)),
                 json_format.MessageToJson(opening.assessment),
                 opening.household_file,
             )
