@@ -1,0 +1,297 @@
+"""The results as a table for the terminal and as targets met or missed.
+
+Every accept figure is printed as a ratio to the baseline at the same concurrency, measured in
+the same run: on a shared machine the absolute numbers drift from run to run, the ratios much
+less.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.phases import BUSY_ELSEWHERE
+
+# CPU groups that are not the server's own processes (the platform's, or the baseline's).
+NOT_SERVER = {"load generator", "postgres", "rabbitmq", "machine", "sink", "other"}
+CORE_COLUMNS = ("load generator", "server", "postgres", "rabbitmq", "other", "machine")
+CORES_HEADER = "cores: load gen / server / postgres / rabbitmq / other / machine"
+
+
+def _server_cores(cores: dict[str, float]) -> float:
+    return round(sum(v for k, v in cores.items() if k not in NOT_SERVER), 2)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _ratio(value: float | None, reference: float | None) -> str:
+    if not value or not reference:
+        return "-"
+    return f"{value / reference:.2f}x"
+
+
+def _cpu_ms(record: dict[str, Any]) -> float | None:
+    """CPU milliseconds per call of every process taking part (load generator, server,
+    PostgreSQL, RabbitMQ, sink), other work on the machine left out: unlike the rate, it
+    hardly moves when a neighbour takes a core."""
+    if not record["rate"]:
+        return None
+    ours = sum(v for k, v in record["cores"].items() if k not in ("machine", "other"))
+    return 1000 * ours / record["rate"]
+
+
+def _cores(cores: dict[str, float]) -> str:
+    values = {**cores, "server": _server_cores(cores)}
+    shown = "  ".join(f"{values.get(c, 0.0):4.2f}" for c in CORE_COLUMNS)
+    return shown + (" *" if cores.get("other", 0.0) > BUSY_ELSEWHERE else "")
+
+
+def _accept_rows(results: dict[str, Any]) -> list[str]:
+    baseline = results["baseline"]
+    header = (
+        f"{'ACCEPT':<30}{'in flight':>9}{'apps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'x baseline':>12}{'cpu ms':>8}   {CORES_HEADER}"
+    )
+    rows = [header]
+    series = [
+        ("baseline: grpc.aio + INSERT", baseline),
+        ("gateway gRPC, tracing on", results["accept"]["grpc"]),
+        ("gateway HTTP, tracing on", results["accept"]["http"]),
+    ]
+    for label, records in series:
+        for n, r in records.items():
+            reference = baseline.get(n, {}).get("rate")
+            errors = f"  errors {r['errors']}" if r["errors"] else ""
+            rows.append(
+                f"{label:<30}{n:>9}{r['rate']:>9.1f}{_ms(r['p50_ms']):>9}{_ms(r['p95_ms']):>9}"
+                f"{_ms(r['p99_ms']):>9}{_ratio(r['rate'], reference):>12}"
+                f"{_ms(_cpu_ms(r)):>8}   {_cores(r['cores'])}{errors}"
+            )
+    again = results.get("baseline_again", {}).get(str(results["settings"]["reference"]))
+    first = baseline.get(str(results["settings"]["reference"]))
+    if again and first and first["rate"]:
+        drift = again["rate"] / first["rate"] - 1
+        rows.append(
+            f"the baseline at {results['settings']['reference']} in flight: {first['rate']:.1f}/s"
+            f" at the start, {again['rate']:.1f}/s at the end ({100 * drift:+.0f}%: how much the"
+            " machine drifted during the run)"
+        )
+    return rows
+
+
+def _cpu_per_application(results: dict[str, Any]) -> list[str]:
+    """CPU milliseconds each process spends per accepted application: where the cores go."""
+    reference = str(results["settings"]["reference"])
+    record = results["accept"]["grpc"].get(reference)
+    if not record or not record["rate"]:
+        return []
+    cores = record["cores"]
+    parts = [
+        f"{name} {1000 * value / record['rate']:.1f}"
+        for name, value in sorted(cores.items(), key=lambda kv: -kv[1])
+        if name not in ("machine", "other") and value > 0
+    ]
+    total = 1000 * cores.get("machine", 0.0) / record["rate"]
+    return [
+        f"where the CPU goes, ms per application (gRPC, {reference} in flight; the router routes"
+        f" meanwhile): machine {total:.1f} = " + ", ".join(parts)
+    ]
+
+
+def _routing_rows(results: dict[str, Any]) -> list[str]:
+    r = results.get("routing")
+    if not r:
+        return []
+    share = 100 * results["settings"]["routing_share"]
+    verdict = "drains (the router keeps up)" if r["keeps_up"] else "GROWS (the router falls behind)"
+    accept = r["accept"]
+    return [
+        f"ROUTING at {r['offered_rate']:.0f} apps/s offered ({share:.0f}% of the best gRPC"
+        f" accept rate, {r['best_accept_rate']:.0f}/s), {r['accepted']} accepted",
+        f"  receipt -> routed   p50 {_ms(r['routed_p50_ms'])} ms   p95"
+        f" {_ms(r['routed_p95_ms'])} ms   p99 {_ms(r['routed_p99_ms'])} ms   ({r['routed']} routed)",
+        f"  backlog             max {r['backlog_max']}, at the end of the load"
+        f" {r['backlog_at_end']}, trend {r['backlog_trend_per_s']:+.1f}/s, drained"
+        f" {r['drain_after_s']:.1f}s after the load stopped ({r['unrouted_after_drain']} left):"
+        f" {verdict}",
+        f"  accept meanwhile    p50 {_ms(accept['p50_ms'])} ms   p99 {_ms(accept['p99_ms'])} ms"
+        f"   {CORES_HEADER} {_cores(accept['cores'])}",
+    ]
+
+
+def _growth_rows(results: dict[str, Any]) -> list[str]:
+    growth = results["growth"]
+    if not growth:
+        return []
+    rows = [
+        f"{'GROWTH':<10}{'cases':>11}{'lookup p50':>12}{'lookup p99':>12}{'lookups/s':>11}"
+        f"{'cpu ms':>8}{'accept/s':>10}{'accept p99':>12}{'x small':>9}{'cpu ms':>8}"
+    ]
+    first = next(iter(growth.values()))["accept"]["rate"]
+    for label, r in growth.items():
+        lookup, accept = r["lookup"], r["accept"]
+        rows.append(
+            f"{'  ' + label:<10}{r['cases']:>11,}{_ms(lookup['p50_ms']):>12}"
+            f"{_ms(lookup['p99_ms']):>12}{lookup['rate']:>11.1f}{_ms(_cpu_ms(lookup)):>8}"
+            f"{accept['rate']:>10.1f}{_ms(accept['p99_ms']):>12}"
+            f"{_ratio(accept['rate'], first):>9}{_ms(_cpu_ms(accept)):>8}"
+        )
+    loads = results.get("bulk_load_s", {})
+    rows.append(
+        f"  side by side, look-ups at {results['settings']['lookup_in_flight']} in flight and"
+        f" accept at {results['settings']['reference']}, in turns; bulk load: "
+        + ", ".join(f"{int(n):,} cases in {s:.1f}s" for n, s in loads.items())
+    )
+    return rows
+
+
+def _tracing_rows(results: dict[str, Any]) -> list[str]:
+    on, off = results["tracing"].get("on"), results["tracing"].get("off")
+    if not on or not off:
+        return []
+    cost = 1 - on["rate"] / off["rate"] if off["rate"] else 0.0
+    sink = results.get("sink") or {}
+    overflows = results.get("span_queue_overflows") or {}
+    overflow = "; ".join(f"{run}: {', '.join(names)}" for run, names in overflows.items()) or "none"
+    return [
+        f"TRACING  accept over gRPC at {results['settings']['reference']} in flight, two platforms"
+        " side by side, in turns:",
+        f"  off {off['rate']:.1f}/s (turns {off.get('turn_rates')}, p99 {_ms(off['p99_ms'])} ms,"
+        f" cpu {_ms(_cpu_ms(off))} ms per application)",
+        f"  on  {on['rate']:.1f}/s (turns {on.get('turn_rates')}, p99 {_ms(on['p99_ms'])} ms,"
+        f" cpu {_ms(_cpu_ms(on))} ms per application): tracing costs {100 * cost:.0f}% of"
+        " accept throughput",
+        f"  the sink received {sink.get('spans', 0):,} spans in {sink.get('exports', 0):,}"
+        f" exports; batch exporter queue overflowed (spans dropped) in: {overflow}",
+    ]
+
+
+def _memory_rows(results: dict[str, Any]) -> list[str]:
+    memory = results["peak_rss_mib"]
+    runs = {k: v for k, v in memory.items() if isinstance(v, dict)}
+    singles = {k: v for k, v in memory.items() if not isinstance(v, dict)}
+    names: list[str] = []
+    for processes in runs.values():
+        names += [n for n in processes if n not in names]
+    rows = [f"{'PEAK RSS (MiB)':<16}" + "".join(f"{n:>12}" for n in names)]
+    for label, processes in runs.items():
+        rows.append(
+            f"{label:<16}"
+            + "".join(
+                f"{processes[n]:>12.0f}" if processes.get(n) is not None else f"{'-':>12}"
+                for n in names
+            )
+        )
+    if singles:
+        rows.append("  " + ", ".join(f"{k} {v:.0f}" for k, v in singles.items() if v is not None))
+    return rows
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the measured value and whether it is met (None: not measured)."""
+    n = str(results["settings"]["reference"])
+    grpc = results["accept"]["grpc"].get(n, {})
+    base = results["baseline"].get(n, {})
+    routing = results.get("routing", {})
+    growth = list(results["growth"].values())
+    on, off = results["tracing"].get("on", {}), results["tracing"].get("off", {})
+
+    def check(target: str, value: float | None, met: bool | None, shown: str) -> dict[str, Any]:
+        return {"target": target, "value": value, "met": met, "shown": shown}
+
+    ratio = grpc.get("rate", 0) / base["rate"] if base.get("rate") else None
+    found = [
+        check(
+            f"accept over gRPC >= 0.5 x baseline at {n} in flight, tracing on",
+            ratio,
+            None if ratio is None else ratio >= 0.5,
+            "-" if ratio is None else f"{ratio:.2f} x",
+        ),
+        check(
+            f"accept over gRPC p99 <= 50 ms at {n} in flight, tracing on",
+            grpc.get("p99_ms"),
+            None if grpc.get("p99_ms") is None else grpc["p99_ms"] <= 50,
+            f"{_ms(grpc.get('p99_ms'))} ms",
+        ),
+        check(
+            "routing p99 <= 1 s at 70% of the maximum accept rate",
+            routing.get("routed_p99_ms"),
+            None if routing.get("routed_p99_ms") is None else routing["routed_p99_ms"] <= 1000,
+            f"{_ms(routing.get('routed_p99_ms'))} ms",
+        ),
+        check(
+            "routing backlog drains at 70% of the maximum accept rate",
+            routing.get("backlog_trend_per_s"),
+            routing.get("keeps_up"),
+            f"trend {routing.get('backlog_trend_per_s', 0):+.1f}/s",
+        ),
+    ]
+    if len(growth) >= 2:
+        small, large = growth[0], growth[-1]
+        lookup_p99 = large["lookup"]["p99_ms"]
+        found.append(
+            check(
+                f"status look-up p99 <= 10 ms with {large['cases']:,} cases",
+                lookup_p99,
+                None if lookup_p99 is None else lookup_p99 <= 10,
+                f"{_ms(lookup_p99)} ms",
+            )
+        )
+        kept = (
+            large["accept"]["rate"] / small["accept"]["rate"] if small["accept"]["rate"] else None
+        )
+        found.append(
+            check(
+                f"accept with {large['cases']:,} cases within 10% of with {small['cases']:,}",
+                kept,
+                None if kept is None else kept >= 0.9,
+                "-" if kept is None else f"{kept:.2f} x",
+            )
+        )
+    if on.get("rate") and off.get("rate"):
+        cost = 1 - on["rate"] / off["rate"]
+        found.append(
+            check(
+                "tracing costs <= 15% of accept throughput",
+                cost,
+                cost <= 0.15,
+                f"{100 * cost:.0f}%",
+            )
+        )
+    return found
+
+
+def render(results: dict[str, Any]) -> str:
+    run = results["run"]
+    minutes, seconds = divmod(int(run.get("duration_s", 0)), 60)
+    dirty = ", uncommitted changes" if run.get("dirty") == "True" else ""
+    lines = [
+        f"onedoor benchmark {run['started']}: {run['cores']} cores, Python {run['python']},"
+        f" commit {run.get('commit', '?')}{dirty}; {minutes}m{seconds:02d}s in all;"
+        f" {run.get('remeasured', 0)} measurements taken again (disturbed by other work)",
+        "Every process shares the same cores. 'cores' is CPU time / wall time of each side: the"
+        " load generator, the server",
+        "(the platform's processes, or the baseline's), PostgreSQL, RabbitMQ, and 'other' (the"
+        " rest of the machine: other work",
+        f"on it, the kernel); * marks a phase in which 'other' used more than {BUSY_ELSEWHERE}"
+        " cores. 'cpu ms' is the CPU time per call",
+        "of every process taking part ('other' left out).",
+        "",
+        *_accept_rows(results),
+        *_cpu_per_application(results),
+        "",
+        *_routing_rows(results),
+        "",
+        *_growth_rows(results),
+        "",
+        *_tracing_rows(results),
+        "",
+        *_memory_rows(results),
+        "",
+        "TARGETS",
+    ]
+    for t in results.get("targets", []):
+        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
+        lines.append(f"  [{mark}] {t['target']}: {t['shown']}")
+    return "\n".join(lines)
