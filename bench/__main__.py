@@ -140,9 +140,9 @@ def main() -> int:
     except PlatformError as error:
         say(f"!! {error}")
         return 1
-    except Exception:
+    except Exception as error:
         traceback.print_exc()
-        say("!! the benchmark stopped early (PostgreSQL or RabbitMQ restarted under it?)")
+        say(f"!! the benchmark stopped early ({type(error).__name__}); the logs are in {log_dir}")
         return 1
     finally:
         # A second Ctrl-C must not leave processes, databases or vhosts behind half-removed.

@@ -152,7 +152,7 @@ def _plan(source: CaseRows, template: Template) -> list[_RowPlan]:
     for name, rows in source.tables.items():
         columns = template.columns[name]
         for row in rows:
-            changes = []
+            changes: list[tuple[int, int, Any]] = []
             for i, column in enumerate(columns):
                 value = row[column]
                 if isinstance(value, str) and source.receipt in value:

@@ -220,10 +220,10 @@ class Bench:
                 pooled[i][0].append(result)
                 pooled[i][1].append(cores)
         records = []
-        for results, cores in pooled:
+        for results, samples in pooled:
             record = summary(
                 _combine(results),
-                _mean_cores(cores),
+                _mean_cores(samples),
                 in_flight=in_flight,
                 turn_rates=[round(r.rate, 1) for r in results],
             )
@@ -368,10 +368,14 @@ class Bench:
             for subject, size in zip(subjects, sizes, strict=True):
                 await subject.open()
                 lookups.append(await self._fill(subject, size))
+
+            def looking_up(receipts: list[str]) -> Callable[[Subject], Call]:
+                return lambda subject: subject.window.lookup(receipts)
+
             lookup = await self._turns(
                 "status look-ups over gRPC",
                 [
-                    (s, lambda s, r=receipts: s.window.lookup(r), False)
+                    (s, looking_up(receipts), False)
                     for s, receipts in zip(subjects, lookups, strict=True)
                 ],
                 self.s.lookup_in_flight,
