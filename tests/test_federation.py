@@ -28,6 +28,9 @@ from tests.factories import application, person
 
 CITIES = {"taicang": "320585", "kunshan": "320583", "pudong": "310115"}
 
+# Three whole platforms: not for `make test-unit`.
+pytestmark = pytest.mark.platform
+
 
 @pytest.fixture(scope="module")
 def cities(
