@@ -34,7 +34,7 @@ from types import FrameType
 from bench import report
 from bench.phases import QUICK, Bench, Settings, say
 from bench.resources import peak_rss_mib
-from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink, stop_child
+from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink
 from services.launcher.platform import ROOT, PlatformError
 
 RESULTS = Path(__file__).parent / "results"
@@ -82,6 +82,10 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
     sink = Sink(cleanup, log_dir)
     server = BaselineServer(cleanup, log_dir)
     asyncio.run(bench.baseline(server, bench.s.in_flight, "baseline"))
+    memory = results["peak_rss_mib"]
+    memory["baseline server"] = peak_rss_mib(server.process.pid)
+    # Its pool holds ten connections and its process memory: not while the platforms run.
+    server.stop()
 
     off = PlatformRun("off", None, log_dir)
     on = PlatformRun("on", sink.endpoint, log_dir)
@@ -101,13 +105,12 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
     _stop(bench, large)
 
     results["baseline_again"] = {}
+    server = BaselineServer(cleanup, log_dir)
     asyncio.run(bench.baseline(server, (bench.s.reference,), "baseline_again"))
-    memory = results["peak_rss_mib"]
-    memory["baseline server"] = peak_rss_mib(server.process.pid)
+    server.stop()
     memory["trace sink"] = peak_rss_mib(sink.process.pid)
     memory["load generator"] = peak_rss_mib(os.getpid())
     results["sink"] = sink.stats()
-    stop_child(server.process)
 
 
 def main() -> int:

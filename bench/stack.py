@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import subprocess
 import sys
 import time
@@ -129,6 +130,11 @@ def _drop_database(name: str) -> None:
     asyncio.run(drop())
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 class BaselineServer:
     """bench.baseline on a free port with a fresh database of its own."""
 
@@ -144,16 +150,15 @@ class BaselineServer:
             log_dir,
         )
         cleanup.push("stop the baseline server", lambda: stop_child(self.process))
-        log = log_dir / "baseline.log"
-        _wait_for(
-            lambda: log.exists() and "serving" in log.read_text(errors="replace"),
-            "the baseline server",
-            self.process,
-        )
+        # It listens once its pool and table are ready.
+        _wait_for(lambda: _listening(self.port), "the baseline server", self.process)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        stop_child(self.process)
 
 
 def _delete_vhost_quietly(name: str) -> None:
