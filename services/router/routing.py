@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
+
 from onedoor.intake.v1 import case_pb2
 
 _OUTCOME_KIND = {
@@ -17,6 +19,26 @@ _OUTCOME_KIND = {
     "withdrawn": case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN,
     "lapsed": case_pb2.TIMELINE_ENTRY_KIND_LAPSED,
 }
+
+
+# Failures worth another try: the event is requeued. CANCELLED is among them because the
+# router's own calls end CANCELLED when it is stopped (SIGTERM, a rolling update): acking
+# those events would leave their cases unrouted.
+TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
+
+def is_transient(code: grpc.StatusCode) -> bool:
+    return code in TRANSIENT
 
 
 class UnroutableEvent(ValueError):

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import eventlet
-import grpc
 from nameko.events import event_handler
 from nameko.timer import timer
 from nameko.web.handlers import http
@@ -34,6 +33,7 @@ from services.router.routing import (
     UnroutableEvent,
     decided,
     departments_of,
+    is_transient,
     overdue,
     reported,
     routed,
@@ -42,16 +42,6 @@ from services.router.routing import (
 log = logging.getLogger(__name__)
 _tracer = telemetry.tracer(__name__)
 
-TRANSIENT = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-    }
-)
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
 OVERDUE_CHECK_SECONDS = config.env_float("ROUTER_OVERDUE_SECONDS", 300.0)
@@ -81,7 +71,7 @@ def _handled(
             except UnroutableEvent as error:
                 log.error("dropping event for %s: %s", receipt, error)
             except GrpcError as error:
-                if error.code in TRANSIENT:
+                if is_transient(error.code):
                     log.warning("%s: %s; will retry", receipt, error.code.name)
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     raise

@@ -1,3 +1,4 @@
+import grpc
 import pytest
 
 from onedoor.intake.v1 import case_pb2 as pb
@@ -5,6 +6,7 @@ from services.router.routing import (
     UnroutableEvent,
     decided,
     departments_of,
+    is_transient,
     overdue,
     reported,
     routed,
@@ -71,3 +73,10 @@ def test_overdue_is_once_per_case_and_names_the_departments():
 def test_reports_are_keyed_per_department():
     assert reported("r", "elderly", "x").entry_key != reported("r", "assistance", "x").entry_key
     assert reported("r", "elderly", "nothing to do").entry.kind == pb.TIMELINE_ENTRY_KIND_REPORTED
+
+
+def test_calls_cut_off_by_a_stopping_router_are_retried_not_dropped():
+    assert is_transient(grpc.StatusCode.CANCELLED)
+    assert is_transient(grpc.StatusCode.UNAVAILABLE)
+    assert not is_transient(grpc.StatusCode.INVALID_ARGUMENT)
+    assert not is_transient(grpc.StatusCode.NOT_FOUND)
