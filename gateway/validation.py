@@ -61,12 +61,8 @@ def _division_problem(code: str) -> str | None:
 
 
 def serves(jurisdiction: str, division: str) -> bool:
-    """Whether a bureau for ``jurisdiction`` (a county, or a prefecture or province code
-    ending in 00) is the hukou jurisdiction of ``division``."""
-    prefix = jurisdiction
-    while prefix.endswith("00"):
-        prefix = prefix[:-2]
-    return division.startswith(prefix)
+    """Whether a bureau for ``jurisdiction`` is the hukou jurisdiction of ``division``."""
+    return divisions.within(jurisdiction, division)
 
 
 def _party_problems(path: str, party: case_pb2.Party) -> list[tuple[str, str | None]]:

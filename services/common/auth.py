@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import grpc
 import jwt
 
+from services.common import divisions
 from services.common.catalog import DEPARTMENTS
 from services.common.config import env_str
 from services.common.errors import ApiError
@@ -37,12 +38,8 @@ class Principal:
     department: str = ""
 
     def covers(self, division: str) -> bool:
-        """Whether the division lies in this principal's jurisdiction (a county, or a
-        prefecture or province code ending in 00)."""
-        prefix = self.jurisdiction
-        while prefix.endswith("00"):
-            prefix = prefix[:-2]
-        return bool(prefix) and division.startswith(prefix)
+        """Whether the division lies in this principal's jurisdiction."""
+        return divisions.within(self.jurisdiction, division)
 
 
 @functools.cache

@@ -115,3 +115,12 @@ def full_name(code: str) -> str:
         if not names or names[-1] != name:
             names.append(name)
     return "".join(names)
+
+
+def within(jurisdiction: str, division: str) -> bool:
+    """Whether ``division`` lies in ``jurisdiction``: a county code covers itself, a prefecture
+    code (ending in 00) its counties, a province code (ending in 0000) its whole province."""
+    prefix = jurisdiction
+    while prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return bool(prefix) and division.startswith(prefix)

@@ -21,7 +21,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from grpc_status import rpc_status
 
 from services.common import auth, telemetry
 from services.common.config import env_float, env_int, env_str
@@ -78,7 +77,7 @@ class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
             try:
                 response = await behavior(request, context)
             except ApiError as error:
-                status = rpc_status.to_status(error.to_status_proto())
+                status = error.to_grpc_status()
                 await context.abort(
                     status.code,
                     status.details,

@@ -9,10 +9,9 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.intake.v1 import case_pb2
-from services.intake.status import FINAL
+from services.intake.status import FINAL_NAMES
 
 AWAITING_HOME, DELIVERED = "awaiting_home", "delivered"
-FINAL_NAMES = [case_pb2.CaseStatus.Name(s) for s in sorted(FINAL)]
 # After a failed delivery, wait 2, 4, 8 ... seconds, at most this long, before the next try.
 MAX_BACKOFF_SECONDS = 60
 # Once delivered, how often the accepting side pulls the home jurisdiction's status, in case

@@ -19,6 +19,8 @@ FINAL: frozenset[Status] = frozenset(
     }
 )
 
+FINAL_NAMES = [case_pb2.CaseStatus.Name(s) for s in sorted(FINAL)]
+
 # A department's progress on a case.
 PENDING, OPEN, AWAITING = "pending", "open", "awaiting_materials"
 DECIDED = frozenset({"approved", "rejected", "reported", "withdrawn", "lapsed"})

@@ -12,11 +12,10 @@ from onedoor.intake.v1 import case_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
-from services.intake.status import FINAL, PENDING, case_status, department_state_after
+from services.intake.status import FINAL_NAMES, PENDING, case_status, department_state_after
 
 SERVICE = "intake"
 CASE_ACCEPTED = "case_accepted"
-FINAL_NAMES = [case_pb2.CaseStatus.Name(s) for s in sorted(FINAL)]
 
 
 def _case_from_row(

@@ -17,8 +17,7 @@ from services.launcher.trace_sink import TraceSink
 def _print_demo(platform: Platform, sink: TraceSink) -> None:
     base = f"http://127.0.0.1:{platform.ports.gateway_http}"
     print("==> submitting a demo dibao application over HTTP", flush=True)
-    accepted, shown = submit_and_follow(base)
-    application = shown["application"]
+    accepted, application = submit_and_follow(base)
     print(f"    receipt     {accepted['receipt']}")
     print(f"    status      {application['status']}")
     print(f"    departments {', '.join(accepted['departments'])}")

@@ -83,13 +83,13 @@ def submit_and_follow(
     """Submits the demo application; returns the receipt answer and the application once the
     timeline shows it routed (or as it stands when ``wait_seconds`` run out)."""
     accepted = _request("POST", f"{base_url}/v1/applications", demo_application())
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        shown = _request("GET", f"{base_url}/v1/applications/{accepted['receipt']}")
-        kinds = {e["kind"] for e in shown["application"]["timeline"]}
-        if "TIMELINE_ENTRY_KIND_ROUTED" in kinds or time.monotonic() > deadline:
-            return accepted, shown
-        time.sleep(0.1)
+    shown = follow_until(
+        base_url,
+        accepted["receipt"],
+        lambda a: any(e["kind"] == "TIMELINE_ENTRY_KIND_ROUTED" for e in a["timeline"]),
+        wait_seconds,
+    )
+    return accepted, shown
 
 
 def follow_until(

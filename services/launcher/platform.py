@@ -24,7 +24,7 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.config import DEFAULT_AMQP_URI, DEFAULT_POSTGRES
+from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPARTMENTS = ("assistance", "elderly", "orgs", "registry")
@@ -70,15 +70,15 @@ def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
 
 @dataclass(frozen=True)
 class Ports:
-    gateway_grpc: int = 50051
+    gateway_grpc: int = DEFAULT_PORTS["gateway"]
     gateway_http: int = 8080
     gateway_peer: int = 50052
-    intake: int = 50061
-    assistance: int = 50062
-    elderly: int = 50063
-    orgs: int = 50064
-    registry: int = 50065
-    relay: int = 50069
+    intake: int = DEFAULT_PORTS["intake"]
+    assistance: int = DEFAULT_PORTS["assistance"]
+    elderly: int = DEFAULT_PORTS["elderly"]
+    orgs: int = DEFAULT_PORTS["orgs"]
+    registry: int = DEFAULT_PORTS["registry"]
+    relay: int = DEFAULT_PORTS["relay"]
     router_http: int = 8090
 
     @classmethod

@@ -25,7 +25,6 @@ class OutboxRelay:
         self.publisher = publisher
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
-        self.published = 0
 
     async def publish_batch(self) -> int:
         """Publishes up to BATCH events in one transaction. If any publish fails the whole
@@ -36,7 +35,6 @@ class OutboxRelay:
                 await self.publisher.publish(event)
             if events:
                 await outbox.mark_published(conn, [e.id for e in events])
-        self.published += len(events)
         return len(events)
 
     async def _listen(self) -> asyncpg.Connection | None:

@@ -12,7 +12,7 @@ from services.common import identity, pagination, telemetry
 from services.common.department.decisions import check_request
 from services.common.department.rules import Department
 from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
-from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
+from services.common.errors import FieldViolation, invalid_argument, not_found
 from services.common.personal_data import person_key
 from services.common.receipt import is_request_id
 
@@ -121,13 +121,3 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
                 request.receipt, key, lambda conn: self.department.settle_death(conn, key, died)
             )
             return pb.SettleDeathResponse(held_something=held, outcome=outcome)
-
-
-def precondition(problems: list[FieldViolation], message: str, reason: str) -> ApiError:
-    return ApiError(
-        grpc.StatusCode.FAILED_PRECONDITION,
-        message,
-        reason=reason,
-        violations=tuple(problems),
-        precondition_type="RECORDS",
-    )

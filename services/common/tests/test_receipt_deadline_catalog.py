@@ -91,3 +91,34 @@ def test_catalog_refuses_unknown_materials():
     """
     with pytest.raises(ValueError, match="unknown materials"):
         catalog.parse(text)
+
+
+def test_the_audit_chain_finds_a_changed_or_removed_entry():
+    from services.common.audit import GENESIS, Entry, chain_hash, first_break
+
+    entries, previous = [], GENESIS
+    for sequence in (1, 2, 4):  # a gap (a rolled-back insert) is not a break
+        entry = Entry(
+            sequence,
+            "2026-11-24T00:00:00+00:00",
+            "peer:kunshan",
+            "forward.sent",
+            "r",
+            ("a",),
+            "t",
+            "",
+        )
+        previous = chain_hash(previous, entry)
+        entries.append((entry, previous))
+    assert first_break(entries) is None
+    changed = entries[1][0].__class__(**{**entries[1][0].__dict__, "detail": "edited"})
+    assert first_break([entries[0], (changed, entries[1][1]), entries[2]]) == 2
+    assert first_break([entries[0], entries[2]]) == 4  # entry 2 removed
+
+
+def test_jurisdictions_cover_their_counties():
+    from services.common.divisions import within
+
+    assert within("320585", "320585") and not within("320585", "320583")
+    assert within("320500", "320583") and within("320000", "320583")
+    assert not within("320500", "310115")
