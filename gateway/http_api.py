@@ -18,7 +18,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from gateway import permissions
+from gateway import console, permissions
 from gateway.applications import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import auth, telemetry
@@ -144,6 +144,8 @@ async def _parse_body(request: web.Request, message: Message) -> None:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every call carries a bearer token, checked before the body is even read."""
+    if console.is_public(request.path):
+        return await handler(request)
     request["caller"] = auth.verify(request.headers.get("Authorization", ""))
     return await handler(request)
 
@@ -262,4 +264,5 @@ def create_app(window: Window) -> web.Application:
     app.router.add_get("/v1/audit", audit)
     app.router.add_get("/v1/matters", matters)
     app.router.add_get("/healthz", healthz)
+    console.add_routes(app)
     return app
