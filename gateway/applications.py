@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from gateway import permissions
+from gateway.audit_trail import APPLICATION_VIEW_FIELDS, AuditTrail, actor
 from gateway.backends import Backends
 from gateway.peers import PeerDirectory
 from gateway.validation import check_application, serves
@@ -65,6 +66,7 @@ class Window:
         self.jurisdiction = jurisdiction
         self.peers = peers
         self.federation = federation
+        self.audit = AuditTrail(backends)
 
     async def _existing(self, receipt: str) -> case_pb2.Case | None:
         try:
@@ -212,6 +214,9 @@ class Window:
         with telemetry.bound_receipt(request.receipt):
             case = await self._case(request.receipt)
             permissions.case_reader(caller, case.accepting_division, case.departments)
+            await self.audit.record(
+                actor(caller), "case.read", [case.receipt], APPLICATION_VIEW_FIELDS
+            )
             return pb.GetApplicationResponse(
                 application=as_application(case), trace_id=telemetry.current_trace_id()
             )
@@ -237,6 +242,9 @@ class Window:
                 department=request.department,
                 accepting_division_prefix=self.jurisdiction,
             ),
+        )
+        await self.audit.record(
+            actor(caller), "case.listed", [c.receipt for c in found.cases], APPLICATION_VIEW_FIELDS
         )
         return pb.ListApplicationsResponse(
             applications=[as_application(c) for c in found.cases],
@@ -314,6 +322,13 @@ class Window:
                     self.backends.departments[department].ResumeCase,
                     dpb.ResumeCaseRequest(receipt=case.receipt),
                 )
+            await self.audit.record(
+                actor(caller),
+                "materials.supplied",
+                [case.receipt],
+                APPLICATION_VIEW_FIELDS,
+                ", ".join(sorted(set(request.materials))),
+            )
             return pb.SupplyMaterialsResponse(
                 application=as_application(await self._case(case.receipt))
             )
@@ -342,6 +357,13 @@ class Window:
                 rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
             )
             case = await self._case(request.receipt)
+            await self.audit.record(
+                actor(caller),
+                "divorce.confirmed",
+                [case.receipt],
+                ("id_number", *APPLICATION_VIEW_FIELDS),
+                rpb.DivorceState.Name(answer.divorce.state),
+            )
             return pb.ConfirmDivorceResponse(
                 application=as_application(case),
                 divorce_state=rpb.DivorceState.Name(answer.divorce.state),
@@ -358,6 +380,13 @@ class Window:
                 rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
             )
             case = await self._case(request.receipt)
+            await self.audit.record(
+                actor(caller),
+                "divorce.withdrawn",
+                [case.receipt],
+                ("id_number", *APPLICATION_VIEW_FIELDS),
+                rpb.DivorceState.Name(answer.divorce.state),
+            )
             return pb.WithdrawDivorceResponse(
                 application=as_application(case),
                 divorce_state=rpb.DivorceState.Name(answer.divorce.state),
@@ -401,8 +430,16 @@ class Window:
     ) -> pb.DecideCaseResponse:
         permissions.officer_of(caller, request.department, self.jurisdiction)
         stub = self._department(request.department)
+        # The decision is recorded as the signed-in officer's, whatever the body claims.
+        request.decision.officer_id = caller.subject
         with telemetry.bound_receipt(request.decision.receipt):
             decided = await self.backends.call(stub.DecideCase, request.decision)  # type: ignore[attr-defined]
+            await self.audit.record(
+                actor(caller),
+                "case.decided",
+                [request.decision.receipt],
+                detail=f"{request.department}: {dpb.CaseState.Name(decided.case.state)}",
+            )
             return pb.DecideCaseResponse(case=decided.case)
 
 

@@ -20,6 +20,7 @@ import grpc
 from google.protobuf import json_format
 from opentelemetry import context as otel_context
 
+from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
 from gateway.peers import Peer, PeerDirectory
 from onedoor.federation.v1 import federation_service_pb2 as fpb
@@ -106,19 +107,7 @@ class Federation:
     async def audit(
         self, actor: str, action: str, receipt: str, fields: list[str], detail: str
     ) -> None:
-        await self.backends.call(
-            self.backends.intake.AppendAudit,
-            intake_service_pb2.AppendAuditRequest(
-                entry=intake_service_pb2.AuditEntry(
-                    actor=actor,
-                    action=action,
-                    receipt=receipt,
-                    fields=fields,
-                    trace_id=telemetry.current_trace_id(),
-                    detail=detail,
-                )
-            ),
-        )
+        await AuditTrail(self.backends).record(actor, action, [receipt], fields, detail)
 
     async def _record(self, receipt: str, **fields: object) -> None:
         await self.backends.call(

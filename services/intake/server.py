@@ -169,11 +169,16 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     async def AppendAudit(
         self, request: intake_service_pb2.AppendAuditRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.AppendAuditResponse:
-        entry = request.entry
-        if not entry.actor or not entry.action:
-            raise invalid_argument([FieldViolation("entry", "needs an actor and an action")])
+        incomplete = [
+            FieldViolation(f"entries[{i}]", "needs an actor and an action")
+            for i, entry in enumerate(request.entries)
+            if not entry.actor or not entry.action
+        ]
+        if incomplete or not request.entries:
+            raise invalid_argument(incomplete or [FieldViolation("entries", "must not be empty")])
         async with self.ledger.pool.acquire() as conn, conn.transaction():
-            return intake_service_pb2.AppendAuditResponse(entry=await audit_log.append(conn, entry))
+            appended = [await audit_log.append(conn, entry) for entry in request.entries]
+        return intake_service_pb2.AppendAuditResponse(entries=appended)
 
     async def ListAudit(
         self, request: intake_service_pb2.ListAuditRequest, context: grpc.aio.ServicerContext

@@ -1,0 +1,118 @@
+"""The audit log records every read of a case's personal data and every officer action: who,
+when, which case, from which trace; the services cannot change or remove a row."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.common import audit
+from tests.conftest import bearer, wait_for_entry
+from tests.factories import dibao_json, person
+
+OFFICER = bearer("officer", department="assistance")
+AUDITOR = bearer("auditor")
+
+
+async def _entries(http: aiohttp.ClientSession, receipt: str = "") -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        params = {"pageSize": "200", "pageToken": token, "receipt": receipt}
+        async with http.get("/v1/audit", params=params, headers=AUDITOR) as response:
+            assert response.status == 200, await response.text()
+            page = await response.json()
+        entries += page["entries"]
+        token = page.get("nextPageToken", "")
+        if not token:
+            return entries
+
+
+async def test_a_lookup_and_a_decision_are_audited_with_who_which_case_and_trace(http):
+    applicant = person()
+    async with http.post("/v1/applications", json=dibao_json(applicant)) as response:
+        receipt = (await response.json())["receipt"]
+    await wait_for_entry(http, receipt, "ROUTED")  # itself a read, audited
+    before = len(await _entries(http, receipt))
+
+    async with http.get(f"/v1/applications/{receipt}") as response:
+        assert response.status == 200
+        lookup_trace = response.headers["X-Trace-Id"]
+    decide = f"/v1/departments/assistance/cases/{receipt}:decide"
+    body = {"requestId": str(uuid.uuid4()), "decision": "DECISION_APPROVE"}
+    async with http.post(decide, json=body, headers=OFFICER) as response:
+        assert response.status == 200, await response.text()
+        decision_trace = response.headers["X-Trace-Id"]
+
+    entries = await _entries(http, receipt)
+    assert len(entries) == before + 2
+    read, decided = entries[-2:]
+    assert (read["actor"], read["action"], read["receipt"]) == (
+        "window_clerk:window_clerk-320585",
+        "case.read",
+        receipt,
+    )
+    assert read["fields"] == ["applicant.id_number", "applicant.name"]
+    assert read["traceId"] == lookup_trace
+    assert (decided["actor"], decided["action"]) == ("officer:officer-320585", "case.decided")
+    assert decided["detail"] == "assistance: CASE_STATE_APPROVED"
+    assert decided["traceId"] == decision_trace
+    assert read["createTime"] <= decided["createTime"]
+    # Names of fields, never their values.
+    shown = str(entries)
+    assert applicant.id_number not in shown and applicant.name not in shown
+
+
+async def test_a_listing_records_each_case_it_showed(http):
+    async with http.get("/v1/applications", params={"pageSize": "3"}) as response:
+        listed = [a["receipt"] for a in (await response.json())["applications"]]
+    assert listed, "earlier tests left cases to list"
+    tail = (await _entries(http))[-len(listed) :]
+    assert [(e["action"], e["receipt"]) for e in tail] == [("case.listed", r) for r in listed]
+
+
+async def test_a_refused_read_is_not_served_and_not_recorded_as_served(http):
+    async with http.post("/v1/applications", json=dibao_json()) as response:
+        receipt = (await response.json())["receipt"]
+    before = len(await _entries(http, receipt))
+    other_city = bearer(jurisdiction="320583")
+    async with http.get(f"/v1/applications/{receipt}", headers=other_city) as response:
+        assert response.status == 403
+    assert len(await _entries(http, receipt)) == before
+
+
+async def test_the_chain_holds_and_the_service_cannot_rewrite_it(http, intake_db):
+    entries = await _entries(http)
+    chain = [
+        (
+            audit.Entry(
+                sequence=int(e["sequence"]),
+                created_at=_iso(e["createTime"]),
+                actor=e["actor"],
+                action=e["action"],
+                receipt=e["receipt"],
+                fields=tuple(e["fields"]),
+                trace_id=e["traceId"],
+                detail=e["detail"],
+            ),
+            e["hash"],
+        )
+        for e in entries
+    ]
+    assert chain, "the earlier tests were audited"
+    assert audit.first_break(chain) is None
+
+    for statement in ("UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"):
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await intake_db.execute(statement)
+
+
+def _iso(timestamp: str) -> str:
+    """The API's RFC 3339 time back to the form the chain hashed (datetime.isoformat, UTC)."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).isoformat()
