@@ -38,6 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "platform" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.platform)
+    # The whole-run privacy scan reads what every other test left in logs and spans.
+    items.sort(key=lambda item: item.get_closest_marker("whole_run") is not None)
 
 
 @pytest.fixture(scope="session")
