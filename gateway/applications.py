@@ -71,7 +71,10 @@ class Window:
     async def _existing(self, receipt: str) -> case_pb2.Case | None:
         try:
             found = await self.backends.call(
-                self.backends.intake.GetCase, intake_service_pb2.GetCaseRequest(receipt=receipt)
+                self.backends.intake.GetCase,
+                intake_service_pb2.GetCaseRequest(
+                    receipt=receipt, view=intake_service_pb2.CASE_VIEW_BASIC
+                ),
             )
         except ApiError as error:
             if error.code == grpc.StatusCode.NOT_FOUND:
@@ -158,9 +161,6 @@ class Window:
     ) -> pb.SubmitApplicationResponse:
         receipt = receipt_for(self.jurisdiction, request_id)
         with telemetry.bound_receipt(receipt):
-            existing = await self._existing(receipt)
-            if existing is not None:
-                return self._accepted(existing, created=False)
             case = case_pb2.Case(
                 receipt=receipt,
                 matter_code=request.matter_code,
@@ -178,9 +178,21 @@ class Window:
             case.applicant.id_number = identity.normalize(case.applicant.id_number)
             for member in case.household_members:
                 member.id_number = identity.normalize(member.id_number)
-            if forwarding is None:
+            # A retried submission answers with its receipt even where the records would now
+            # refuse it (its own pending name counts as taken). The look-up and the checks run
+            # side by side, since nearly every submission is new.
+            existing, checked = await asyncio.gather(
+                self._existing(receipt),
                 # The home jurisdiction checks its own records when it receives the case.
-                await self._check_records(case)
+                self._check_records(case) if forwarding is None else asyncio.sleep(0),
+                return_exceptions=True,
+            )
+            if isinstance(existing, BaseException):
+                raise existing
+            if existing is not None:
+                return self._accepted(existing, created=False)
+            if isinstance(checked, BaseException):
+                raise checked
             created = await self.backends.call(
                 self.backends.intake.CreateCase,
                 intake_service_pb2.CreateCaseRequest(request_id=request_id, case=case),

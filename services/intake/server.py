@@ -64,7 +64,10 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         self, request: intake_service_pb2.GetCaseRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.GetCaseResponse:
         with telemetry.bound_receipt(request.receipt):
-            case = await self.ledger.get(request.receipt)
+            if request.view == intake_service_pb2.CASE_VIEW_BASIC:
+                case = await self.ledger.get_basic(request.receipt)
+            else:
+                case = await self.ledger.get(request.receipt)
             if case is None:
                 raise not_found("case", request.receipt)
             return intake_service_pb2.GetCaseResponse(case=case)

@@ -18,9 +18,20 @@ SERVICE = "intake"
 CASE_ACCEPTED = "case_accepted"
 
 
-def _case_from_row(
-    row: asyncpg.Record, timeline: list[asyncpg.Record], progress: list[asyncpg.Record]
-) -> case_pb2.Case:
+# A case with its timeline and its departments' progress in one statement: one round trip
+# per look-up (the look-up is the window's most frequent call).
+_CASES = """
+    SELECT c.*,
+           ARRAY(SELECT ROW(t.kind, t.department, t.note, t.trace_id, t.created_at)
+                   FROM timeline t WHERE t.receipt = c.receipt ORDER BY t.id) AS timeline_entries,
+           ARRAY(SELECT ROW(p.department, p.state, p.note)
+                   FROM case_departments p WHERE p.receipt = c.receipt) AS progress_states,
+           (EXISTS (SELECT 1 FROM forwards f WHERE f.receipt = c.receipt)
+            OR EXISTS (SELECT 1 FROM origins o WHERE o.receipt = c.receipt)) AS crosses_border
+      FROM cases c"""
+
+
+def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     case = case_pb2.Case(
         name=f"cases/{row['receipt']}",
         receipt=row["receipt"],
@@ -41,48 +52,52 @@ def _case_from_row(
     json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
         json_format.ParseDict(member, case.household_members.add())
-    for entry in timeline:
+    for kind, department, note, trace_id, created_at in row["timeline_entries"]:
         case.timeline.add(
-            kind=case_pb2.TimelineEntryKind.Value(entry["kind"]),
-            department=entry["department"],
-            note=entry["note"],
-            create_time=to_timestamp(entry["created_at"]),
-            trace_id=entry["trace_id"],
+            kind=case_pb2.TimelineEntryKind.Value(kind),
+            department=department,
+            note=note,
+            create_time=to_timestamp(created_at),
+            trace_id=trace_id,
         )
     order = {d: i for i, d in enumerate(row["departments"])}
-    for p in sorted(progress, key=lambda p: order.get(p["department"], 99)):
-        case.progress.add(department=p["department"], state=p["state"], note=p["note"])
+    for department, state, note in sorted(
+        row["progress_states"], key=lambda p: order.get(p[0], 99)
+    ):
+        case.progress.add(department=department, state=state, note=note)
     return personal_data.unseal_case(case)
 
 
 async def _load(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
-    row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1", receipt)
+    row = await conn.fetchrow(f"{_CASES} WHERE c.receipt = $1", receipt)
     if row is None:
         return None
-    return (await _load_many(conn, [row]))[0]
+    return (await _cases(conn, [row]))[0]
 
 
-async def _load_many(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[case_pb2.Case]:
-    receipts = [r["receipt"] for r in rows]
-    timeline = await conn.fetch(
-        "SELECT receipt, kind, department, note, trace_id, created_at FROM timeline"
-        " WHERE receipt = ANY($1::text[]) ORDER BY id",
-        receipts,
+async def _cases(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[case_pb2.Case]:
+    """Cases from rows of ``_CASES``; forwarding and origin only for the few that have one."""
+    cases = [_case_from_row(row) for row in rows]
+    await forwards.attach(
+        conn, [case for case, row in zip(cases, rows, strict=True) if row["crosses_border"]]
     )
-    progress = await conn.fetch(
-        "SELECT receipt, department, state, note FROM case_departments WHERE receipt = ANY($1::text[])",
-        receipts,
-    )
-    cases = [
-        _case_from_row(
-            row,
-            [t for t in timeline if t["receipt"] == row["receipt"]],
-            [p for p in progress if p["receipt"] == row["receipt"]],
-        )
-        for row in rows
-    ]
-    await forwards.attach(conn, cases)
     return cases
+
+
+def _as_created(case: case_pb2.Case, accepted_note: str) -> case_pb2.Case:
+    """What ``_load`` would read back right after ``create`` stored the case: built from what
+    was written rather than read again, as acceptance is the hottest write."""
+    created = case_pb2.Case()
+    created.CopyFrom(case)
+    created.timeline.add(
+        kind=case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED,
+        note=accepted_note,
+        create_time=case.create_time,
+        trace_id=case.trace_id,
+    )
+    for department in case.departments:
+        created.progress.add(department=department, state=PENDING)
+    return created
 
 
 # What a final status at home becomes on the accepting side's timeline.
@@ -106,6 +121,31 @@ class CaseLedger:
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             return await _load(conn, receipt)
+
+    async def get_basic(self, receipt: str) -> case_pb2.Case | None:
+        """The case without personal data or timeline: nothing to unseal."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """SELECT receipt, request_id, matter_code, matter_version, status, departments,
+                          accepting_division, created_at, decision_deadline, trace_id
+                     FROM cases WHERE receipt = $1""",
+                receipt,
+            )
+        if row is None:
+            return None
+        return case_pb2.Case(
+            name=f"cases/{row['receipt']}",
+            receipt=row["receipt"],
+            request_id=row["request_id"],
+            matter_code=row["matter_code"],
+            matter_version=row["matter_version"],
+            status=case_pb2.CaseStatus.Value(row["status"]),
+            departments=row["departments"],
+            accepting_division=row["accepting_division"],
+            create_time=to_timestamp(row["created_at"]),
+            decision_deadline=to_timestamp(row["decision_deadline"]),
+            trace_id=row["trace_id"],
+        )
 
     async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
         """Stores a fully assigned case with its ``accepted`` entry and its ``case_accepted``
@@ -145,19 +185,20 @@ class CaseLedger:
                 assert existing is not None
                 return existing, False
             forwarded = case.HasField("forwarding")
+            accepted_note = (
+                f"accepted here for the home jurisdiction {case.forwarding.home_division}"
+                if forwarded
+                else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
+                if case.HasField("origin")
+                else "accepted at the window"
+            )
             await conn.execute(
                 """INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6)""",
                 case.receipt,
                 f"{case.receipt}:accepted",
                 case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
-                (
-                    f"accepted here for the home jurisdiction {case.forwarding.home_division}"
-                    if forwarded
-                    else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
-                    if case.HasField("origin")
-                    else "accepted at the window"
-                ),
+                accepted_note,
                 case.trace_id,
                 case.create_time.ToDatetime(dt.UTC),
             )
@@ -186,9 +227,7 @@ class CaseLedger:
                     "hukou_division": case.applicant.hukou_division,
                 },
             )
-            stored = await _load(conn, case.receipt)
-            assert stored is not None
-            return stored, True
+            return _as_created(case, accepted_note), True
 
     async def append(
         self, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
@@ -317,7 +356,7 @@ class CaseLedger:
         division_prefix: str,
     ) -> tuple[list[case_pb2.Case], str]:
         rows = await conn.fetch(
-            f"""SELECT * FROM cases
+            f"""{_CASES}
                  WHERE ($1::bool IS FALSE OR (status <> ALL($2::text[]) AND paused_since IS NULL
                                               AND decision_deadline < now() + $3::interval))
                    AND ($4 = '' OR $4 = ANY(departments))
@@ -340,18 +379,18 @@ class CaseLedger:
             if len(rows) > size
             else ""
         )
-        return await _load_many(conn, list(page)), next_token
+        return await _cases(conn, list(page)), next_token
 
     async def claim_forwards(
         self, delivered: bool, limit: int, lease: dt.timedelta
     ) -> list[tuple[case_pb2.Case, dict[str, str]]]:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await forwards.claim(conn, delivered, limit, lease)
-            cases = await _load_many(
+            cases = await _cases(
                 conn,
                 list(
                     await conn.fetch(
-                        "SELECT * FROM cases WHERE receipt = ANY($1::text[])",
+                        f"{_CASES} WHERE c.receipt = ANY($1::text[])",
                         [r["receipt"] for r in rows],
                     )
                 ),
@@ -417,8 +456,8 @@ class CaseLedger:
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             receipts = await forwards.unreported(conn, limit)
-            rows = await conn.fetch("SELECT * FROM cases WHERE receipt = ANY($1::text[])", receipts)
-            return await _load_many(conn, list(rows))
+            rows = await conn.fetch(f"{_CASES} WHERE c.receipt = ANY($1::text[])", receipts)
+            return await _cases(conn, list(rows))
 
     async def mark_origin_reported(self, receipt: str, length: int) -> None:
         async with self.pool.acquire() as conn:
