@@ -84,6 +84,31 @@ async def _cases(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[c
     return cases
 
 
+async def _basic(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
+    """The case without personal data or timeline: nothing to unseal or assemble."""
+    row = await conn.fetchrow(
+        """SELECT receipt, request_id, matter_code, matter_version, status, departments,
+                  accepting_division, created_at, decision_deadline, trace_id
+             FROM cases WHERE receipt = $1""",
+        receipt,
+    )
+    if row is None:
+        return None
+    return case_pb2.Case(
+        name=f"cases/{row['receipt']}",
+        receipt=row["receipt"],
+        request_id=row["request_id"],
+        matter_code=row["matter_code"],
+        matter_version=row["matter_version"],
+        status=case_pb2.CaseStatus.Value(row["status"]),
+        departments=row["departments"],
+        accepting_division=row["accepting_division"],
+        create_time=to_timestamp(row["created_at"]),
+        decision_deadline=to_timestamp(row["decision_deadline"]),
+        trace_id=row["trace_id"],
+    )
+
+
 def _as_created(case: case_pb2.Case, accepted_note: str) -> case_pb2.Case:
     """What ``_load`` would read back right after ``create`` stored the case: built from what
     was written rather than read again, as acceptance is the hottest write."""
@@ -123,29 +148,8 @@ class CaseLedger:
             return await _load(conn, receipt)
 
     async def get_basic(self, receipt: str) -> case_pb2.Case | None:
-        """The case without personal data or timeline: nothing to unseal."""
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """SELECT receipt, request_id, matter_code, matter_version, status, departments,
-                          accepting_division, created_at, decision_deadline, trace_id
-                     FROM cases WHERE receipt = $1""",
-                receipt,
-            )
-        if row is None:
-            return None
-        return case_pb2.Case(
-            name=f"cases/{row['receipt']}",
-            receipt=row["receipt"],
-            request_id=row["request_id"],
-            matter_code=row["matter_code"],
-            matter_version=row["matter_version"],
-            status=case_pb2.CaseStatus.Value(row["status"]),
-            departments=row["departments"],
-            accepting_division=row["accepting_division"],
-            create_time=to_timestamp(row["created_at"]),
-            decision_deadline=to_timestamp(row["decision_deadline"]),
-            trace_id=row["trace_id"],
-        )
+            return await _basic(conn, receipt)
 
     async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
         """Stores a fully assigned case with its ``accepted`` entry and its ``case_accepted``
@@ -233,8 +237,9 @@ class CaseLedger:
         self, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
     ) -> tuple[case_pb2.Case | None, bool]:
         """Appends an entry unless its key is taken, and moves the department's progress, the
-        case's status and its deadline clock; returns the case (None if there is no such case)
-        and whether anything was appended."""
+        case's status and its deadline clock; returns the case's basic view after it (None if
+        there is no such case) and whether anything was appended. The router appends for every
+        case it routes and reads nothing back, so nothing more is assembled."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1 FOR UPDATE", receipt)
             if row is None:
@@ -242,7 +247,7 @@ class CaseLedger:
             appended = await self._insert_entry(conn, receipt, entry_key, entry)
             if appended:
                 await self._apply(conn, row, entry)
-            return await _load(conn, receipt), appended
+            return await _basic(conn, receipt), appended
 
     async def _insert_entry(
         self, conn: asyncpg.Connection, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
