@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from services.common import auth, telemetry
 from services.common.config import env_float, env_int, env_str
-from services.common.errors import ApiError
+from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,24 @@ class ServiceCredentialInterceptor(grpc.aio.ServerInterceptor):
         return grpc.unary_unary_rpc_method_handler(refuse)
 
 
+# What a request that is not a valid message of its method decodes to: gRPC decodes before any
+# handler runs, and would answer UNKNOWN and log a traceback for the client's mistake.
+_UNDECODABLE = object()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, UnicodeDecodeError):
+            return _UNDECODABLE
+
+    return decode
+
+
 class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
@@ -75,6 +94,11 @@ class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
         async def answer(request: Any, context: grpc.aio.ServicerContext) -> Any:
             trace_id = telemetry.current_trace_id()
             try:
+                if request is _UNDECODABLE:
+                    raise invalid_argument(
+                        [FieldViolation("request", f"is not a valid message for {method}")],
+                        reason="UNDECODABLE_REQUEST",
+                    )
                 response = await behavior(request, context)
             except ApiError as error:
                 status = error.to_grpc_status()
@@ -98,7 +122,7 @@ class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             answer,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 

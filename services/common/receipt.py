@@ -24,8 +24,8 @@ def receipt_for(accepting_division: str, request_id: str) -> str:
 
 
 def is_receipt(text: str) -> bool:
-    return bool(RECEIPT_PATTERN.match(text))
+    return bool(RECEIPT_PATTERN.fullmatch(text))
 
 
 def is_request_id(text: str) -> bool:
-    return bool(REQUEST_ID_PATTERN.match(text))
+    return bool(REQUEST_ID_PATTERN.fullmatch(text))

@@ -80,16 +80,16 @@ async def append(conn: asyncpg.Connection, entry: pb.AuditEntry) -> pb.AuditEntr
 async def page(
     conn: asyncpg.Connection, receipt: str, size: int, token: str
 ) -> tuple[list[pb.AuditEntry], str]:
-    after = pagination.decode(token)
+    after = pagination.decode_sequence(token)
     rows = await conn.fetch(
         """SELECT * FROM audit_log WHERE ($1 = '' OR receipt = $1) AND sequence > $2
             ORDER BY sequence LIMIT $3""",
         receipt,
-        int(after[0]) if after else 0,
+        after or 0,
         size + 1,
     )
     shown = rows[:size]
-    token = pagination.encode([str(shown[-1]["sequence"])]) if len(rows) > size else ""
+    token = pagination.encode_sequence(shown[-1]["sequence"]) if len(rows) > size else ""
     return [_proto(r) for r in shown], token
 
 

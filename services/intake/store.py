@@ -339,7 +339,7 @@ class CaseLedger:
     ) -> tuple[list[case_pb2.Case], str]:
         """Open cases past or near their deadline (deadline order), or every case (acceptance
         order); keyset-paginated."""
-        after = pagination.decode(token)
+        after = pagination.decode_time_key(token)
         order = "decision_deadline" if overdue else "created_at"
         async with (
             self.pool.acquire() as conn,
@@ -353,7 +353,7 @@ class CaseLedger:
         self,
         conn: asyncpg.Connection,
         order: str,
-        after: list[str] | None,
+        after: tuple[dt.datetime, str] | None,
         size: int,
         overdue: bool,
         due_within: dt.timedelta,
@@ -374,13 +374,13 @@ class CaseLedger:
             due_within,
             department,
             division_prefix,
-            dt.datetime.fromisoformat(after[0]) if after else None,
+            after[0] if after else None,
             after[1] if after else "",
             size + 1,
         )
         page = rows[:size]
         next_token = (
-            pagination.encode([page[-1][order].isoformat(), page[-1]["receipt"]])
+            pagination.encode_time_key(page[-1][order], page[-1]["receipt"])
             if len(rows) > size
             else ""
         )

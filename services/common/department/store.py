@@ -96,7 +96,7 @@ class DepartmentCases:
         self, states: list[str], size: int, token: str
     ) -> tuple[list[pb.DepartmentCase], str]:
         """Oldest first, keyset-paginated on (created_at, receipt)."""
-        after = pagination.decode(token)
+        after = pagination.decode_time_key(token)
         rows = await self.pool.fetch(
             """SELECT * FROM department_cases
                 WHERE state = ANY($1::text[])
@@ -104,13 +104,13 @@ class DepartmentCases:
                 ORDER BY created_at, receipt
                 LIMIT $4""",
             states,
-            dt.datetime.fromisoformat(after[0]) if after else None,
+            after[0] if after else None,
             after[1] if after else "",
             size + 1,
         )
         page = rows[:size]
         token = (
-            pagination.encode([page[-1]["created_at"].isoformat(), page[-1]["receipt"]])
+            pagination.encode_time_key(page[-1]["created_at"], page[-1]["receipt"])
             if len(rows) > size
             else ""
         )
