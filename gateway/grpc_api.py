@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gateway.applications import Window
+from gateway.validation import check_department, check_listing
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.common import auth
@@ -33,6 +34,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def ListApplications(
         self, request: pb.ListApplicationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListApplicationsResponse:
+        check_listing(request)
         return await self.window.list(_caller(context), request)
 
     async def ListMatters(
@@ -58,11 +60,13 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def ListDepartmentCases(
         self, request: pb.ListDepartmentCasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDepartmentCasesResponse:
+        check_department(request.department)
         return await self.window.department_cases(_caller(context), request)
 
     async def DecideCase(
         self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.DecideCaseResponse:
+        check_department(request.department)
         return await self.window.decide(_caller(context), request)
 
     async def ListAuditEntries(

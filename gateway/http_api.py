@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from gateway import console, permissions
 from gateway.applications import Window
+from gateway.validation import check_department, check_listing
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import auth, telemetry
 from services.common.auth import Principal
@@ -123,6 +124,11 @@ async def _parse_body(request: web.Request, message: Message) -> None:
             [FieldViolation("body", f"is not valid JSON (near byte {position})")],
             reason="MALFORMED_JSON",
         ) from None
+    except RecursionError:
+        # A few thousand nested brackets fit in a body of the allowed size.
+        raise invalid_argument(
+            [FieldViolation("body", "is nested too deeply")], reason="MALFORMED_JSON"
+        ) from None
     if not isinstance(data, dict):
         raise invalid_argument(
             [FieldViolation("body", "must be a JSON object")], reason="MALFORMED_JSON"
@@ -155,14 +161,22 @@ def _caller(request: web.Request) -> Principal:
     return caller
 
 
+INT32 = range(-(2**31), 2**31)
+
+
 def _query_int(request: web.Request, name: str) -> int:
+    """A whole-number query parameter; it lands in an int32 request field, which refuses
+    anything wider with a ValueError of its own."""
     raw = request.query.get(name, "")
     if not raw:
         return 0
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise invalid_argument([FieldViolation(name, "must be a whole number")]) from None
+    if value not in INT32:
+        raise invalid_argument([FieldViolation(name, "is out of range")])
+    return value
 
 
 def _query_bool(request: web.Request, name: str) -> bool:
@@ -197,6 +211,7 @@ def create_app(window: Window) -> web.Application:
             page_token=request.query.get("pageToken", ""),
             department=request.query.get("department", ""),
         )
+        check_listing(message)
         return _json(_message_json(await window.list(_caller(request), message)))
 
     async def supply_materials(request: web.Request) -> web.Response:
@@ -218,6 +233,7 @@ def create_app(window: Window) -> web.Application:
         return _json(_message_json(await window.withdraw_divorce(_caller(request), message)))
 
     async def department_cases(request: web.Request) -> web.Response:
+        check_department(request.match_info["department"])
         message = pb.ListDepartmentCasesRequest(
             department=request.match_info["department"],
             page_size=_query_int(request, "pageSize"),
@@ -226,6 +242,7 @@ def create_app(window: Window) -> web.Application:
         return _json(_message_json(await window.department_cases(_caller(request), message)))
 
     async def decide(request: web.Request) -> web.Response:
+        check_department(request.match_info["department"])
         message = pb.DecideCaseRequest(department=request.match_info["department"])
         await _parse_body(request, message.decision)
         message.decision.receipt = receipt_of(request)

@@ -10,14 +10,15 @@ import re
 import unicodedata
 
 import grpc
+from google.protobuf.message import Message
 from stdnum.cn import uscc
 
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.common import divisions, identity
-from services.common.catalog import Catalog, Matter
+from services.common.catalog import DEPARTMENTS, Catalog, Matter
 from services.common.errors import ApiError, FieldViolation, invalid_argument
-from services.common.receipt import is_request_id
+from services.common.receipt import REQUEST_ID_PATTERN
 
 MAX_NAME = 50
 MAX_RELATION = 20
@@ -25,7 +26,15 @@ MAX_MEMBERS = 30
 MAX_MATERIALS = 50
 # A monthly income above ten million yuan is a typing error, not an applicant.
 MAX_MONTHLY_INCOME_FEN = 1_000_000_000
-PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+# ASCII digits only, matched whole: "\d" also takes other scripts' digits, and "$" a trailing
+# newline.
+PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
+# Free text no rule bounds (a certificate number, a care service) is short on any form.
+MAX_TEXT = 200
+# A consent recorded on a clerk's machine whose clock runs a little ahead is still valid.
+CLOCK_SKEW_SECONDS = 600
+# Ten years ahead covers every legal time limit; beyond it a date overflows behind the window.
+MAX_DUE_WITHIN_DAYS = 3650
 
 
 def _name_problem(name: str) -> str | None:
@@ -60,6 +69,30 @@ def _division_problem(code: str) -> str | None:
     return None
 
 
+def check_department(department: str) -> None:
+    """A department named in a path or request; refused without being quoted, since a name
+    that is not a department may be anything (control characters included)."""
+    if department not in DEPARTMENTS:
+        raise invalid_argument(
+            [FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}")],
+            reason="UNKNOWN_DEPARTMENT",
+        )
+
+
+def check_listing(request: pb.ListApplicationsRequest) -> None:
+    problems = []
+    if request.page_size < 0:
+        problems.append(FieldViolation("page_size", "must not be negative"))
+    if not 0 <= request.due_within_days <= MAX_DUE_WITHIN_DAYS:
+        problems.append(
+            FieldViolation("due_within_days", f"must be 0 to {MAX_DUE_WITHIN_DAYS} days")
+        )
+    if request.department and request.department not in DEPARTMENTS:
+        problems.append(FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}"))
+    if problems:
+        raise invalid_argument(problems)
+
+
 def serves(jurisdiction: str, division: str) -> bool:
     """Whether a bureau for ``jurisdiction`` is the hukou jurisdiction of ``division``."""
     return divisions.within(jurisdiction, division)
@@ -70,7 +103,7 @@ def _party_problems(path: str, party: case_pb2.Party) -> list[tuple[str, str | N
         (f"{path}.name", _name_problem(party.name)),
         (f"{path}.id_number", _id_problem(party.id_number)),
     ]
-    if party.phone and not PHONE.match(party.phone):
+    if party.phone and not PHONE.fullmatch(party.phone):
         found.append(
             (f"{path}.phone", "must be an 11-digit mobile or a landline like 0512-53521234")
         )
@@ -104,6 +137,9 @@ def _details_problems(
             found.append(("details.organisation.name", _name_problem(organisation.name)))
             if organisation.kind == case_pb2.ORGANISATION_KIND_UNSPECIFIED:
                 found.append(("details.organisation.kind", "is required"))
+            elif organisation.kind not in case_pb2.OrganisationKind.values():
+                # proto3 enums are open: an unknown number parses, and no department knows it.
+                found.append(("details.organisation.kind", "is not a kind of organisation"))
             if organisation.registered_capital_fen < 0:
                 found.append(
                     ("details.organisation.registered_capital_fen", "must not be negative")
@@ -138,7 +174,12 @@ def _details_problems(
     if "details.requested_amount_fen" in fields and details.requested_amount_fen <= 0:
         found.append(("details.requested_amount_fen", "must be a positive amount in fen"))
     consent = details.economic_check_consent
-    if consent.consenting_id_number or consent.member_id_numbers:
+    if (
+        consent.consenting_id_number
+        or consent.member_id_numbers
+        # A time alone is checked too: an invalid one cannot even be stored.
+        or consent.HasField("consent_time")
+    ):
         found.append(
             (
                 "details.economic_check_consent.consenting_id_number",
@@ -149,8 +190,41 @@ def _details_problems(
             found.append(
                 (f"details.economic_check_consent.member_id_numbers[{i}]", _id_problem(number))
             )
-        if not consent.HasField("consent_time"):
-            found.append(("details.economic_check_consent.consent_time", "is required"))
+        found.append(
+            ("details.economic_check_consent.consent_time", _consent_time_problem(consent))
+        )
+    return found
+
+
+def _consent_time_problem(consent: case_pb2.EconomicCheckConsent) -> str | None:
+    if not consent.HasField("consent_time"):
+        return "is required"
+    when = consent.consent_time
+    # Over gRPC any seconds and nanos arrive; only a real moment can be stored and shown.
+    if not 0 <= when.nanos < 1_000_000_000 or when.seconds < 0:
+        return "is not a valid time"
+    if when.seconds > dt.datetime.now(dt.UTC).timestamp() + CLOCK_SKEW_SECONDS:
+        return "must not be in the future"
+    return None
+
+
+def _text_problems(message: Message, path: str = "") -> list[tuple[str, str]]:
+    """Every string of the request, wherever it sits: no control characters (PostgreSQL
+    refuses NUL in the case's JSON) and no more than MAX_TEXT characters, so free-text fields
+    no rule looks at cannot carry junk into the ledger."""
+    found: list[tuple[str, str]] = []
+    for descriptor, value in message.ListFields():
+        name = f"{path}{descriptor.name}"
+        items = list(enumerate(value)) if descriptor.is_repeated else [(None, value)]
+        for i, item in items:
+            where = name if i is None else f"{name}[{i}]"
+            if descriptor.type == descriptor.TYPE_MESSAGE:
+                found += _text_problems(item, where + ".")
+            elif descriptor.type == descriptor.TYPE_STRING:
+                if len(item) > MAX_TEXT:
+                    found.append((where, f"must be at most {MAX_TEXT} characters"))
+                elif any(unicodedata.category(c) == "Cc" for c in item):
+                    found.append((where, "must not contain control characters"))
     return found
 
 
@@ -169,7 +243,8 @@ def check_application(
         if problem:
             problems.append(FieldViolation(field, problem))
 
-    if not is_request_id(request.request_id):
+    # fullmatch: the pattern's "$" would also let a trailing newline through.
+    if not REQUEST_ID_PATTERN.fullmatch(request.request_id):
         check("request_id", "must be 8-64 letters, digits or ._:- (a UUID is best)")
     matter = catalog.latest(request.matter_code)
     if matter is None:
@@ -180,7 +255,7 @@ def check_application(
     check("applicant.id_number", _id_problem(applicant.id_number))
     if not applicant.phone:
         check("applicant.phone", "is required")
-    elif not PHONE.match(applicant.phone):
+    elif not PHONE.fullmatch(applicant.phone):
         check("applicant.phone", "must be an 11-digit mobile or a landline like 0512-53521234")
     division_problem = _division_problem(applicant.hukou_division)
     check("applicant.hukou_division", division_problem)
@@ -241,6 +316,10 @@ def check_application(
         for i, code in enumerate(request.materials[:MAX_MATERIALS]):
             if code not in known:
                 check(f"materials[{i}]", "is not a material of this matter")
+    named = {p.field for p in problems}
+    for field, problem in _text_problems(request):
+        if field not in named:
+            check(field, problem)
 
     missing = (
         [m for m in matter.required_materials if m.code not in set(request.materials)]
