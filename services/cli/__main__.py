@@ -1,58 +1,105 @@
-"""``onedoor``: the platform's command line. ``onedoor token`` issues a signed token for local
-use and tests (with ``AUTH_JWT_KEY``, or the development key when it is unset)."""
+"""``onedoor``: the platform's command line. Every command but ``token`` calls the gateway's HTTP
+API; this module builds the parser, runs the chosen command and turns its failure into a
+message, what to do next, and an exit code (see ``outcome``)."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
-from services.common import auth
-from services.common.catalog import DEPARTMENTS
+from services.cli import applications, audit, departments, gateway_client, tables, tokens
+from services.cli.outcome import EXIT_CODES_HELP, CliError, GatewayError
+
+ENVIRONMENT_HELP = """\
+environment:
+  ONEDOOR_GATEWAY    the gateway's HTTP address (default http://127.0.0.1:8080)
+  ONEDOOR_TOKEN      the bearer token; `onedoor token` makes one for local use
+  ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686"""
+
+EXAMPLES = """\
+examples:
+  export ONEDOOR_TOKEN=$(onedoor token --role window_clerk --jurisdiction 320585)
+  onedoor submit dibao.json --wait
+  onedoor status 320585-8D9TV-YJY6T
+  onedoor matters
+  ONEDOOR_TOKEN=$(onedoor token --role officer --department assistance --jurisdiction 320585) \\
+    onedoor decide 320585-8D9TV-YJY6T approve"""
 
 
-def _token(args: argparse.Namespace) -> int:
-    try:
-        token = auth.issue(
-            args.role,
-            args.jurisdiction,
-            department=args.department or "",
-            subject=args.subject or "",
-            lifetime=dt.timedelta(hours=args.hours),
-        )
-    except ValueError as error:
-        print(f"onedoor token: {error}", file=sys.stderr)
-        return 2
-    print(token)
-    return 0
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """The options every command takes. On the subcommands their defaults are suppressed, so
+    `onedoor --json status R` and `onedoor status R --json` both work and neither place
+    overwrites the other with a default."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--gateway",
+        metavar="URL",
+        default=default(None),
+        help="the gateway (default ONEDOOR_GATEWAY, else http://127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--token", default=default(None), help="bearer token (default ONEDOOR_TOKEN)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print the API's JSON instead of tables, for scripts",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        default=default(gateway_client.DEFAULT_TIMEOUT_SECONDS),
+        help="seconds to wait for each answer (default 30)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="onedoor", description="The onedoor platform's command line."
+        prog="onedoor",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The onedoor platform's command line: submit and follow applications, "
+        "work a department's queue, check the audit log. Tables for people; --json for "
+        "scripts. Every command has --help with examples.",
+        epilog=f"{EXAMPLES}\n\n{ENVIRONMENT_HELP}\n\n{EXIT_CODES_HELP}",
     )
-    commands = root.add_subparsers(dest="command", required=True)
-    token = commands.add_parser(
-        "token",
-        help="issue a signed bearer token",
-        description="Prints a bearer token signed with AUTH_JWT_KEY (the development key when unset).",
-    )
-    token.add_argument("--role", required=True, choices=auth.ROLES)
-    token.add_argument("--jurisdiction", required=True, help="6-digit division code, e.g. 320585")
-    token.add_argument(
-        "--department", choices=DEPARTMENTS, help="for an officer: the department it acts for"
-    )
-    token.add_argument(
-        "--subject", help="who the token is for (a staff id); defaults to role-jurisdiction"
-    )
-    token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours (default 8)")
-    token.set_defaults(run=_token)
+    _global_options(root, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    applications.register(commands, common)
+    departments.register(commands, common)
+    audit.register(commands, common)
+    tokens.register(commands)
     return root
+
+
+def _report(command: str, error: CliError, as_json: bool) -> None:
+    # With --json a script still gets the API's error body on stdout to parse.
+    if as_json and isinstance(error, GatewayError) and error.body is not None:
+        tables.emit_json(error.body, sys.stdout)
+    lines = [f"onedoor {command}: {tables.clean(error.message)}"]
+    lines += [f"  {tables.clean(d)}" for d in error.details]
+    if error.hint:
+        lines.append(f"next: {error.hint}")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    command = args.command + (f" {args.audit_command}" if args.command == "audit" else "")
+    try:
+        return int(args.run(args))
+    except CliError as error:
+        _report(command, error, bool(getattr(args, "json", False)))
+        return int(error.code)
+    except KeyboardInterrupt:
+        print(f"onedoor {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
