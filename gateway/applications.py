@@ -53,6 +53,25 @@ def _people(case: case_pb2.Case) -> list[tuple[str, str]]:
     return people
 
 
+def _normalize_identity_numbers(case: case_pb2.Case) -> None:
+    """Stored as the registers write them (no spaces, upper-case X), so the keyed hashes that
+    find a person match whichever way the clerk typed the number."""
+    case.applicant.id_number = identity.normalize(case.applicant.id_number)
+    for member in case.household_members:
+        member.id_number = identity.normalize(member.id_number)
+    details = case.details
+    # Guarded: assigning into an unset sub-message would make it present.
+    if details.other_party.id_number:
+        details.other_party.id_number = identity.normalize(details.other_party.id_number)
+    if details.death.deceased_id_number:
+        details.death.deceased_id_number = identity.normalize(details.death.deceased_id_number)
+    consent = details.economic_check_consent
+    if consent.consenting_id_number:
+        consent.consenting_id_number = identity.normalize(consent.consenting_id_number)
+    if consent.member_id_numbers:
+        consent.member_id_numbers[:] = [identity.normalize(n) for n in consent.member_id_numbers]
+
+
 class Window:
     def __init__(
         self,
@@ -175,9 +194,7 @@ class Window:
                 case.forwarding.CopyFrom(forwarding)
             if origin is not None:
                 case.origin.CopyFrom(origin)
-            case.applicant.id_number = identity.normalize(case.applicant.id_number)
-            for member in case.household_members:
-                member.id_number = identity.normalize(member.id_number)
+            _normalize_identity_numbers(case)
             # A retried submission answers with its receipt even where the records would now
             # refuse it (its own pending name counts as taken). The look-up and the checks run
             # side by side, since nearly every submission is new.
