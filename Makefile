@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra run run-cities test test-unit bench k8s lint fmt clean
+.PHONY: install proto infra run run-cities test test-unit test-faults bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -42,6 +42,9 @@ test: install infra
 
 test-unit: install
 	@$(PY) -m pytest -m "not platform"
+
+test-faults: install infra
+	@$(PY) -m pytest -m faults tests/faults -q -s
 
 bench: install infra
 	@$(PY) -m bench

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,8 +188,13 @@ class Platform:
     def exited(self) -> dict[str, int]:
         return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
 
-    def wait_healthy(self, timeout: float = 60.0, progress: bool = False) -> None:
-        pending = [s for s in self.specs if s.name in self.processes]
+    def wait_healthy(
+        self, timeout: float = 60.0, progress: bool = False, names: Collection[str] = ()
+    ) -> None:
+        """Waits until every started process (or only ``names``) reports SERVING."""
+        pending = [
+            s for s in self.specs if s.name in self.processes and (not names or s.name in names)
+        ]
         deadline = time.monotonic() + timeout
         while pending:
             for name, code in self.exited().items():
@@ -202,9 +207,9 @@ class Platform:
                     if progress:
                         print(f"    {spec.name:<11} SERVING", flush=True)
             if pending and time.monotonic() > deadline:
-                names = ", ".join(s.name for s in pending)
+                waiting = ", ".join(s.name for s in pending)
                 logs = "\n".join(f"--- {s.name}\n{self.tail(s.name)}" for s in pending)
-                raise PlatformError(f"not healthy after {timeout:.0f}s: {names}\n{logs}")
+                raise PlatformError(f"not healthy after {timeout:.0f}s: {waiting}\n{logs}")
             time.sleep(0.2)
 
     def tail(self, name: str, lines: int = 15) -> str:
@@ -218,6 +223,17 @@ class Platform:
         if process.poll() is None:
             process.send_signal(sig)
             process.wait(30)
+
+    def restart(
+        self, name: str, sig: int = signal.SIGKILL, down: float = 0.0, timeout: float = 60.0
+    ) -> None:
+        """Stops one process with ``sig`` (a crash, by default), leaves it down for ``down``
+        seconds (work piles up behind it meanwhile), starts it again and waits until it serves;
+        the others keep running."""
+        self.kill(name, sig)
+        time.sleep(down)
+        self.start(name)
+        self.wait_healthy(timeout=timeout, names=(name,))
 
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, front to back; SIGKILL for any still running after

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import aio_pika
 
@@ -31,7 +32,12 @@ async def main() -> None:
         if s.strip()
     ]
     poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
-    connection = await aio_pika.connect_robust(config.amqp_uri())
+    uri = config.amqp_uri()
+    # aio-pika retries a lost connection every 5 s by default: after a broker restart every
+    # event would wait up to that long. A reconnect_interval in AMQP_URI still wins.
+    if "reconnect_interval" not in parse_qs(urlsplit(uri).query):
+        uri += f"{'&' if urlsplit(uri).query else '?'}reconnect_interval=1"
+    connection = await aio_pika.connect_robust(uri)
     publisher = EventPublisher(connection)
     pools = [await db.open_pool(config.database_url(s), max_size=3) for s in services]
     relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]

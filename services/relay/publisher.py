@@ -8,6 +8,8 @@ instrumentation looks for ``traceparent`` and ``baggage``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 import aio_pika
@@ -41,6 +43,13 @@ class EventPublisher:
             )
         return self._exchanges[name]
 
+    async def until_connected(self, timeout: float) -> bool:
+        """Waits (at most ``timeout`` seconds) while the robust connection is re-established;
+        True once it is up."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connection.connected.wait(), timeout)
+        return self.connection.connected.is_set()
+
     async def publish(self, event: PendingEvent) -> None:
         """Returns once the broker confirms; raises if it refuses or returns the message."""
         parent = telemetry.extract(event.trace_context)
@@ -58,7 +67,9 @@ class EventPublisher:
             attributes=attributes,
         ):
             carrier = telemetry.inject({})
-            headers = {f"{NAMEKO_HEADER_PREFIX}{k}": v for k, v in carrier.items()}
+            headers: aio_pika.abc.HeadersType = {
+                f"{NAMEKO_HEADER_PREFIX}{k}": v for k, v in carrier.items()
+            }
             message = aio_pika.Message(
                 body=json.dumps(event.payload, ensure_ascii=False).encode("utf-8"),
                 content_type="application/json",

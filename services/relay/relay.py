@@ -14,6 +14,10 @@ from services.relay.publisher import EventPublisher
 log = logging.getLogger(__name__)
 
 BATCH = 100
+BACK_OFF_START_SECONDS = 0.25
+BACK_OFF_MAX_SECONDS = 5.0
+# How long one pause waits for a lost broker connection before trying (and logging) again.
+BROKER_WAIT_SECONDS = 30.0
 
 
 class OutboxRelay:
@@ -37,14 +41,25 @@ class OutboxRelay:
                 await outbox.mark_published(conn, [e.id for e in events])
         return len(events)
 
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
     async def _listen(self) -> asyncpg.Connection | None:
         try:
             conn = await self.pool.acquire()
-            await conn.add_listener("outbox", lambda *_: self._wake.set())
+            await conn.add_listener("outbox", self._notified)
             return conn
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("%s: cannot LISTEN (%s); polling only", self.service, type(error).__name__)
             return None
+
+    async def _back_off(self, failures: int) -> None:
+        """Pauses after a failed round. NOTIFYs do not cut the pause short: while the broker is
+        away every new row would fail the same way, and each try holds a transaction over
+        claimed rows. A broker outage ends the pause as soon as the connection is back."""
+        await asyncio.sleep(min(BACK_OFF_START_SECONDS * 2 ** (failures - 1), BACK_OFF_MAX_SECONDS))
+        if not await self.publisher.until_connected(BROKER_WAIT_SECONDS):
+            log.warning("%s outbox: still no connection to the broker", self.service)
 
     async def run(self) -> None:
         listener = await self._listen()
@@ -70,10 +85,14 @@ class OutboxRelay:
                         self.service,
                         type(error).__name__,
                     )
-                delay = self.poll_seconds if failures == 0 else min(0.5 * 2**failures, 10.0)
+                if failures:
+                    await self._back_off(failures)
+                    continue
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         finally:
             if listener is not None:
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    await listener.remove_listener("outbox", self._notified)
                 await self.pool.release(listener)

@@ -13,11 +13,12 @@ from nameko.cli.run import run  # noqa: E402
 from nameko_opentelemetry import NamekoInstrumentor  # noqa: E402
 
 from services.common import config, telemetry  # noqa: E402
+from services.router.consumer import TRACING_ADAPTERS  # noqa: E402
 
 
 def main() -> None:
     telemetry.setup("router", instrument_grpc_aio=False, instrument_asyncpg=False)
-    NamekoInstrumentor().instrument()
+    NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
     host = config.env_str("BIND_HOST", "0.0.0.0")
     port = config.env_int("ROUTER_HTTP_PORT", 8090)
     nameko.config.update(

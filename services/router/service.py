@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import eventlet
-from nameko.events import event_handler
 from nameko.timer import timer
 from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
@@ -27,6 +26,7 @@ from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, catalog, config, telemetry
 from services.common.catalog import DEPARTMENTS
+from services.router.consumer import event_handler
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (
     TimelineWrite,
