@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 TRACE_HEADER = "X-Trace-Id"
+CALLER = web.RequestKey("caller", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -152,13 +153,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     """Every call carries a bearer token, checked before the body is even read."""
     if console.is_public(request.path):
         return await handler(request)
-    request["caller"] = auth.verify(request.headers.get("Authorization", ""))
+    request[CALLER] = auth.verify(request.headers.get("Authorization", ""))
     return await handler(request)
 
 
 def _caller(request: web.Request) -> Principal:
-    caller: Principal = request["caller"]
-    return caller
+    return request[CALLER]
 
 
 INT32 = range(-(2**31), 2**31)
