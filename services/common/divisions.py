@@ -56,6 +56,11 @@ def _table() -> dict[str, Division]:
     return table
 
 
+def every() -> list[Division]:
+    """Every division of the table, for those (the console) that check codes elsewhere."""
+    return list(_table().values())
+
+
 def lookup(code: str) -> Division | None:
     """Return the division for a 6-digit code, or ``None`` if it is unknown or malformed."""
     if not _is_code(code):

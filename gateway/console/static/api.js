@@ -1,0 +1,105 @@
+// The gateway's HTTP API, called with the signed-in person's token. The token stays in this
+// tab's sessionStorage: closing the tab signs out, and another tab of the shared window PC
+// does not inherit it.
+
+const TOKEN_KEY = "onedoor.console.token";
+
+export function storedToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function keepToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// The claims the console shows and routes by. They are read, not verified: the gateway
+// verifies the signature on every call, and a forged token only earns a 401.
+export function claimsOf(token) {
+  const parts = (token || "").split(".");
+  if (parts.length !== 3) return null;
+  try {
+    const base64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+    const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
+    const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof claims.role !== "string" || typeof claims.jurisdiction !== "string") return null;
+    return {
+      role: claims.role,
+      jurisdiction: claims.jurisdiction,
+      department: typeof claims.department === "string" ? claims.department : "",
+      subject: typeof claims.sub === "string" ? claims.sub : "",
+      expires: typeof claims.exp === "number" ? new Date(claims.exp * 1000) : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function expired(claims) {
+  return Boolean(claims.expires && claims.expires.getTime() <= Date.now());
+}
+
+// An answer other than 2xx, in the gateway's error shape (google.rpc.Status as JSON).
+export class ApiRefusal extends Error {
+  constructor(httpStatus, body) {
+    const error = body?.error ?? {};
+    super(error.message || `HTTP ${httpStatus}`);
+    this.httpStatus = httpStatus;
+    this.status = error.status || "";
+    this.traceId = body?.traceId || "";
+    const details = Array.isArray(error.details) ? error.details : [];
+    this.violations = details.flatMap((d) => (Array.isArray(d.fieldViolations) ? d.fieldViolations : []));
+    this.reason = details.find((d) => d.reason)?.reason || "";
+  }
+}
+
+// The network itself failed: the gateway is down or the cable is out.
+export class Unreachable extends Error {}
+
+export async function call(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const token = storedToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch {
+    throw new Unreachable("the gateway did not answer");
+  }
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (response.ok) return answer;
+  const refusal = new ApiRefusal(response.status, answer);
+  if (response.status === 401) {
+    // The token expired or was revoked mid-shift: back to sign-in, saying why.
+    window.dispatchEvent(new CustomEvent("onedoor:unauthenticated"));
+  }
+  throw refusal;
+}
+
+// Unique per form or per decision dialog, so a double click or a retry after a timeout is
+// the same request (AIP-155). crypto.randomUUID needs a secure context, which a bureau
+// intranet served over plain http is not; getRandomValues works everywhere.
+export function newRequestId() {
+  if (typeof crypto.randomUUID === "function" && window.isSecureContext) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

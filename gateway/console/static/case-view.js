@@ -1,0 +1,213 @@
+// Look-up by receipt number: where the case stands, each department's progress, the
+// timeline and, for a case decided in the applicant's home jurisdiction, the status there.
+// Personal data shows only as the API masks it.
+import { ApiRefusal, call, Unreachable } from "./api.js";
+import { divisionName } from "./divisions.js";
+import { attribute, formatTime, text } from "./i18n.js";
+import { RECEIPT } from "./identity.js";
+import { clear, h, uniqueId } from "./markup.js";
+
+const FINAL = new Set([
+  "CASE_STATUS_APPROVED",
+  "CASE_STATUS_REJECTED",
+  "CASE_STATUS_COMPLETED",
+  "CASE_STATUS_WITHDRAWN",
+  "CASE_STATUS_LAPSED",
+]);
+
+export function statusBadge(status) {
+  const tone = {
+    CASE_STATUS_APPROVED: "good",
+    CASE_STATUS_COMPLETED: "good",
+    CASE_STATUS_REJECTED: "bad",
+    CASE_STATUS_LAPSED: "bad",
+    CASE_STATUS_WITHDRAWN: "neutral",
+    CASE_STATUS_AWAITING_MATERIALS: "warn",
+  }[status] ?? "info";
+  return h("span", { class: `badge ${tone}`, "data-status": status, i18n: `status.${status || "CASE_STATUS_UNSPECIFIED"}` });
+}
+
+export function refusalMessage(error) {
+  const message = h("span");
+  if (error instanceof Unreachable) return text(message, "error.unreachable");
+  if (!(error instanceof ApiRefusal)) return text(message, "error.server");
+  const key =
+    {
+      401: "error.unauthenticated",
+      403: "error.forbidden",
+      404: "lookup.not_found",
+    }[error.httpStatus] ?? (error.httpStatus >= 500 ? "error.server" : "error.refused");
+  text(message, key);
+  const wrapper = h("span", {}, message);
+  if (error.httpStatus === 400 && error.violations.length) {
+    wrapper.append("：", error.violations.map((v) => `${v.field} ${v.description}`).join("; "));
+  }
+  if (error.traceId) wrapper.append(" ", h("span", { class: "trace" }, h("span", { i18n: "receipt.trace_id" }), " ", h("code", {}, error.traceId)));
+  return wrapper;
+}
+
+export function renderLookup(root, context, receipt) {
+  const inputId = uniqueId("receipt");
+  const input = h("input", {
+    id: inputId,
+    name: "receipt",
+    class: "mono receipt-input",
+    autocomplete: "off",
+    spellcheck: "false",
+    maxlength: "18",
+    "aria-describedby": `${inputId}-error`,
+  });
+  attribute(input, "placeholder", "lookup.placeholder");
+  input.value = receipt ?? "";
+  const error = h("p", { class: "error", id: `${inputId}-error`, "aria-live": "polite" });
+  const result = h("div", { class: "lookup-result", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "lookup-form", novalidate: true, role: "search" },
+    h("label", { for: inputId, i18n: "lookup.receipt" }),
+    h("div", { class: "inline" }, input, h("button", { type: "submit", class: "primary", i18n: "lookup.search" })),
+    error,
+  );
+  clear(root).append(h("div", { class: "view view-lookup" }, h("h1", { i18n: "lookup.title", tabindex: "-1" }), form, result));
+
+  input.addEventListener("input", () => {
+    // Receipts use Crockford's alphabet in capitals; typing it in lower case is fine.
+    const start = input.selectionStart;
+    input.value = input.value.toUpperCase();
+    input.setSelectionRange(start, start);
+    error.textContent = "";
+    input.removeAttribute("aria-invalid");
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const wanted = input.value.trim().toUpperCase();
+    if (!RECEIPT.test(wanted)) {
+      text(error, "lookup.bad_receipt");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    if (location.hash !== `#/lookup/${wanted}`) context.navigate(`#/lookup/${wanted}`);
+    else show(result, wanted, context.catalog);
+  });
+  if (receipt) show(result, receipt, context.catalog);
+  else root.querySelector("h1").focus();
+}
+
+async function show(result, receipt, catalog) {
+  clear(result).append(h("p", { class: "loading", i18n: "common.loading" }));
+  let application;
+  try {
+    application = (await call("GET", `/v1/applications/${encodeURIComponent(receipt)}`)).application;
+  } catch (error) {
+    clear(result).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
+    return;
+  }
+  const refresh = h("button", {
+    type: "button",
+    class: "secondary",
+    i18n: "lookup.refresh",
+    on: { click: () => show(result, receipt, catalog) },
+  });
+  clear(result).append(caseDetails(application, refresh, catalog));
+}
+
+function caseDetails(application, refresh, catalog) {
+  const facts = h("dl", { class: "facts" });
+  const fact = (labelKey, value) => facts.append(h("dt", { i18n: labelKey }), h("dd", {}, value));
+  const matter = catalog.find((m) => m.code === application.matterCode);
+  fact("receipt.matter", matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : application.matterCode);
+  fact("lookup.applicant", `${application.applicantName || "—"}  ${application.applicantIdNumber || ""}`);
+  fact("lookup.hukou", `${divisionName(application.hukouDivision) || ""} (${application.hukouDivision || "—"})`);
+  fact("lookup.accepting", `${divisionName(application.acceptingDivision) || ""} (${application.acceptingDivision || "—"})`);
+  fact("receipt.accepted_at", formatTime(application.createTime));
+  fact("receipt.deadline", formatTime(application.decisionDeadline));
+  fact("receipt.trace_id", h("code", {}, application.traceId || "—"));
+
+  const heading = h(
+    "div",
+    { class: "case-heading" },
+    h("h2", {}, h("span", { class: "mono" }, application.receipt)),
+    statusBadge(application.status),
+    application.overdue ? h("span", { class: "badge bad overdue", i18n: "queue.overdue" }) : null,
+    h("span", { class: "spacer" }),
+    refresh,
+  );
+
+  const sections = [heading, facts];
+  sections.push(progressTable(application));
+  if (application.forwarding) sections.push(forwardingSection(application.forwarding));
+  sections.push(timelineSection(application.timeline ?? [], "lookup.timeline"));
+  if (!FINAL.has(application.status)) sections.push(h("p", { class: "hint", i18n: "lookup.open_hint" }));
+  return h("article", { class: "case", "data-receipt": application.receipt }, ...sections);
+}
+
+function progressTable(application) {
+  const id = uniqueId("progress");
+  const progress = application.progress ?? [];
+  const body = h("tbody");
+  for (const entry of progress) {
+    body.append(
+      h(
+        "tr",
+        { "data-department": entry.department },
+        h("th", { scope: "row", i18n: `department.${entry.department}` }),
+        h("td", {}, h("span", { class: `state state-${entry.state}`, i18n: `progress.${entry.state}` })),
+        h("td", { class: "note" }, entry.note || ""),
+      ),
+    );
+  }
+  if (!progress.length) {
+    body.append(h("tr", {}, h("td", { colspan: "3", i18n: application.forwarding ? "lookup.no_progress_forwarded" : "lookup.no_progress" })));
+  }
+  return h(
+    "section",
+    { class: "progress", "aria-labelledby": id },
+    h("h3", { id, i18n: "lookup.progress" }),
+    h(
+      "table",
+      { class: "data" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col", i18n: "lookup.department" }), h("th", { scope: "col", i18n: "lookup.state" }), h("th", { scope: "col", i18n: "lookup.note" }))),
+      body,
+    ),
+  );
+}
+
+function forwardingSection(forwarding) {
+  const id = uniqueId("forwarding");
+  const facts = h("dl", { class: "facts" });
+  const fact = (labelKey, value) => facts.append(h("dt", { i18n: labelKey }), h("dd", {}, value));
+  fact("forwarding.home", `${divisionName(forwarding.homeDivision) || ""} (${forwarding.homeDivision})`);
+  fact("forwarding.peer", forwarding.peer || "—");
+  fact("forwarding.state", h("span", { i18n: `forwarding.state.${forwarding.state || "awaiting_home"}` }));
+  fact("forwarding.remote_receipt", h("span", { class: "mono" }, forwarding.remoteReceipt || "—"));
+  fact("forwarding.remote_status", forwarding.remoteStatus && forwarding.remoteStatus !== "CASE_STATUS_UNSPECIFIED" ? statusBadge(forwarding.remoteStatus) : "—");
+  fact("forwarding.attempts", String(forwarding.attempts ?? 0));
+  fact("forwarding.updated", formatTime(forwarding.updateTime));
+  return h(
+    "section",
+    { class: "forwarding", "aria-labelledby": id },
+    h("h3", { id, i18n: "forwarding.title" }),
+    facts,
+    forwarding.remoteTimeline?.length ? timelineSection(forwarding.remoteTimeline, "forwarding.remote_timeline") : null,
+  );
+}
+
+function timelineSection(timeline, titleKey) {
+  const id = uniqueId("timeline");
+  const list = h("ol", { class: "timeline" });
+  for (const entry of timeline) {
+    const kind = (entry.kind || "").replace("TIMELINE_ENTRY_KIND_", "");
+    list.append(
+      h(
+        "li",
+        { "data-kind": kind },
+        h("time", { datetime: entry.createTime || "" }, formatTime(entry.createTime)),
+        h("span", { class: `kind kind-${kind.toLowerCase()}`, i18n: `timeline.${kind}` }),
+        entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
+        h("span", { class: "note" }, entry.note || ""),
+      ),
+    );
+  }
+  return h("section", { class: "timeline-section", "aria-labelledby": id }, h("h3", { id, i18n: titleKey }), list);
+}

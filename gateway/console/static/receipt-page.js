@@ -1,0 +1,91 @@
+// The acceptance receipt (受理回执) the applicant takes home: printed from the browser, with
+// the receipt number as a QR code drawn by the gateway, so the next window reads it back.
+import { ApiRefusal, call } from "./api.js";
+import { divisionName, shortDivisionName } from "./divisions.js";
+import { attribute, formatTime } from "./i18n.js";
+import { clear, h } from "./markup.js";
+import { refusalMessage, statusBadge } from "./case-view.js";
+
+export async function renderReceipt(root, context, receipt) {
+  clear(root).append(h("p", { class: "loading", i18n: "common.loading" }));
+  let accepted = context.submitted?.receipt === receipt ? context.submitted : null;
+  if (!accepted) {
+    // Reopened later (a reprint): the ledger knows everything the receipt shows.
+    try {
+      const { application } = await call("GET", `/v1/applications/${encodeURIComponent(receipt)}`);
+      accepted = {
+        receipt: application.receipt,
+        matterCode: application.matterCode,
+        status: application.status,
+        departments: application.departments,
+        decisionDeadline: application.decisionDeadline,
+        traceId: application.traceId,
+        acceptedAt: application.createTime,
+        created: true,
+      };
+    } catch (error) {
+      if (!(error instanceof ApiRefusal)) throw error;
+      clear(root).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
+      return;
+    }
+  }
+  const matter = context.catalog.find((m) => m.code === accepted.matterCode);
+  const bureau = shortDivisionName(context.claims.jurisdiction);
+  const qr = h("img", {
+    class: "qr",
+    src: `qr/${encodeURIComponent(accepted.receipt)}.svg`,
+    width: "168",
+    height: "168",
+  });
+  attribute(qr, "alt", "receipt.qr_alt", { receipt: accepted.receipt });
+  const departments = h("dd", {});
+  accepted.departments.forEach((department, i) => {
+    departments.append(i ? "、" : "", h("span", { i18n: `department.${department}` }));
+  });
+  if (!accepted.departments.length) departments.append(h("span", { i18n: "receipt.forwarded_departments" }));
+
+  const row = (labelKey, value) => [h("dt", { i18n: labelKey }), value instanceof Node && value.tagName === "DD" ? value : h("dd", {}, value)];
+  const slip = h(
+    "article",
+    { class: "receipt-slip", "aria-labelledby": "receipt-title" },
+    h(
+      "header",
+      { class: "slip-header" },
+      h("p", { class: "bureau" }, h("span", { i18n: ["receipt.bureau", { bureau }] })),
+      h("h1", { id: "receipt-title", i18n: "receipt.title", tabindex: "-1" }),
+    ),
+    h(
+      "div",
+      { class: "slip-body" },
+      h(
+        "dl",
+        { class: "slip-facts" },
+        row("receipt.number", h("strong", { class: "receipt-number", "data-receipt": accepted.receipt }, accepted.receipt)),
+        row("receipt.matter", matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : accepted.matterCode),
+        row("receipt.departments", departments),
+        row("receipt.accepted_at", formatTime(accepted.acceptedAt)),
+        row("receipt.deadline", h("span", { class: "deadline" }, formatTime(accepted.decisionDeadline))),
+        row("receipt.status", statusBadge(accepted.status)),
+        row("receipt.trace_id", h("code", { class: "trace-id" }, accepted.traceId || "—")),
+      ),
+      h("figure", { class: "slip-qr" }, qr, h("figcaption", { i18n: "receipt.qr_caption" })),
+    ),
+    h(
+      "footer",
+      { class: "slip-footer" },
+      h("p", { i18n: ["receipt.footer", { place: divisionName(context.claims.jurisdiction) }] }),
+      accepted.created === false ? h("p", { class: "note", i18n: "receipt.not_created" }) : null,
+    ),
+  );
+  const actions = h(
+    "div",
+    { class: "page-actions no-print" },
+    h("button", { type: "button", class: "primary", i18n: "receipt.print", on: { click: () => window.print() } }),
+    h("a", { class: "button secondary", href: `#/lookup/${accepted.receipt}`, i18n: "receipt.follow" }),
+    h("a", { class: "button secondary", href: "#/new", i18n: "receipt.next" }),
+  );
+  clear(root).append(
+    h("div", { class: "view view-receipt" }, h("p", { class: "banner ok-banner no-print", role: "status", i18n: ["receipt.accepted", { receipt: accepted.receipt }] }), slip, actions),
+  );
+  root.querySelector("h1").focus();
+}
