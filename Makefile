@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra run run-cities test test-unit test-faults bench k8s lint fmt clean
+.PHONY: install proto infra browser run run-cities test test-unit test-faults bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -31,13 +31,16 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 infra:
 	@bash deploy/local/ensure-infra.sh
 
+browser:
+	@bash deploy/local/ensure-browser.sh
+
 run: install infra
 	@$(PY) -m services.launcher --demo
 
 run-cities: install infra
 	@$(PY) -m services.launcher --cities
 
-test: install infra
+test: install infra browser
 	@$(PY) -m pytest
 
 test-unit: install
