@@ -91,6 +91,7 @@ class Federation:
         self.poll_seconds = poll_seconds
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._wake = asyncio.Event()
+        self.trail = AuditTrail(backends)
 
     def stub(self, peer: Peer) -> federation_service_pb2_grpc.FederationServiceStub:
         if peer.name not in self._channels:
@@ -107,7 +108,7 @@ class Federation:
     async def audit(
         self, actor: str, action: str, receipt: str, fields: list[str], detail: str
     ) -> None:
-        await AuditTrail(self.backends).record(actor, action, [receipt], fields, detail)
+        await self.trail.record(actor, action, [receipt], fields, detail)
 
     async def _record(self, receipt: str, **fields: object) -> None:
         await self.backends.call(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -41,40 +42,68 @@ def _proto(row: asyncpg.Record) -> pb.AuditEntry:
     )
 
 
-async def append(conn: asyncpg.Connection, entry: pb.AuditEntry) -> pb.AuditEntry:
-    """Appends in the caller's transaction; the lock orders writers along the chain."""
+async def append(conn: asyncpg.Connection, entries: Sequence[pb.AuditEntry]) -> list[pb.AuditEntry]:
+    """Appends in order in the caller's transaction. The lock orders writers along the chain,
+    and is held to commit: one lock, one read of the last hash and one insert per batch, so a
+    gateway that batches its entries pays for the commit once."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
     previous = (
         await conn.fetchval("SELECT hash FROM audit_log ORDER BY sequence DESC LIMIT 1") or GENESIS
     )
-    sequence = await conn.fetchval(
-        "SELECT nextval(pg_get_serial_sequence('audit_log', 'sequence'))"
+    sequences = sorted(
+        r[0]
+        for r in await conn.fetch(
+            "SELECT nextval(pg_get_serial_sequence('audit_log', 'sequence'))"
+            " FROM generate_series(1, $1)",
+            len(entries),
+        )
     )
     created_at = dt.datetime.now(dt.UTC)
-    row_entry = Entry(
-        sequence,
-        created_at.isoformat(),
-        entry.actor,
-        entry.action,
-        entry.receipt,
-        tuple(entry.fields),
-        entry.trace_id,
-        entry.detail,
-    )
-    row = await conn.fetchrow(
+    stored: list[pb.AuditEntry] = []
+    for sequence, entry in zip(sequences, entries, strict=True):
+        chained = Entry(
+            sequence,
+            created_at.isoformat(),
+            entry.actor,
+            entry.action,
+            entry.receipt,
+            tuple(entry.fields),
+            entry.trace_id,
+            entry.detail,
+        )
+        previous = chain_hash(previous, chained)
+        stored.append(
+            pb.AuditEntry(
+                sequence=sequence,
+                create_time=to_timestamp(created_at),
+                actor=entry.actor,
+                action=entry.action,
+                receipt=entry.receipt,
+                fields=entry.fields,
+                trace_id=entry.trace_id,
+                detail=entry.detail,
+                hash=previous,
+            )
+        )
+    await conn.executemany(
         """INSERT INTO audit_log (sequence, created_at, actor, action, receipt, fields, trace_id, detail, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
-        sequence,
-        created_at,
-        entry.actor,
-        entry.action,
-        entry.receipt,
-        list(entry.fields),
-        entry.trace_id,
-        entry.detail,
-        chain_hash(previous, row_entry),
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        [
+            (
+                e.sequence,
+                created_at,
+                e.actor,
+                e.action,
+                e.receipt,
+                list(e.fields),
+                e.trace_id,
+                e.detail,
+                e.hash,
+            )
+            for e in stored
+        ],
     )
-    return _proto(row)
+    return stored
 
 
 async def page(

@@ -180,7 +180,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         if incomplete or not request.entries:
             raise invalid_argument(incomplete or [FieldViolation("entries", "must not be empty")])
         async with self.ledger.pool.acquire() as conn, conn.transaction():
-            appended = [await audit_log.append(conn, entry) for entry in request.entries]
+            appended = await audit_log.append(conn, request.entries)
         return intake_service_pb2.AppendAuditResponse(entries=appended)
 
     async def ListAudit(
