@@ -195,21 +195,23 @@ class Window:
             if origin is not None:
                 case.origin.CopyFrom(origin)
             _normalize_identity_numbers(case)
-            # A retried submission answers with its receipt even where the records would now
-            # refuse it (its own pending name counts as taken). The look-up and the checks run
-            # side by side, since nearly every submission is new.
-            existing, checked = await asyncio.gather(
-                self._existing(receipt),
+            if forwarding is None:
                 # The home jurisdiction checks its own records when it receives the case.
-                self._check_records(case) if forwarding is None else asyncio.sleep(0),
-                return_exceptions=True,
-            )
-            if isinstance(existing, BaseException):
-                raise existing
-            if existing is not None:
-                return self._accepted(existing, created=False)
-            if isinstance(checked, BaseException):
-                raise checked
+                try:
+                    await self._check_records(case)
+                except ApiError as refusal:
+                    # A retried submission is answered with its receipt even where the records
+                    # would now refuse it (its own pending name counts as taken). Only refusals
+                    # look for one: a new application, or a retry the records let through
+                    # (CreateCase is idempotent by request id), costs no look-up.
+                    existing = (
+                        await self._existing(receipt)
+                        if refusal.code == grpc.StatusCode.FAILED_PRECONDITION
+                        else None
+                    )
+                    if existing is None:
+                        raise
+                    return self._accepted(existing, created=False)
             created = await self.backends.call(
                 self.backends.intake.CreateCase,
                 intake_service_pb2.CreateCaseRequest(request_id=request_id, case=case),

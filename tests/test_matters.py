@@ -511,6 +511,17 @@ async def _completed(http, body) -> dict[str, Any]:
     return await wait_for_entry(http, receipt, "COMPLETED")
 
 
+async def test_a_retried_death_registration_gets_its_receipt_though_the_death_is_now_recorded(
+    http,
+):
+    body = _death(person(age=80))
+    first = await _completed(http, body)
+    # The same request id again: the registry would now refuse it (the death is registered,
+    # by this very application), but a retry is answered with the first receipt.
+    again = await submit(http, body)
+    assert (again["receipt"], again["created"]) == (first["receipt"], False)
+
+
 async def test_death_of_a_person_with_benefits_settles_every_department(http):
     elder = person(age=86)
     await approved(
