@@ -24,23 +24,34 @@ def exchange_of(service: str) -> str:
     return f"{service}.events"
 
 
-async def add(
-    conn: asyncpg.Connection, service: str, event_type: str, payload: Mapping[str, Any]
-) -> str:
-    """Queues an event in the caller's transaction; returns its event id."""
+def event_row(
+    service: str, event_type: str, payload: Mapping[str, Any]
+) -> tuple[str, str, str, str, str]:
+    """An outbox row's values (event_id, exchange, event_type, payload, trace_context), for a
+    writer that inserts it in a statement of its own making."""
     event_id = str(uuid.uuid4())
     body = {"event_id": event_id, **payload}
     carrier = telemetry.inject({})
-    await conn.execute(
-        """INSERT INTO outbox (event_id, exchange, event_type, payload, trace_context)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
+    return (
         event_id,
         exchange_of(service),
         event_type,
         json.dumps(body, ensure_ascii=False),
         json.dumps(dict(carrier)),
     )
-    return event_id
+
+
+async def add(
+    conn: asyncpg.Connection, service: str, event_type: str, payload: Mapping[str, Any]
+) -> str:
+    """Queues an event in the caller's transaction; returns its event id."""
+    row = event_row(service, event_type, payload)
+    await conn.execute(
+        """INSERT INTO outbox (event_id, exchange, event_type, payload, trace_context)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
+        *row,
+    )
+    return row[0]
 
 
 @dataclass(frozen=True)

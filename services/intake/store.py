@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 
@@ -109,6 +110,32 @@ async def _basic(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None
     )
 
 
+# The case, its "accepted" entry, its departments' progress and its case_accepted event in
+# one statement: one round trip for the window's busiest write. Nothing but the case is
+# written when the request id was seen before (``created`` is then empty).
+_CREATE = """
+    WITH created AS (
+        INSERT INTO cases (receipt, request_id, matter_code, matter_version, status,
+                           accepting_division, hukou_division, departments, applicant,
+                           household_members, materials, trace_id, created_at,
+                           decision_deadline, details)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14,
+                $15::jsonb)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING receipt
+    ), accepted AS (
+        INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
+        SELECT receipt, receipt || ':accepted', $16, $17, $12, $13 FROM created
+    ), progress AS (
+        INSERT INTO case_departments (receipt, department, state)
+        SELECT receipt, department, $18 FROM created, unnest($8::text[]) AS department
+    ), event AS (
+        INSERT INTO outbox (event_id, exchange, event_type, payload, trace_context)
+        SELECT $19::uuid, $20, $21, $22::jsonb, $23::jsonb FROM created WHERE $24::bool
+    )
+    SELECT receipt FROM created"""
+
+
 def _as_created(case: case_pb2.Case, accepted_note: str) -> case_pb2.Case:
     """What ``_load`` would read back right after ``create`` stored the case: built from what
     was written rather than read again, as acceptance is the hottest write."""
@@ -152,19 +179,38 @@ class CaseLedger:
             return await _basic(conn, receipt)
 
     async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
-        """Stores a fully assigned case with its ``accepted`` entry and its ``case_accepted``
-        event in one transaction. A request id seen before returns the stored case."""
+        """Stores a fully assigned case with its ``accepted`` entry, its departments' progress
+        and its ``case_accepted`` event, atomically. A request id seen before returns the
+        stored case."""
         sealed = personal_data.seal_case(case)
-        async with self.pool.acquire() as conn, conn.transaction():
+        forwarded = case.HasField("forwarding")
+        crossing = forwarded or case.HasField("origin")
+        accepted_note = (
+            f"accepted here for the home jurisdiction {case.forwarding.home_division}"
+            if forwarded
+            else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
+            if case.HasField("origin")
+            else "accepted at the window"
+        )
+        event = outbox.event_row(
+            SERVICE,
+            CASE_ACCEPTED,
+            {
+                "receipt": case.receipt,
+                "matter_code": case.matter_code,
+                "matter_version": case.matter_version,
+                "departments": list(case.departments),
+                "accepting_division": case.accepting_division,
+                "hukou_division": case.applicant.hukou_division,
+            },
+        )
+        # One statement is atomic by itself; a case crossing jurisdictions writes more.
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction() if crossing else contextlib.nullcontext(),
+        ):
             inserted = await conn.fetchval(
-                """INSERT INTO cases (receipt, request_id, matter_code, matter_version, status,
-                       accepting_division, hukou_division, departments, applicant,
-                       household_members, materials, trace_id, created_at, decision_deadline,
-                       details)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13,
-                           $14, $15::jsonb)
-                   ON CONFLICT (request_id) DO NOTHING
-                   RETURNING receipt""",
+                _CREATE,
                 case.receipt,
                 case.request_id,
                 case.matter_code,
@@ -180,6 +226,12 @@ class CaseLedger:
                 case.create_time.ToDatetime(dt.UTC),
                 case.decision_deadline.ToDatetime(dt.UTC),
                 json_format.MessageToJson(sealed.details),
+                case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
+                accepted_note,
+                PENDING,
+                *event,
+                # Held for the home jurisdiction: nothing is routed here.
+                not forwarded,
             )
             if inserted is None:
                 receipt = await conn.fetchval(
@@ -188,50 +240,14 @@ class CaseLedger:
                 existing = await _load(conn, receipt)
                 assert existing is not None
                 return existing, False
-            forwarded = case.HasField("forwarding")
-            accepted_note = (
-                f"accepted here for the home jurisdiction {case.forwarding.home_division}"
-                if forwarded
-                else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
-                if case.HasField("origin")
-                else "accepted at the window"
-            )
-            await conn.execute(
-                """INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6)""",
-                case.receipt,
-                f"{case.receipt}:accepted",
-                case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
-                accepted_note,
-                case.trace_id,
-                case.create_time.ToDatetime(dt.UTC),
-            )
             if forwarded:
-                # Held here until the home jurisdiction has it: nothing to route locally.
                 await forwards.hold(conn, case, dict(telemetry.inject({})))
                 stored = await _load(conn, case.receipt)
                 assert stored is not None
                 return stored, True
             if case.HasField("origin"):
                 await forwards.record_origin(conn, case)
-            await conn.executemany(
-                "INSERT INTO case_departments (receipt, department, state) VALUES ($1, $2, $3)",
-                [(case.receipt, d, PENDING) for d in case.departments],
-            )
-            await outbox.add(
-                conn,
-                SERVICE,
-                CASE_ACCEPTED,
-                {
-                    "receipt": case.receipt,
-                    "matter_code": case.matter_code,
-                    "matter_version": case.matter_version,
-                    "departments": list(case.departments),
-                    "accepting_division": case.accepting_division,
-                    "hukou_division": case.applicant.hukou_division,
-                },
-            )
-            return _as_created(case, accepted_note), True
+        return _as_created(case, accepted_note), True
 
     async def append(
         self, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
