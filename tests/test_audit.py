@@ -10,6 +10,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from services.cli.chain import entry as chain_entry
 from services.common import audit
 from tests.conftest import bearer, wait_for_entry
 from tests.factories import dibao_json, person
@@ -87,32 +88,11 @@ async def test_a_refused_read_is_not_served_and_not_recorded_as_served(http):
 
 async def test_the_chain_holds_and_the_service_cannot_rewrite_it(http, intake_db):
     entries = await _entries(http)
-    chain = [
-        (
-            audit.Entry(
-                sequence=int(e["sequence"]),
-                created_at=_iso(e["createTime"]),
-                actor=e["actor"],
-                action=e["action"],
-                receipt=e["receipt"],
-                fields=tuple(e["fields"]),
-                trace_id=e["traceId"],
-                detail=e["detail"],
-            ),
-            e["hash"],
-        )
-        for e in entries
-    ]
+    # Rebuilt from the API's JSON as `onedoor audit verify` does.
+    chain = [chain_entry(e) for e in entries]
     assert chain, "the earlier tests were audited"
     assert audit.first_break(chain) is None
 
     for statement in ("UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"):
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await intake_db.execute(statement)
-
-
-def _iso(timestamp: str) -> str:
-    """The API's RFC 3339 time back to the form the chain hashed (datetime.isoformat, UTC)."""
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).isoformat()

@@ -32,21 +32,26 @@ _CASES = """
       FROM cases c"""
 
 
-def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
-    case = case_pb2.Case(
+def _basic_case(row: asyncpg.Record) -> case_pb2.Case:
+    """The columns every view shows: no personal data, nothing to unseal."""
+    return case_pb2.Case(
         name=f"cases/{row['receipt']}",
         receipt=row["receipt"],
         request_id=row["request_id"],
         matter_code=row["matter_code"],
         matter_version=row["matter_version"],
         status=case_pb2.CaseStatus.Value(row["status"]),
-        materials=row["materials"],
         departments=row["departments"],
         accepting_division=row["accepting_division"],
         create_time=to_timestamp(row["created_at"]),
         decision_deadline=to_timestamp(row["decision_deadline"]),
         trace_id=row["trace_id"],
     )
+
+
+def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
+    case = _basic_case(row)
+    case.materials.extend(row["materials"])
     if row["paused_since"] is not None:
         case.paused_since.CopyFrom(to_timestamp(row["paused_since"]))
     json_format.ParseDict(json.loads(row["applicant"]), case.applicant)
@@ -86,28 +91,13 @@ async def _cases(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[c
 
 
 async def _basic(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
-    """The case without personal data or timeline: nothing to unseal or assemble."""
     row = await conn.fetchrow(
         """SELECT receipt, request_id, matter_code, matter_version, status, departments,
                   accepting_division, created_at, decision_deadline, trace_id
              FROM cases WHERE receipt = $1""",
         receipt,
     )
-    if row is None:
-        return None
-    return case_pb2.Case(
-        name=f"cases/{row['receipt']}",
-        receipt=row["receipt"],
-        request_id=row["request_id"],
-        matter_code=row["matter_code"],
-        matter_version=row["matter_version"],
-        status=case_pb2.CaseStatus.Value(row["status"]),
-        departments=row["departments"],
-        accepting_division=row["accepting_division"],
-        create_time=to_timestamp(row["created_at"]),
-        decision_deadline=to_timestamp(row["decision_deadline"]),
-        trace_id=row["trace_id"],
-    )
+    return None if row is None else _basic_case(row)
 
 
 # The case, its "accepted" entry, its departments' progress and its case_accepted event in

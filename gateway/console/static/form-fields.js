@@ -146,6 +146,29 @@ function live(record, { checkWhile }) {
   });
 }
 
+// Registers a control with its label, hint and error line, wrapped as one field of the form.
+function labelledField(fields, { id, path, label, width, control, ...behaviour }) {
+  const record = fields.register({
+    path,
+    labelKey: label,
+    control,
+    ...behaviour,
+    touched: false,
+    serverProblem: null,
+    hint: h("p", { class: "hint", id: `${id}-hint` }),
+    error: h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" }),
+  });
+  record.wrapper = h(
+    "div",
+    { class: `field ${width}`.trim(), "data-path": path },
+    h("label", { for: id, i18n: label }),
+    control,
+    record.hint,
+    record.error,
+  );
+  return record;
+}
+
 // A labelled text-like input. ``checkWhile(value)`` says when to check before the field is
 // left (an identity number is checked as soon as its 18th character is typed).
 export function inputField(fields, options) {
@@ -162,26 +185,7 @@ export function inputField(fields, options) {
   });
   control.value = value;
   if (options.placeholder) attribute(control, "placeholder", options.placeholder);
-  const record = fields.register({
-    path,
-    labelKey: label,
-    control,
-    check,
-    describe,
-    normalize,
-    touched: false,
-    serverProblem: null,
-    hint: h("p", { class: "hint", id: `${id}-hint` }),
-    error: h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" }),
-  });
-  record.wrapper = h(
-    "div",
-    { class: `field ${width}`.trim(), "data-path": path },
-    h("label", { for: id, i18n: label }),
-    control,
-    record.hint,
-    record.error,
-  );
+  const record = labelledField(fields, { id, path, label, width, control, check, describe, normalize });
   live(record, { checkWhile });
   if (describe) refresh(record);
   return record;
@@ -199,24 +203,7 @@ export function selectField(fields, { path, label, choices, check, width = "", v
     ),
   );
   control.value = value;
-  const record = fields.register({
-    path,
-    labelKey: label,
-    control,
-    check,
-    touched: false,
-    serverProblem: null,
-    hint: h("p", { class: "hint", id: `${id}-hint` }),
-    error: h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" }),
-  });
-  record.wrapper = h(
-    "div",
-    { class: `field ${width}`.trim(), "data-path": path },
-    h("label", { for: id, i18n: label }),
-    control,
-    record.hint,
-    record.error,
-  );
+  const record = labelledField(fields, { id, path, label, width, control, check });
   live(record, {});
   return record;
 }
