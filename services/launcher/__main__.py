@@ -55,7 +55,10 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     )
     print(f"  export TOKEN='{clerk.removeprefix('Bearer ')}'")
     print()
+    print(f"The window console: {base}/console/ (sign in with that token)")
+    print()
     print("Try it yourself:")
+    print(f"  ONEDOOR_TOKEN=$TOKEN .venv/bin/onedoor status {accepted['receipt']}")
     auth_header = '-H "Authorization: Bearer $TOKEN"'
     print(f"  curl -s {auth_header} {base}/v1/applications/{accepted['receipt']}")
     print(f"  curl -s {auth_header} {base}/v1/matters")
