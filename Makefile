@@ -60,6 +60,7 @@ k8s:
 lint: install
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy services gateway bench
 	@cd protos && ../$(VENV)/bin/buf lint
 
 fmt: install

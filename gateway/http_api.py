@@ -72,14 +72,14 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except ApiError as error:
         return _json(error.to_json(telemetry.current_trace_id()), error.http_status)
     except web.HTTPRequestEntityTooLarge:
-        error = ApiError(
+        too_large = ApiError(
             grpc.StatusCode.INVALID_ARGUMENT,
             f"the body is larger than {MAX_BODY_BYTES} bytes",
             reason="BODY_TOO_LARGE",
             violations=(FieldViolation("body", f"must be at most {MAX_BODY_BYTES} bytes"),),
             http_status_override=413,
         )
-        return _json(error.to_json(telemetry.current_trace_id()), 413)
+        return _json(too_large.to_json(telemetry.current_trace_id()), 413)
     except web.HTTPException as http_error:
         if http_error.status < 400:
             raise

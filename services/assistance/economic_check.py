@@ -25,7 +25,8 @@ ASSET_LIMIT_MONTHS = {"dibao": 24, "hardship": 24, "low_income": 36}
 class AssetRecords(Protocol):
     """Where the household's financial assets are looked up."""
 
-    source: str
+    @property
+    def source(self) -> str: ...
 
     def assets_fen(self, id_numbers: list[str]) -> int: ...
 

@@ -106,7 +106,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     ) -> intake_service_pb2.ListCasesResponse:
         if request.due_within_days < 0:
             raise invalid_argument([FieldViolation("due_within_days", "must not be negative")])
-        cases, token = await self.ledger.list(
+        cases, token = await self.ledger.page(
             size=pagination.page_size(request.page_size),
             token=request.page_token,
             overdue=request.overdue,

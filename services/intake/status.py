@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 from onedoor.intake.v1 import case_pb2
 
-Status = case_pb2.CaseStatus.ValueType
-Kind = case_pb2.TimelineEntryKind.ValueType
+Status: TypeAlias = case_pb2.CaseStatus.ValueType
+Kind: TypeAlias = case_pb2.TimelineEntryKind.ValueType
 
 FINAL: frozenset[Status] = frozenset(
     {

@@ -333,7 +333,7 @@ class CaseLedger:
                 ),
             )
 
-    async def list(
+    async def page(
         self,
         *,
         size: int,

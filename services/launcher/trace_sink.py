@@ -111,7 +111,7 @@ class TraceSink:
         site = web.TCPSite(self._runner, self.host, self.port)
         loop.run_until_complete(site.start())
         server = site._server
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         loop.run_forever()

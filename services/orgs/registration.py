@@ -4,13 +4,14 @@ Pure: no I/O."""
 from __future__ import annotations
 
 import hashlib
+from typing import TypeAlias
 
 from stdnum.cn import uscc
 
 from onedoor.intake.v1 import case_pb2
 from services.common.department.rules import Problem
 
-Kind = case_pb2.OrganisationKind.ValueType
+Kind: TypeAlias = case_pb2.OrganisationKind.ValueType
 
 # Minimum registered capital or original fund, in fen: a local social group needs 30,000 yuan
 # of activity funds (《社会团体登记管理条例》), a local foundation 2,000,000 yuan (《基金会管理条例》).

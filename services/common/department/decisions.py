@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import grpc
 
 from onedoor.department.v1 import department_service_pb2 as pb
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
-State = pb.CaseState.ValueType
-DecisionValue = pb.Decision.ValueType
+State: TypeAlias = pb.CaseState.ValueType
+DecisionValue: TypeAlias = pb.Decision.ValueType
 
 OPEN_STATES = frozenset({pb.CASE_STATE_OPEN, pb.CASE_STATE_AWAITING_MATERIALS})
 

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -28,7 +28,7 @@ async def run(
     name: str,
     make: Callable[[asyncpg.Pool], D],
     migrations: Path | None = None,
-    background: Callable[[D], Awaitable[None]] | None = None,
+    background: Callable[[D], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Runs the department ``name`` until SIGTERM. ``make`` builds it on its pool;
     ``background`` is an optional task of the department's own (a periodic sweep)."""
