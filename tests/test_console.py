@@ -221,6 +221,30 @@ async def test_a_refusal_shows_the_servers_field_errors_beside_the_fields(page, 
     await expect(error).to_be_empty()
 
 
+async def test_a_marriage_form_checks_the_other_partys_number_as_it_is_typed(page, http):
+    groom, bride = person(age=30, sex="male"), person(age=28, sex="female")
+    await sign_in(page)
+    await page.get_by_label("申请事项").select_option("registry.marriage")
+    await fill_applicant(page, groom)
+    await field(page, "details.other_party.name").locator("input").fill(bride.name)
+    other_id = field(page, "details.other_party.id_number")
+    await other_id.locator("input").fill(with_wrong_check_digit(bride.id_number))
+    await expect(other_id.locator(".error")).to_have_text("校验码不符，请核对号码")
+    # Nobody marries themselves: the applicant's number is refused for the other party.
+    await other_id.locator("input").fill(groom.id_number)
+    await expect(other_id.locator(".error")).to_have_text("与其他人员的号码重复")
+    await other_id.locator("input").fill(bride.id_number)
+    await expect(other_id.locator(".error")).to_be_empty()
+    await expect(other_id.locator(".hint")).to_contain_text("28 岁")
+    await page.get_by_role("button", name="全部已收").click()
+    await page.get_by_role("button", name="提交受理").click()
+
+    number = page.locator(".receipt-number")
+    await expect(number).to_be_visible()
+    shown = await get_application(http, (await number.text_content() or "").strip())
+    assert shown["matterCode"] == "registry.marriage"
+
+
 async def fill_applicant(page: Page, someone: Person) -> None:
     await field(page, "applicant.name").locator("input").fill(someone.name)
     await field(page, "applicant.id_number").locator("input").fill(someone.id_number)

@@ -49,6 +49,23 @@ function idCheck(control, { minimumAge = 0, others = () => [] } = {}) {
   };
 }
 
+// An identity-number input: checked as soon as its 18th character is typed (before the field
+// is left), and described (birth date, age, sex) once it is valid.
+function idNumberField(fields, { path, label, value = "", attributes = { maxlength: "22" }, checks = {} }) {
+  const field = inputField(fields, {
+    path,
+    label,
+    width: "wide",
+    value,
+    attributes: { ...attributes, class: "mono" },
+    normalize: normalizeIdNumber,
+    checkWhile: (typed) => normalizeIdNumber(typed).length >= 18,
+  });
+  field.check = idCheck(field.control, checks);
+  field.describe = idDescription(field.control);
+  return field;
+}
+
 function idDescription(control) {
   return () => {
     const found = examineIdNumber(control.value);
@@ -203,17 +220,13 @@ function applicationForm(matter, context, carried) {
     attributes: { maxlength: String(MAX_NAME) },
   });
   applicantName.check = nameCheck(applicantName.control);
-  const applicantId = inputField(fields, {
+  const applicantId = idNumberField(fields, {
     path: "applicant.id_number",
     label: "field.id_number",
-    width: "wide",
     value: carried?.idNumber ?? "",
-    attributes: { maxlength: "22", inputmode: "text", class: "mono" },
-    normalize: normalizeIdNumber,
-    checkWhile: (value) => normalizeIdNumber(value).length >= 18,
+    attributes: { maxlength: "22", inputmode: "text" },
+    checks: { minimumAge: matter.minimumAge },
   });
-  applicantId.check = idCheck(applicantId.control, { minimumAge: matter.minimumAge });
-  applicantId.describe = idDescription(applicantId.control);
   fields.alias("applicant", "applicant.id_number");
   const phone = inputField(fields, {
     path: "applicant.phone",
@@ -530,16 +543,11 @@ function detailsSection(fields, matter, needs, applicantId) {
   if (needs.has("details.other_party")) {
     const name = inputField(fields, { path: "details.other_party.name", label: "field.other_party.name", attributes: { maxlength: String(MAX_NAME) } });
     name.check = nameCheck(name.control);
-    const idNumber = inputField(fields, {
+    const idNumber = idNumberField(fields, {
       path: "details.other_party.id_number",
       label: "field.other_party.id_number",
-      width: "wide",
-      attributes: { maxlength: "22", class: "mono" },
-      normalize: normalizeIdNumber,
-      checkWhile: (value) => normalizeIdNumber(value).length >= 18,
+      checks: { others: () => [normalizeIdNumber(applicantId.control.value)] },
     });
-    idNumber.check = idCheck(idNumber.control, { others: () => [normalizeIdNumber(applicantId.control.value)] });
-    idNumber.describe = idDescription(idNumber.control);
     const phone = inputField(fields, { path: "details.other_party.phone", label: "field.other_party.phone", attributes: { inputmode: "tel", class: "mono" } });
     phone.check = () => (!phone.control.value.trim() || PHONE.test(phone.control.value.trim()) ? null : { key: "check.phone" });
     parts.push(h("h3", { i18n: "details.other_party" }), grid(name, idNumber, phone));
@@ -611,16 +619,10 @@ function detailsSection(fields, matter, needs, applicantId) {
   if (needs.has("details.death")) {
     const name = inputField(fields, { path: "details.death.deceased_name", label: "field.death.name", attributes: { maxlength: String(MAX_NAME) } });
     name.check = nameCheck(name.control);
-    const idNumber = inputField(fields, {
+    const idNumber = idNumberField(fields, {
       path: "details.death.deceased_id_number",
       label: "field.death.id_number",
-      width: "wide",
-      attributes: { maxlength: "22", class: "mono" },
-      normalize: normalizeIdNumber,
-      checkWhile: (value) => normalizeIdNumber(value).length >= 18,
     });
-    idNumber.check = idCheck(idNumber.control);
-    idNumber.describe = idDescription(idNumber.control);
     const today = localToday();
     const todayText = formatBirth(today);
     const date = inputField(fields, { path: "details.death.date_of_death", label: "field.death.date", type: "date", attributes: { max: todayText } });
