@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway import peers
 from gateway.applications import Window
+from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
@@ -34,17 +35,19 @@ async def main() -> None:
         raise ConfigError(f"GATEWAY_JURISDICTION={jurisdiction} is not a GB/T 2260 division code")
     backends = Backends()
     directory = peers.load()
+    trail = AuditTrail(backends)
     federation = (
         Federation(
             backends,
             directory,
             jurisdiction,
             config.env_float("GATEWAY_FEDERATION_POLL_SECONDS", 1.0),
+            trail,
         )
         if directory
         else None
     )
-    window = Window(backends, jurisdiction, directory, federation)
+    window = Window(backends, jurisdiction, directory, federation, trail)
 
     server = GrpcServer(
         config.service_port("gateway"),

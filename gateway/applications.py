@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf.message import Message
 
 from gateway import permissions
 from gateway.audit_trail import APPLICATION_VIEW_FIELDS, AuditTrail, actor
@@ -79,13 +80,15 @@ class Window:
         jurisdiction: str,
         peers: PeerDirectory | None = None,
         federation: Federation | None = None,
+        trail: AuditTrail | None = None,
     ) -> None:
         self.backends = backends
         # Division code of the bureau this gateway serves; cases record it as accepting.
         self.jurisdiction = jurisdiction
         self.peers = peers
         self.federation = federation
-        self.audit = AuditTrail(backends)
+        # One trail per gateway, shared with the federation, so that all its entries batch.
+        self.audit = trail or AuditTrail(backends)
 
     async def _existing(self, receipt: str) -> case_pb2.Case | None:
         try:
@@ -364,64 +367,59 @@ class Window:
                 application=as_application(await self._case(case.receipt))
             )
 
-    async def _divorce_party(
-        self, caller: Principal, receipt: str, id_number: str
-    ) -> case_pb2.Case:
+    async def _divorce_step(
+        self,
+        caller: Principal,
+        receipt: str,
+        id_number: str,
+        registry_call: Any,
+        request: Message,
+        action: str,
+    ) -> tuple[pb.Application, str]:
+        """A party confirms or withdraws a divorce at the window: checked here, done by the
+        registry (``registry_call``), audited; returns the case and the divorce's state."""
         permissions.require_role(caller, "window_clerk")
         try:
             identity.validate(id_number)
         except identity.IdentityError as error:
             raise invalid_argument([FieldViolation("id_number", str(error))]) from None
-        case = await self._case(receipt)
-        if case.matter_code != "registry.divorce":
-            raise invalid_argument([FieldViolation("receipt", "is not a divorce application")])
-        return case
+        with telemetry.bound_receipt(receipt):
+            case = await self._case(receipt)
+            if case.matter_code != "registry.divorce":
+                raise invalid_argument([FieldViolation("receipt", "is not a divorce application")])
+            permissions.require_jurisdiction(caller, case.accepting_division)
+            answer = await self.backends.call(registry_call, request)
+            state = rpb.DivorceState.Name(answer.divorce.state)
+            await self.audit.record(
+                actor(caller), action, [receipt], ("id_number", *APPLICATION_VIEW_FIELDS), state
+            )
+            return as_application(await self._case(receipt)), state
 
     async def confirm_divorce(
         self, caller: Principal, request: pb.ConfirmDivorceRequest
     ) -> pb.ConfirmDivorceResponse:
-        with telemetry.bound_receipt(request.receipt):
-            case = await self._divorce_party(caller, request.receipt, request.id_number)
-            permissions.require_jurisdiction(caller, case.accepting_division)
-            answer = await self.backends.call(
-                self.backends.registry.ConfirmDivorce,
-                rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
-            )
-            case = await self._case(request.receipt)
-            await self.audit.record(
-                actor(caller),
-                "divorce.confirmed",
-                [case.receipt],
-                ("id_number", *APPLICATION_VIEW_FIELDS),
-                rpb.DivorceState.Name(answer.divorce.state),
-            )
-            return pb.ConfirmDivorceResponse(
-                application=as_application(case),
-                divorce_state=rpb.DivorceState.Name(answer.divorce.state),
-            )
+        application, state = await self._divorce_step(
+            caller,
+            request.receipt,
+            request.id_number,
+            self.backends.registry.ConfirmDivorce,
+            rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+            "divorce.confirmed",
+        )
+        return pb.ConfirmDivorceResponse(application=application, divorce_state=state)
 
     async def withdraw_divorce(
         self, caller: Principal, request: pb.WithdrawDivorceRequest
     ) -> pb.WithdrawDivorceResponse:
-        with telemetry.bound_receipt(request.receipt):
-            case = await self._divorce_party(caller, request.receipt, request.id_number)
-            permissions.require_jurisdiction(caller, case.accepting_division)
-            answer = await self.backends.call(
-                self.backends.registry.WithdrawDivorce,
-                rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
-            )
-            case = await self._case(request.receipt)
-            await self.audit.record(
-                actor(caller),
-                "divorce.withdrawn",
-                [case.receipt],
-                ("id_number", *APPLICATION_VIEW_FIELDS),
-                rpb.DivorceState.Name(answer.divorce.state),
-            )
-            return pb.WithdrawDivorceResponse(
-                application=as_application(case),
-                divorce_state=rpb.DivorceState.Name(answer.divorce.state),
-            )
+        application, state = await self._divorce_step(
+            caller,
+            request.receipt,
+            request.id_number,
+            self.backends.registry.WithdrawDivorce,
+            rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+            "divorce.withdrawn",
+        )
+        return pb.WithdrawDivorceResponse(application=application, divorce_state=state)
 
     async def audit_entries(
         self, caller: Principal, request: pb.ListAuditEntriesRequest

@@ -83,7 +83,12 @@ def remote_case(case: case_pb2.Case) -> fpb.RemoteCase:
 
 class Federation:
     def __init__(
-        self, backends: Backends, directory: PeerDirectory, jurisdiction: str, poll_seconds: float
+        self,
+        backends: Backends,
+        directory: PeerDirectory,
+        jurisdiction: str,
+        poll_seconds: float,
+        trail: AuditTrail,
     ) -> None:
         self.backends = backends
         self.directory = directory
@@ -91,7 +96,7 @@ class Federation:
         self.poll_seconds = poll_seconds
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._wake = asyncio.Event()
-        self.trail = AuditTrail(backends)
+        self.trail = trail
 
     def stub(self, peer: Peer) -> federation_service_pb2_grpc.FederationServiceStub:
         if peer.name not in self._channels:

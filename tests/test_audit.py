@@ -33,7 +33,7 @@ async def _entries(http: aiohttp.ClientSession, receipt: str = "") -> list[dict[
             return entries
 
 
-async def test_a_lookup_and_a_decision_are_audited_with_who_which_case_and_trace(http):
+async def test_a_lookup_and_a_decision_are_audited_with_who_which_case_and_trace(platform, http):
     applicant = person()
     async with http.post("/v1/applications", json=dibao_json(applicant)) as response:
         receipt = (await response.json())["receipt"]
@@ -44,10 +44,22 @@ async def test_a_lookup_and_a_decision_are_audited_with_who_which_case_and_trace
         assert response.status == 200
         lookup_trace = response.headers["X-Trace-Id"]
     decide = f"/v1/departments/assistance/cases/{receipt}:decide"
-    body = {"requestId": str(uuid.uuid4()), "decision": "DECISION_APPROVE"}
+    # The body names another officer: the decision is still the signed-in officer's.
+    body = {
+        "requestId": str(uuid.uuid4()),
+        "decision": "DECISION_APPROVE",
+        "officerId": "officer-impersonated",
+    }
     async with http.post(decide, json=body, headers=OFFICER) as response:
         assert response.status == 200, await response.text()
         decision_trace = response.headers["X-Trace-Id"]
+
+    conn = await asyncpg.connect(platform.database_url("assistance"))
+    try:
+        officers = await conn.fetch("SELECT officer_id FROM decisions WHERE receipt = $1", receipt)
+    finally:
+        await conn.close()
+    assert [r["officer_id"] for r in officers] == ["officer-320585"]
 
     entries = await _entries(http, receipt)
     assert len(entries) == before + 2

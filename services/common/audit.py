@@ -1,5 +1,5 @@
 """The audit log's hash chain: how an entry's hash is computed, and how a chain is checked.
-Pure, so the check runs the same in the service and in `onedoor audit verify`."""
+Pure, so that intake, which appends, and `onedoor audit verify`, which checks, hash alike."""
 
 from __future__ import annotations
 

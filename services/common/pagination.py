@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import grpc
 
@@ -14,6 +16,7 @@ from services.common.receipt import is_receipt
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+Row = TypeVar("Row")
 
 
 def page_size(requested: int) -> int:
@@ -50,6 +53,15 @@ def _decode(token: str, length: int) -> list[str]:
     ):
         return position
     raise _bad_token()
+
+
+def split_page(
+    rows: Sequence[Row], size: int, position: Callable[[Row], str]
+) -> tuple[list[Row], str]:
+    """The page out of ``size + 1`` rows fetched, and the next page's token (``position`` of
+    its last row), empty when the extra row shows there is no next page."""
+    page = list(rows[:size])
+    return page, position(page[-1]) if len(rows) > size else ""
 
 
 def encode_time_key(time: dt.datetime, receipt: str) -> str:

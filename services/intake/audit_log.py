@@ -15,19 +15,6 @@ from services.common.timestamps import to_timestamp
 _CHAIN_LOCK = 0x0D00_A0D1
 
 
-def _entry(row: asyncpg.Record) -> Entry:
-    return Entry(
-        sequence=row["sequence"],
-        created_at=row["created_at"].astimezone(dt.UTC).isoformat(),
-        actor=row["actor"],
-        action=row["action"],
-        receipt=row["receipt"],
-        fields=tuple(row["fields"]),
-        trace_id=row["trace_id"],
-        detail=row["detail"],
-    )
-
-
 def _proto(row: asyncpg.Record) -> pb.AuditEntry:
     return pb.AuditEntry(
         sequence=row["sequence"],
@@ -117,14 +104,7 @@ async def page(
         after or 0,
         size + 1,
     )
-    shown = rows[:size]
-    token = pagination.encode_sequence(shown[-1]["sequence"]) if len(rows) > size else ""
+    shown, token = pagination.split_page(
+        rows, size, lambda r: pagination.encode_sequence(r["sequence"])
+    )
     return [_proto(r) for r in shown], token
-
-
-async def chain(conn: asyncpg.Connection) -> list[tuple[Entry, str]]:
-    """The whole chain in order, for verification."""
-    return [
-        (_entry(r), r["hash"])
-        for r in await conn.fetch("SELECT * FROM audit_log ORDER BY sequence")
-    ]

@@ -384,13 +384,10 @@ class CaseLedger:
             after[1] if after else "",
             size + 1,
         )
-        page = rows[:size]
-        next_token = (
-            pagination.encode_time_key(page[-1][order], page[-1]["receipt"])
-            if len(rows) > size
-            else ""
+        page, next_token = pagination.split_page(
+            rows, size, lambda r: pagination.encode_time_key(r[order], r["receipt"])
         )
-        return await _cases(conn, list(page)), next_token
+        return await _cases(conn, page), next_token
 
     async def claim_forwards(
         self, delivered: bool, limit: int, lease: dt.timedelta

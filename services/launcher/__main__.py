@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 
 from services.common.telemetry import RECEIPT_KEY
@@ -71,6 +72,14 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     )
 
 
+def _stop_on_signals() -> threading.Event:
+    """Set by Ctrl-C or SIGTERM: the supervisor then stops everything it started."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
 def _print_cities(cities: dict[str, City], sink: TraceSink) -> None:
     taicang, kunshan = cities["taicang"], cities["kunshan"]
     print("==> a Kunshan resident asks for temporary assistance at the Taicang window", flush=True)
@@ -101,18 +110,11 @@ def run_cities(sink: TraceSink, extra_env: dict[str, str]) -> int:
     cities = prepare(
         base, {"taicang": "320585", "kunshan": "320583"}, ports, extra_env, tag="local"
     )
-    stopping = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = _stop_on_signals()
     try:
         start(cities, progress=True)
         _print_cities(cities, sink)
-        while not stopping:
+        while not stop.is_set():
             time.sleep(0.5)
         return 0
     except PlatformError as error:
@@ -148,14 +150,7 @@ def main() -> int:
     if args.cities:
         return run_cities(sink, extra_env)
     platform = Platform(log_dir=log_dir, extra_env=extra_env)
-    stopping = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = _stop_on_signals()
     print(
         f"==> starting {', '.join(s.name for s in platform.specs)} (logs in {log_dir.relative_to(ROOT)}/)",
         flush=True,
@@ -166,7 +161,7 @@ def main() -> int:
         platform.wait_healthy(timeout=90, progress=True)
         if args.demo:
             _print_demo(platform, sink)
-        while not stopping:
+        while not stop.is_set():
             for name, code in platform.exited().items():
                 print(
                     f"!! {name} exited with code {code}; see {platform.log_path(name)}",

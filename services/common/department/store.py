@@ -108,11 +108,8 @@ class DepartmentCases:
             after[1] if after else "",
             size + 1,
         )
-        page = rows[:size]
-        token = (
-            pagination.encode_time_key(page[-1]["created_at"], page[-1]["receipt"])
-            if len(rows) > size
-            else ""
+        page, token = pagination.split_page(
+            rows, size, lambda r: pagination.encode_time_key(r["created_at"], r["receipt"])
         )
         return [_from_row(r, self.department) for r in page], token
 
