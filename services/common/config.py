@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from services.common.clock import DEFAULT_TIME_ZONE, BureauClock, zone_named
+
 
 class ConfigError(RuntimeError):
     """A variable is missing or malformed; the message says which and what to set."""
@@ -78,3 +80,12 @@ def service_port(service: str) -> int:
 def service_address(service: str) -> str:
     """``<SERVICE>_ADDR`` (host:port) of a gRPC service this process calls."""
     return env_str(f"{service.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[service]}")
+
+
+def bureau_clock() -> BureauClock:
+    """The bureau's clock in ``BUREAU_TIME_ZONE`` (default Asia/Shanghai), whatever the host's
+    or the pod's TZ."""
+    try:
+        return BureauClock(zone_named(env_str("BUREAU_TIME_ZONE", DEFAULT_TIME_ZONE)))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from services.common.legal_calendar import Unit
 
 CATALOG_FILE = Path(__file__).parent / "matters.toml"
 
@@ -33,6 +36,62 @@ class Material:
     title_en: str
 
 
+class Exclusive(enum.Enum):
+    """Who may not have two open cases of one matter at once."""
+
+    # Nobody: the matter may legitimately run several cases for a person at once.
+    NONE = "none"
+    APPLICANT = "applicant"
+    # Any member of the household (the applicant is one).
+    HOUSEHOLD = "household"
+    # Either party of a marriage or a divorce.
+    PARTIES = "parties"
+    # The deceased: one death registration per person.
+    DECEASED = "deceased"
+    # The organisation, by its credit code.
+    ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """A matter's legal time limit for the decision, counted from the day after acceptance."""
+
+    # One period, or periods that follow one another (divorce: cooling-off, then confirmation).
+    periods: tuple[int, ...]
+    unit: Unit
+    # The regulation and article the limit comes from, or the bureau's own commitment.
+    source: str
+    # How far the limit may be extended (same unit), 0 if it may not.
+    extendable_to: int = 0
+
+    @property
+    def days(self) -> int:
+        return sum(self.periods)
+
+
+def _time_limit(code: str, entry: dict[str, object]) -> TimeLimit:
+    raw = entry.get("time_limit")
+    if not isinstance(raw, dict):
+        raise ValueError(f"matter {code} needs a time_limit = {{ days, unit, source }}")
+    days = raw.get("days")
+    periods = tuple(days) if isinstance(days, list) else (days,)
+    if not periods or not all(isinstance(d, int) and d >= 0 for d in periods):
+        raise ValueError(f"matter {code}: time_limit.days must be whole days (or a list of them)")
+    try:
+        unit = Unit(raw.get("unit"))
+    except ValueError:
+        raise ValueError(
+            f"matter {code}: time_limit.unit must be 'working' or 'calendar'"
+        ) from None
+    source = raw.get("source")
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"matter {code}: time_limit.source must name the regulation and article")
+    extendable_to = int(raw.get("extendable_to", 0))  # type: ignore[call-overload]
+    if extendable_to and extendable_to <= sum(periods):
+        raise ValueError(f"matter {code}: time_limit.extendable_to must exceed the limit")
+    return TimeLimit(periods, unit, source, extendable_to)
+
+
 @dataclass(frozen=True)
 class Matter:
     code: str
@@ -40,7 +99,7 @@ class Matter:
     title_zh: str
     title_en: str
     departments: tuple[str, ...]
-    time_limit_days: int
+    time_limit: TimeLimit
     cross_jurisdiction: bool
     required_materials: tuple[Material, ...]
     # Parts of the application the matter needs: "household_members", "details.death", ...
@@ -48,6 +107,11 @@ class Matter:
     minimum_age: int = 0
     # Every department reports and the case completes when all have ("after death, one thing").
     joint: bool = False
+    exclusive: Exclusive = Exclusive.APPLICANT
+
+    @property
+    def time_limit_days(self) -> int:
+        return self.time_limit.days
 
     @property
     def needs_household(self) -> bool:
@@ -69,6 +133,14 @@ class Catalog:
     def current(self) -> list[Matter]:
         codes = sorted({c for c, _ in self.versions})
         return [m for m in (self.latest(c) for c in codes) if m is not None]
+
+
+def _exclusive(code: str, entry: dict[str, object]) -> Exclusive:
+    try:
+        return Exclusive(entry.get("exclusive", "applicant"))
+    except ValueError:
+        names = ", ".join(e.value for e in Exclusive)
+        raise ValueError(f"matter {code}: exclusive must be one of {names}") from None
 
 
 def parse(text: str) -> Catalog:
@@ -94,12 +166,13 @@ def parse(text: str) -> Catalog:
             title_zh=entry["title_zh"],
             title_en=entry["title_en"],
             departments=tuple(entry["departments"]),
-            time_limit_days=int(entry["time_limit_days"]),
+            time_limit=_time_limit(entry["code"], entry),
             cross_jurisdiction=bool(entry["cross_jurisdiction"]),
             required_materials=tuple(materials[m] for m in entry["required_materials"]),
             fields=tuple(entry.get("fields", ())),
             minimum_age=int(entry.get("minimum_age", 0)),
             joint=bool(entry.get("joint", False)),
+            exclusive=_exclusive(entry["code"], entry),
         )
     return Catalog(versions)
 

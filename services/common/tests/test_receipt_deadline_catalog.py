@@ -3,7 +3,10 @@ import datetime as dt
 import pytest
 
 from services.common import catalog
+from services.common.catalog import TimeLimit
+from services.common.clock import BureauClock
 from services.common.deadlines import decision_deadline
+from services.common.legal_calendar import LegalCalendar, Unit
 from services.common.receipt import is_receipt, is_request_id, receipt_for
 
 
@@ -29,15 +32,21 @@ def test_bad_request_ids(text):
 
 
 def test_deadline_is_end_of_day_in_china_whatever_the_clock_zone():
-    # 20:00 UTC on 1 March is already 2 March in China.
+    # 20:00 UTC on 1 March is already 2 March (a Monday) in China: 30 calendar days from the
+    # day after end on 1 April, a Wednesday.
     accepted = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)
-    deadline = decision_deadline(accepted, 30)
-    assert deadline == dt.datetime(2026, 4, 1, 15, 59, 59, tzinfo=dt.UTC)  # 1 April 23:59:59 CST
+    limit = TimeLimit((30,), Unit.CALENDAR_DAYS, "test")
+    deadline = decision_deadline(accepted, limit, BureauClock(), LegalCalendar.with_schedules())
+    assert deadline.at == dt.datetime(2026, 4, 1, 15, 59, 59, tzinfo=dt.UTC)  # 23:59:59 CST
+    assert deadline.last_day == dt.date(2026, 4, 1) and not deadline.provisional
 
 
 def test_deadline_needs_an_aware_time():
+    limit = TimeLimit((30,), Unit.CALENDAR_DAYS, "test")
     with pytest.raises(ValueError):
-        decision_deadline(dt.datetime(2026, 3, 1), 30)
+        decision_deadline(
+            dt.datetime(2026, 3, 1), limit, BureauClock(), LegalCalendar.with_schedules()
+        )
 
 
 def test_shipped_catalog_has_dibao_with_its_materials():
@@ -55,7 +64,7 @@ def test_catalog_keeps_every_version_and_serves_the_latest():
     title_zh = "甲"
     title_en = "A"
     departments = ["assistance"]
-    time_limit_days = 10
+    time_limit = { days = 10, unit = "working", source = "s" }
     cross_jurisdiction = false
     required_materials = ["m"]
     [[matter]]
@@ -64,7 +73,7 @@ def test_catalog_keeps_every_version_and_serves_the_latest():
     title_zh = "甲"
     title_en = "A"
     departments = ["assistance"]
-    time_limit_days = 20
+    time_limit = { days = 20, unit = "calendar", source = "s" }
     cross_jurisdiction = false
     required_materials = []
     [material.m]
@@ -72,9 +81,49 @@ def test_catalog_keeps_every_version_and_serves_the_latest():
     title_en = "M"
     """
     parsed = catalog.parse(text)
-    assert parsed.latest("x.y").time_limit_days == 20
-    assert parsed.version("x.y", 1).time_limit_days == 10
+    assert parsed.latest("x.y").time_limit == TimeLimit((20,), Unit.CALENDAR_DAYS, "s")
+    assert parsed.version("x.y", 1).time_limit == TimeLimit((10,), Unit.WORKING_DAYS, "s")
     assert [m.version for m in parsed.current()] == [2]
+
+
+@pytest.mark.parametrize(
+    ("limit", "complaint"),
+    [
+        ("", "needs a time_limit"),
+        ('time_limit = { days = 10, unit = "fortnights", source = "s" }', "unit"),
+        ('time_limit = { days = 10, unit = "working" }', "source"),
+        ('time_limit = { days = -1, unit = "working", source = "s" }', "whole days"),
+        ('time_limit = { days = 10, unit = "working", source = "s", extendable_to = 5 }', "exceed"),
+    ],
+)
+def test_catalog_refuses_a_time_limit_without_unit_or_source(limit, complaint):
+    text = f"""
+    [[matter]]
+    code = "x.y"
+    version = 1
+    title_zh = "甲"
+    title_en = "A"
+    departments = ["assistance"]
+    {limit}
+    cross_jurisdiction = false
+    required_materials = []
+    """
+    with pytest.raises(ValueError, match=complaint):
+        catalog.parse(text)
+
+
+def test_every_shipped_matter_says_its_unit_source_and_who_is_exclusive():
+    for matter in catalog.load().current():
+        assert matter.time_limit.source, matter.code
+        assert matter.time_limit.unit in Unit
+    by_code = {m.code: m for m in catalog.load().current()}
+    assert by_code["assistance.dibao"].time_limit == TimeLimit(
+        (30,), Unit.WORKING_DAYS, by_code["assistance.dibao"].time_limit.source, 45
+    )
+    assert by_code["registry.divorce"].time_limit.periods == (30, 30)
+    assert by_code["assistance.temporary"].exclusive is catalog.Exclusive.NONE
+    assert by_code["elderly.home_care"].exclusive is catalog.Exclusive.NONE
+    assert by_code["registry.marriage"].exclusive is catalog.Exclusive.PARTIES
 
 
 def test_catalog_refuses_unknown_materials():
@@ -85,7 +134,7 @@ def test_catalog_refuses_unknown_materials():
     title_zh = "甲"
     title_en = "A"
     departments = ["assistance"]
-    time_limit_days = 10
+    time_limit = { days = 10, unit = "working", source = "s" }
     cross_jurisdiction = false
     required_materials = ["nope"]
     """
