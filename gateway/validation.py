@@ -1,6 +1,8 @@
 """What the window refuses, field by field, before anything is stored. Pure: no I/O.
 
 Descriptions say what is wrong and never quote the value: it may be an identity number.
+Every "now" and "today" is the bureau's (a ``BureauClock``), never the host's: hosts run in
+UTC, and from 00:00 to 08:00 China time their date is still yesterday's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.common import divisions, identity
 from services.common.catalog import DEPARTMENTS, Catalog, Matter
+from services.common.clock import BureauClock
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 from services.common.receipt import REQUEST_ID_PATTERN
 
@@ -35,6 +38,13 @@ MAX_TEXT = 200
 CLOCK_SKEW_SECONDS = 600
 # Ten years ahead covers every legal time limit; beyond it a date overflows behind the window.
 MAX_DUE_WITHIN_DAYS = 3650
+# Nobody the bureau serves was born earlier; any four-digit year parses (0001 too), and would
+# be assessed as an age of centuries.
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+# Exactly an ISO 8601 calendar date: date.fromisoformat (3.11) also takes "20261120",
+# "2026-W47-5" and more, which would be stored as typed. ASCII digits only (see PHONE).
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_FORMAT = "must be a date written YYYY-MM-DD, like 2026-11-20"
 
 
 def _name_problem(name: str) -> str | None:
@@ -47,13 +57,15 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
-def _id_problem(number: str) -> str | None:
+def _id_problem(number: str, today: dt.date) -> str | None:
     if not number:
         return "is required"
     try:
-        identity.validate(number)
+        identity.validate(number, today=today)
     except identity.IdentityError as error:
         return str(error)
+    if identity.birth_date(number) < EARLIEST_BIRTH:
+        return f"birth date is before {EARLIEST_BIRTH:%Y-%m-%d}"
     return None
 
 
@@ -98,10 +110,12 @@ def serves(jurisdiction: str, division: str) -> bool:
     return divisions.within(jurisdiction, division)
 
 
-def _party_problems(path: str, party: case_pb2.Party) -> list[tuple[str, str | None]]:
+def _party_problems(
+    path: str, party: case_pb2.Party, today: dt.date
+) -> list[tuple[str, str | None]]:
     found = [
         (f"{path}.name", _name_problem(party.name)),
-        (f"{path}.id_number", _id_problem(party.id_number)),
+        (f"{path}.id_number", _id_problem(party.id_number, today)),
     ]
     if party.phone and not PHONE.fullmatch(party.phone):
         found.append(
@@ -110,27 +124,37 @@ def _party_problems(path: str, party: case_pb2.Party) -> list[tuple[str, str | N
     return found
 
 
-def _date_problem(text: str, not_before: dt.date | None = None) -> str | None:
+def _date_problem(text: str, today: dt.date, not_before: dt.date | None = None) -> str | None:
+    """A calendar date of a person's life: from EARLIEST_BIRTH (or ``not_before``, the
+    person's birth) to the bureau's ``today``, both included."""
+    if not text:
+        return "is required"
+    # Checked before parsing: fromisoformat's other forms (and surrounding spaces) never pass.
+    if not ISO_DATE.fullmatch(text):
+        return DATE_FORMAT
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        return "must be an ISO date like 2026-11-20"
-    if day > dt.date.today():
+        return "is not a real date (YYYY-MM-DD, like 2026-11-20)"
+    if day > today:
         return "must not be in the future"
+    if day < EARLIEST_BIRTH:
+        return f"must not be before {EARLIEST_BIRTH:%Y-%m-%d}"
     if not_before and day < not_before:
         return "is before the person's birth"
     return None
 
 
 def _details_problems(
-    matter: Matter, details: case_pb2.MatterDetails
+    matter: Matter, details: case_pb2.MatterDetails, clock: BureauClock
 ) -> list[tuple[str, str | None]]:
     """Shape of the matter's own fields; the deciding department checks them against its
     records when the window asks it (CheckApplication)."""
     found: list[tuple[str, str | None]] = []
     fields = set(matter.fields)
+    today = clock.today()
     if "details.other_party" in fields:
-        found += _party_problems("details.other_party", details.other_party)
+        found += _party_problems("details.other_party", details.other_party, today)
     if "details.organisation" in fields:
         organisation = details.organisation
         if matter.code == "orgs.register":
@@ -155,11 +179,13 @@ def _details_problems(
             found.append(("details.organisation.report_year", "is required"))
     if "details.death" in fields:
         death = details.death
-        id_problem = _id_problem(death.deceased_id_number)
+        id_problem = _id_problem(death.deceased_id_number, today)
         found.append(("details.death.deceased_name", _name_problem(death.deceased_name)))
         found.append(("details.death.deceased_id_number", id_problem))
         born = identity.birth_date(death.deceased_id_number) if id_problem is None else None
-        found.append(("details.death.date_of_death", _date_problem(death.date_of_death, born)))
+        found.append(
+            ("details.death.date_of_death", _date_problem(death.date_of_death, today, born))
+        )
     if "details.care" in fields and not details.care.service:
         found.append(("details.care.service", "is required"))
     if "details.disability" in fields and not 1 <= details.disability.grade <= 4:
@@ -183,27 +209,33 @@ def _details_problems(
         found.append(
             (
                 "details.economic_check_consent.consenting_id_number",
-                _id_problem(consent.consenting_id_number),
+                _id_problem(consent.consenting_id_number, today),
             )
         )
         for i, number in enumerate(consent.member_id_numbers):
             found.append(
-                (f"details.economic_check_consent.member_id_numbers[{i}]", _id_problem(number))
+                (
+                    f"details.economic_check_consent.member_id_numbers[{i}]",
+                    _id_problem(number, today),
+                )
             )
         found.append(
-            ("details.economic_check_consent.consent_time", _consent_time_problem(consent))
+            (
+                "details.economic_check_consent.consent_time",
+                _consent_time_problem(consent, clock.now()),
+            )
         )
     return found
 
 
-def _consent_time_problem(consent: case_pb2.EconomicCheckConsent) -> str | None:
+def _consent_time_problem(consent: case_pb2.EconomicCheckConsent, now: dt.datetime) -> str | None:
     if not consent.HasField("consent_time"):
         return "is required"
     when = consent.consent_time
     # Over gRPC any seconds and nanos arrive; only a real moment can be stored and shown.
     if not 0 <= when.nanos < 1_000_000_000 or when.seconds < 0:
         return "is not a valid time"
-    if when.seconds > dt.datetime.now(dt.UTC).timestamp() + CLOCK_SKEW_SECONDS:
+    if when.seconds > now.timestamp() + CLOCK_SKEW_SECONDS:
         return "must not be in the future"
     return None
 
@@ -229,15 +261,26 @@ def _text_problems(message: Message, path: str = "") -> list[tuple[str, str]]:
 
 
 def check_application(
-    request: pb.SubmitApplicationRequest, catalog: Catalog, jurisdiction: str
+    request: pb.SubmitApplicationRequest,
+    catalog: Catalog,
+    jurisdiction: str,
+    *,
+    clock: BureauClock,
 ) -> Matter:
     """Returns the matter applied for, or raises the error listing every bad field.
+
+    Ages, birthdays and "not in the future" are judged on ``clock``'s date in the bureau's
+    zone, the date the departments decide on.
 
     Missing materials alone are FAILED_PRECONDITION (the request is well-formed; the window
     needs more papers); together with bad fields, everything is INVALID_ARGUMENT at once so
     the clerk fixes the form in one go.
     """
     problems: list[FieldViolation] = []
+    # One reading for the whole request, so no two rules straddle the bureau's midnight.
+    now = clock.now()
+    clock = BureauClock(clock.zone, lambda: now)
+    today = clock.today()
 
     def check(field: str, problem: str | None) -> None:
         if problem:
@@ -252,7 +295,8 @@ def check_application(
 
     applicant = request.applicant
     check("applicant.name", _name_problem(applicant.name))
-    check("applicant.id_number", _id_problem(applicant.id_number))
+    applicant_id_problem = _id_problem(applicant.id_number, today)
+    check("applicant.id_number", applicant_id_problem)
     if not applicant.phone:
         check("applicant.phone", "is required")
     elif not PHONE.fullmatch(applicant.phone):
@@ -260,10 +304,10 @@ def check_application(
     division_problem = _division_problem(applicant.hukou_division)
     check("applicant.hukou_division", division_problem)
     if matter is not None:
-        for field, problem in _details_problems(matter, request.details):
+        for field, problem in _details_problems(matter, request.details, clock):
             check(field, problem)
-        if matter.minimum_age and _id_problem(applicant.id_number) is None:
-            age = identity.age_on(applicant.id_number, dt.date.today())
+        if matter.minimum_age and applicant_id_problem is None:
+            age = identity.age_on(applicant.id_number, today)
             if age < matter.minimum_age:
                 check(
                     "applicant.id_number",
@@ -283,7 +327,7 @@ def check_application(
     for i, member in enumerate(members[:MAX_MEMBERS]):
         path = f"household_members[{i}]"
         check(f"{path}.name", _name_problem(member.name))
-        id_problem = _id_problem(member.id_number)
+        id_problem = _id_problem(member.id_number, today)
         check(f"{path}.id_number", id_problem)
         if id_problem is None:
             number = identity.normalize(member.id_number)
@@ -304,7 +348,7 @@ def check_application(
         matter is not None
         and matter.needs_household
         and members
-        and _id_problem(applicant.id_number) is None
+        and applicant_id_problem is None
         and identity.normalize(applicant.id_number) not in seen
     ):
         check("household_members", "must include the applicant")

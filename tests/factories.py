@@ -11,6 +11,7 @@ from typing import Any
 
 from onedoor.gateway.v1 import gateway_service_pb2 as gateway_pb
 from onedoor.intake.v1 import case_pb2
+from services.common.clock import BureauClock
 from services.common.identity import compose
 
 PERSONAL_DATA: set[str] = set()
@@ -32,7 +33,7 @@ class Person:
 def person(division: str = "320585", age: int | None = None, sex: str | None = None) -> Person:
     """A made-up person; ``age`` in full years today (born a random day of that year of
     life), ``sex`` "male" or "female" (the identity number's 17th digit is odd for men)."""
-    today = dt.date.today()
+    today = BureauClock().today()  # the bureau's date, whatever the host's TZ
     if age is None:
         born = dt.date(1940, 1, 1) + dt.timedelta(days=_rng.randrange(0, 365 * 60))
     else:

@@ -41,6 +41,7 @@ from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, catalog
+from services.common.clock import BureauClock
 from services.common.errors import ApiError
 from services.common.identity import compose
 from services.common.receipt import receipt_for
@@ -282,7 +283,7 @@ def assert_stored_case_is_valid(window: Window, receipt: str) -> None:
         details=found.details,
     )
     try:
-        check_application(as_submitted, catalog.load(), JURISDICTION)
+        check_application(as_submitted, catalog.load(), JURISDICTION, clock=BureauClock())
     except ApiError as error:
         fields = sorted(v.field for v in error.violations)
         pytest.fail(f"an accepted case fails the window's validation: {fields}")

@@ -11,6 +11,13 @@ if ! command -v pg_ctlcluster >/dev/null || ! command -v rabbitmq-server >/dev/n
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql rabbitmq-server >/dev/null
 fi
 
+# The clock tests run a gateway at a chosen instant under libfaketime.
+if ! command -v faketime >/dev/null; then
+  echo "==> installing faketime (Debian package; the clock tests use it)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq faketime >/dev/null
+fi
+
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "==> starting PostgreSQL"
   version=$(ls /etc/postgresql | sort -V | tail -n 1)

@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.http_api import create_app
-from gateway.tests.test_validation import fields, refusal, request
+from gateway.tests.test_validation import LATE_IN_UTC, born_on, death, fields, refusal, request
 from gateway.validation import check_department, check_listing
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import auth
@@ -51,7 +51,7 @@ def test_unknown_organisation_kind_number():
     [
         (0, -1),
         (-1, 0),
-        (int((dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).timestamp()), 0),
+        (int((LATE_IN_UTC.now() + dt.timedelta(days=2)).timestamp()), 0),
     ],
 )
 def test_consent_time_must_be_a_real_past_moment(seconds, nanos):
@@ -59,6 +59,24 @@ def test_consent_time_must_be_a_real_past_moment(seconds, nanos):
     message.details.economic_check_consent.consent_time.seconds = seconds
     message.details.economic_check_consent.consent_time.nanos = nanos
     assert "details.economic_check_consent.consent_time" in fields(refusal(message))
+
+
+@pytest.mark.parametrize("written", ["20261120", "2026-W47-5", "2026W475", "2026-W47"])
+def test_a_date_of_death_python_also_parses_is_not_stored_as_typed(written):
+    # date.fromisoformat (3.11) reads each of these: they passed and were stored verbatim.
+    assert dt.date.fromisoformat(written) <= dt.date(2026, 11, 20)
+    assert fields(refusal(death(written))) == {"details.death.date_of_death"}
+
+
+def test_a_birth_year_0001_is_not_a_centenarian():
+    # It passed and was assessed as aged 2025 for the 100+ age allowance.
+    message = request(
+        matter_code="elderly.age_allowance",
+        applicant__id_number=born_on("00010101"),
+        household_members=[],
+        materials=["id_card", "bank_card"],
+    )
+    assert fields(refusal(message)) == {"applicant.id_number"}
 
 
 def test_unknown_department_is_refused_without_being_quoted():

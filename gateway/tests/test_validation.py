@@ -2,13 +2,22 @@ import datetime as dt
 
 import grpc
 import pytest
+from stdnum.cn import ric
 
-from gateway.validation import check_application
+from gateway.validation import DATE_FORMAT, check_application
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.common import catalog
+from services.common.clock import BureauClock, fixed
 from services.common.errors import ApiError
 from services.common.identity import compose
+
+# The bureau's date is 2026-11-20 at both: 01:30 China time while UTC is still on the 19th,
+# and 11:00 China time when both agree. The host's own date is neither.
+LATE_IN_UTC = fixed(dt.datetime(2026, 11, 19, 17, 30, tzinfo=dt.UTC))
+SAME_DAY = fixed(dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
+BUREAU_TODAY = dt.date(2026, 11, 20)
+CLOCKS = pytest.mark.parametrize("clock", [LATE_IN_UTC, SAME_DAY], ids=["17:30Z", "03:00Z"])
 
 APPLICANT_ID = compose("320585", dt.date(1970, 5, 6), 11)
 SPOUSE_ID = compose("320585", dt.date(1972, 1, 9), 22)
@@ -45,9 +54,13 @@ def request(**changes) -> pb.SubmitApplicationRequest:
     return message
 
 
-def refusal(message: pb.SubmitApplicationRequest) -> ApiError:
+def passes(message: pb.SubmitApplicationRequest, clock: BureauClock = LATE_IN_UTC) -> str:
+    return check_application(message, catalog.load(), "320585", clock=clock).code
+
+
+def refusal(message: pb.SubmitApplicationRequest, clock: BureauClock = LATE_IN_UTC) -> ApiError:
     with pytest.raises(ApiError) as raised:
-        check_application(message, catalog.load(), "320585")
+        check_application(message, catalog.load(), "320585", clock=clock)
     return raised.value
 
 
@@ -56,7 +69,7 @@ def fields(error: ApiError) -> set[str]:
 
 
 def test_a_complete_dibao_application_passes():
-    assert check_application(request(), catalog.load(), "320585").code == "assistance.dibao"
+    assert passes(request()) == "assistance.dibao"
 
 
 def test_wrong_check_digit_names_the_field_without_quoting_it():
@@ -130,3 +143,171 @@ def test_unknown_material_code():
 def test_control_characters_in_names():
     error = refusal(request(applicant__name="王\x00明"))
     assert fields(error) == {"applicant.name"}
+
+
+# --- dates, on the bureau's clock -----------------------------------------------------------
+
+
+def with_child(born: dt.date) -> pb.SubmitApplicationRequest:
+    message = request()
+    message.household_members.add(
+        name="王小宝", id_number=compose("320585", born, 33), relation="子女"
+    )
+    return message
+
+
+@CLOCKS
+def test_a_child_born_on_the_bureaus_today_is_accepted(clock):
+    assert clock.now().date() <= BUREAU_TODAY == clock.today()
+    assert passes(with_child(BUREAU_TODAY), clock) == "assistance.dibao"
+
+
+@CLOCKS
+def test_a_child_born_tomorrow_is_refused(clock):
+    error = refusal(with_child(BUREAU_TODAY + dt.timedelta(days=1)), clock)
+    assert fields(error) == {"household_members[2].id_number"}
+    assert "in the future" in error.violations[0].description
+
+
+def senior_card(born: dt.date) -> pb.SubmitApplicationRequest:
+    return request(
+        matter_code="elderly.senior_card",
+        applicant__id_number=compose("320585", born, 11),
+        household_members=[],
+        materials=["id_card", "photo"],
+    )
+
+
+@CLOCKS
+def test_a_senior_card_for_someone_who_turns_60_on_the_bureaus_today(clock):
+    assert passes(senior_card(dt.date(1966, 11, 20)), clock) == "elderly.senior_card"
+
+
+@CLOCKS
+def test_a_senior_card_for_someone_who_turns_60_tomorrow_is_refused(clock):
+    error = refusal(senior_card(dt.date(1966, 11, 21)), clock)
+    assert fields(error) == {"applicant.id_number"}
+    assert error.violations[0].description.startswith("the applicant is 59;")
+
+
+DECEASED_BORN = dt.date(1940, 3, 8)
+
+
+def death(
+    date_of_death: str, deceased_born: dt.date = DECEASED_BORN
+) -> pb.SubmitApplicationRequest:
+    message = request(
+        matter_code="registry.death",
+        household_members=[],
+        materials=["id_card", "death_certificate", "cremation_certificate"],
+    )
+    message.details.death.deceased_name = "王大明"
+    message.details.death.deceased_id_number = compose("320585", deceased_born, 13)
+    message.details.death.date_of_death = date_of_death
+    return message
+
+
+@CLOCKS
+def test_a_death_on_the_bureaus_today_is_accepted(clock):
+    assert passes(death("2026-11-20"), clock) == "registry.death"
+
+
+@CLOCKS
+def test_a_death_tomorrow_is_refused(clock):
+    error = refusal(death("2026-11-21"), clock)
+    assert fields(error) == {"details.death.date_of_death"}
+    assert error.violations[0].description == "must not be in the future"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "20261120",
+        "2026-W47-5",
+        "2026-1-5",
+        " 2026-11-20",
+        "2026-11-20 ",
+        "2026-11-20\n",
+        "2026-11-20T00:00",
+        "２０２６-11-20",
+        "2026-324",
+        "26-11-20",
+        "2026/11/20",
+    ],
+)
+def test_a_date_of_death_is_written_yyyy_mm_dd_exactly(written):
+    error = refusal(death(written))
+    assert fields(error) == {"details.death.date_of_death"}
+    assert error.violations[0].description == DATE_FORMAT
+    assert DATE_FORMAT == "must be a date written YYYY-MM-DD, like 2026-11-20"
+
+
+@pytest.mark.parametrize(("written", "problem"), [("", "is required"), ("2026-02-30", "real")])
+def test_a_date_of_death_is_present_and_real(written, problem):
+    error = refusal(death(written))
+    assert fields(error) == {"details.death.date_of_death"}
+    assert problem in error.violations[0].description
+
+
+def test_a_death_before_the_deceaseds_birth_is_refused():
+    error = refusal(death("1940-03-07"))
+    assert fields(error) == {"details.death.date_of_death"}
+    assert error.violations[0].description == "is before the person's birth"
+    assert passes(death("1940-03-08")) == "registry.death"
+
+
+def test_a_death_before_1900_is_refused():
+    error = refusal(death("1899-12-31"))
+    assert fields(error) == {"details.death.date_of_death"}
+
+
+def born_on(yyyymmdd: str) -> str:
+    """A well-formed number born on ``yyyymmdd``; compose() cannot write year 0001 (strftime
+    drops its zeros)."""
+    body = f"320585{yyyymmdd}011"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.mark.parametrize("born", ["18991231", "00010101"])
+def test_an_identity_number_born_before_1900_is_refused(born):
+    number = born_on(born)
+    error = refusal(request(applicant__id_number=number, household_members__0__id_number=number))
+    assert fields(error) == {"applicant.id_number", "household_members[0].id_number"}
+    assert {v.description for v in error.violations} == {"birth date is before 1900-01-01"}
+    assert number not in str(error.to_json())
+    assert passes(
+        request(
+            applicant__id_number=compose("320585", dt.date(1900, 1, 1), 11),
+            household_members__0__id_number=compose("320585", dt.date(1900, 1, 1), 11),
+        )
+    )
+
+
+def test_a_deceased_born_before_1900_is_refused():
+    error = refusal(death("1950-01-01", deceased_born=dt.date(1899, 6, 1)))
+    assert fields(error) == {"details.death.deceased_id_number"}
+
+
+def with_consent(at: dt.datetime) -> pb.SubmitApplicationRequest:
+    message = request()
+    consent = message.details.economic_check_consent
+    consent.consenting_id_number = APPLICANT_ID
+    consent.member_id_numbers.extend([APPLICANT_ID, SPOUSE_ID])
+    consent.consent_time.FromDatetime(at)
+    return message
+
+
+@CLOCKS
+def test_a_consent_in_the_future_of_the_bureaus_clock_is_refused(clock):
+    # Still in the host's past: only the bureau's clock says it has not happened yet.
+    at = clock.now() + dt.timedelta(hours=1)
+    assert at < dt.datetime.now(dt.UTC)
+    error = refusal(with_consent(at), clock)
+    assert fields(error) == {"details.economic_check_consent.consent_time"}
+    assert error.violations[0].description == "must not be in the future"
+
+
+@CLOCKS
+def test_a_consent_a_few_minutes_ahead_is_clock_skew(clock):
+    assert passes(with_consent(clock.now() + dt.timedelta(minutes=5)), clock)
+    assert passes(with_consent(clock.now() - dt.timedelta(days=3)), clock)

@@ -10,8 +10,9 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.assistance import economic_check, eligibility, household_files
 from services.assistance.standards import Standards
+from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening
-from services.common.personal_data import person_key
+from services.common.keyed_hash import person_key
 from services.common.timestamps import to_timestamp
 
 # Matters whose benefit is paid every month (temporary assistance is paid once).
@@ -25,12 +26,15 @@ RECURRING = {
 class AssistanceDepartment(Department):
     name = "assistance"
 
-    def __init__(self, standards: Standards, assets: economic_check.AssetRecords) -> None:
+    def __init__(
+        self, clock: BureauClock, standards: Standards, assets: economic_check.AssetRecords
+    ) -> None:
+        super().__init__(clock)
         self.standards = standards
         self.assets = assets
 
     def _economic_check(self, case: case_pb2.Case, kind: str) -> pb.EconomicCheck:
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock.now()
         gap = economic_check.consent_gap(case, now)
         if gap:
             return pb.EconomicCheck(performed=False, note=gap)

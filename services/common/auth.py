@@ -58,6 +58,7 @@ def issue(
     department: str = "",
     subject: str = "",
     lifetime: dt.timedelta = dt.timedelta(hours=8),
+    now: dt.datetime | None = None,
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -65,7 +66,7 @@ def issue(
         raise ValueError(f"an officer acts for one department: {', '.join(DEPARTMENTS)}")
     if not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
         raise ValueError("jurisdiction must be a 6-digit division code")
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     claims = {
         "iss": ISSUER,
         "sub": subject or f"{role}-{jurisdiction}",

@@ -68,12 +68,9 @@ def compose(division: str, born: datetime.date, sequence: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def validate(number: str, *, today: datetime.date | None = None) -> str:
-    """Return the normalized 18-character number or raise :class:`IdentityError`.
-
-    ``today`` (default: the current date) is the reference for the
-    "birth date is in the future" check.
-    """
+def _checked(number: str) -> tuple[str, datetime.date]:
+    """The normalized number and its birth date, when the number is well-formed whatever the
+    day: length, characters, check digit, a real birth date."""
     value = normalize(number)
     if len(value) == 15 and isdigits(value):
         raise IdentityError("must be 18 characters; 15-digit numbers are not accepted")
@@ -87,18 +84,33 @@ def validate(number: str, *, today: datetime.date | None = None) -> str:
         born = ric.get_birth_date(value)
     except ValidationError:
         raise IdentityError("birth date is not a real date") from None
-    if born > (today or datetime.date.today()):
+    return value, born
+
+
+def validate(number: str, *, today: datetime.date) -> str:
+    """Return the normalized 18-character number or raise :class:`IdentityError`.
+
+    ``today`` is the bureau's local date (``BureauClock.today()``), never the host's: hosts
+    run in UTC, and from 00:00 to 08:00 China time someone born today would be "in the
+    future" by the host's date.
+    """
+    value, born = _checked(number)
+    if born > today:
         raise IdentityError("birth date is in the future")
     return value
 
 
 def birth_date(number: str) -> datetime.date:
-    """Birth date of a valid number (raises :class:`IdentityError` otherwise)."""
-    return ric.get_birth_date(validate(number))
+    """Birth date of a well-formed number (raises :class:`IdentityError` otherwise).
+
+    Not checked against a day: whether the number is valid on the bureau's date is
+    :func:`validate`'s question, which callers ask first.
+    """
+    return _checked(number)[1]
 
 
 def age_on(number: str, day: datetime.date) -> int:
-    """Age in full years on ``day``.
+    """Age in full years on ``day`` (the caller's reference date, e.g. the bureau's today).
 
     The birthday counts on the day itself; someone born on 29 February turns
     a year older on 1 March in non-leap years.

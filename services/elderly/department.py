@@ -10,8 +10,9 @@ from google.protobuf import json_format
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from services.common import identity
-from services.common.department.rules import Department, Opening, Problem, fact, today
-from services.common.personal_data import person_key
+from services.common.clock import BureauClock
+from services.common.department.rules import Department, Opening, Problem, fact
+from services.common.keyed_hash import person_key
 from services.elderly.allowance import SENIOR_AGE, AllowanceTable
 
 CARE_SERVICES = ("meals", "cleaning", "bathing", "nursing", "companionship")
@@ -21,7 +22,8 @@ MAX_CARE_HOURS = 120
 class ElderlyDepartment(Department):
     name = "elderly"
 
-    def __init__(self, allowances: AllowanceTable) -> None:
+    def __init__(self, clock: BureauClock, allowances: AllowanceTable) -> None:
+        super().__init__(clock)
         self.allowances = allowances
 
     async def check(self, conn: asyncpg.Connection, case: case_pb2.Case) -> list[Problem]:
@@ -48,7 +50,7 @@ class ElderlyDepartment(Department):
         return problems
 
     async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
-        age = identity.age_on(case.applicant.id_number, today())
+        age = identity.age_on(case.applicant.id_number, self.clock.today())
         division = case.applicant.hukou_division
         facts = [fact("age", age)]
         if case.matter_code == "elderly.age_allowance":

@@ -6,7 +6,7 @@ import asyncpg
 
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
-from services.common.department.rules import Department, Opening, Problem, fact, today
+from services.common.department.rules import Department, Opening, Problem, fact
 from services.common.department.store import OPEN_STATE_NAMES
 from services.orgs import registration
 
@@ -64,7 +64,7 @@ class OrgsDepartment(Department):
             ]
         if case.matter_code == "orgs.annual_report":
             year = organisation.report_year
-            if not 2000 <= year <= today().year:
+            if not 2000 <= year <= self.clock.today().year:
                 return [
                     Problem(
                         "details.organisation.report_year", "must be a past or the current year"

@@ -18,10 +18,24 @@ export function checkCharacter(first17) {
   return CHECK_CHARACTERS[sum % 11];
 }
 
-export function localToday() {
-  const now = new Date();
-  return { year: now.getFullYear(), month: now.getMonth() + 1, day: now.getDate() };
+// The bureau's date (China Standard Time, as services/common/clock.py reckons it), whatever
+// the PC's own zone: a PC set to UTC is still on yesterday until 08:00, and would call a
+// child born today "born in the future" where the server accepts it.
+const BUREAU_DATE = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "Asia/Shanghai",
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+});
+
+export function localToday(now = new Date()) {
+  const parts = Object.fromEntries(BUREAU_DATE.formatToParts(now).map((part) => [part.type, part.value]));
+  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day) };
 }
+
+// As gateway/validation.py's EARLIEST_BIRTH: any four-digit year parses, nobody the bureau
+// serves was born before 1900, and the server refuses such a number.
+const EARLIEST_BIRTH_YEAR = 1900;
 
 function isRealDate(year, month, day) {
   const date = new Date(Date.UTC(year, month - 1, day));
@@ -47,7 +61,9 @@ export function examineIdNumber(raw, today = localToday()) {
     month: Number(value.slice(10, 12)),
     day: Number(value.slice(12, 14)),
   };
-  if (!isRealDate(born.year, born.month, born.day)) return { problem: "check.id.birth_date" };
+  if (born.year < EARLIEST_BIRTH_YEAR || !isRealDate(born.year, born.month, born.day)) {
+    return { problem: "check.id.birth_date" };
+  }
   if (before(today, born)) return { problem: "check.id.birth_future" };
   return { problem: null, born, sex: Number(value[16]) % 2 === 1 ? "male" : "female" };
 }

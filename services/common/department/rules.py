@@ -9,7 +9,7 @@ import asyncpg
 
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
-from services.common.deadlines import CHINA
+from services.common.clock import BureauClock
 from services.common.grpc_server import Registration
 
 
@@ -29,10 +29,6 @@ class Opening:
     household_file: str = ""
 
 
-def today() -> dt.date:
-    return dt.datetime.now(CHINA).date()
-
-
 def fact(name: str, value: object) -> pb.Fact:
     return pb.Fact(name=name, value=str(value))
 
@@ -42,6 +38,10 @@ class Department:
     record it writes commits (or not) with the case change that caused it."""
 
     name: str = ""
+
+    def __init__(self, clock: BureauClock) -> None:
+        # Every date a department reasons about is the bureau's (an age, a report year).
+        self.clock = clock
 
     async def check(self, conn: asyncpg.Connection, case: case_pb2.Case) -> list[Problem]:
         """The department's checks against its own records, at the window."""

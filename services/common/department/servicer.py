@@ -13,7 +13,7 @@ from services.common.department.decisions import check_request
 from services.common.department.rules import Department
 from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
 from services.common.errors import FieldViolation, invalid_argument, not_found
-from services.common.personal_data import person_key
+from services.common.keyed_hash import person_key
 from services.common.receipt import is_request_id
 
 
@@ -106,7 +106,7 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
     ) -> pb.SettleDeathResponse:
         problems = []
         try:
-            identity.validate(request.deceased_id_number)
+            identity.validate(request.deceased_id_number, today=self.department.clock.today())
         except identity.IdentityError as error:
             problems.append(FieldViolation("deceased_id_number", str(error)))
         try:

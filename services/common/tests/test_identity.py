@@ -27,51 +27,53 @@ def wrong_check_digit(number: str) -> str:
 TAICANG_1980 = make("32058519800101001")  # 320585 created in 1993; stdnum.validate rejects it
 BIRTHDAY_22 = make("32058520000615123")  # born 2000-06-15
 LEAP_BABY = make("31011520000229004")  # born 2000-02-29
+# The bureau's date the checks are judged on (BureauClock.today() in the services).
+TODAY = datetime.date(2026, 11, 20)
 
 
 def test_known_sample_is_valid() -> None:
-    assert identity.validate(KNOWN_VALID) == KNOWN_VALID
+    assert identity.validate(KNOWN_VALID, today=TODAY) == KNOWN_VALID
 
 
 def test_generated_number_is_valid() -> None:
-    assert identity.validate(BIRTHDAY_22) == BIRTHDAY_22
+    assert identity.validate(BIRTHDAY_22, today=TODAY) == BIRTHDAY_22
 
 
 def test_normalize_strips_spaces_and_uppercases_x() -> None:
     assert identity.normalize(" 110105 19491231 002x ") == KNOWN_VALID
-    assert identity.validate("11010519491231002x") == KNOWN_VALID
+    assert identity.validate("11010519491231002x", today=TODAY) == KNOWN_VALID
 
 
 def test_code_that_stdnum_birth_place_check_rejects_is_accepted() -> None:
     # Guard for the design choice: ric.validate() fails on the birth-place
     # year check, our validate() must accept the number.
     assert not ric.is_valid(TAICANG_1980)
-    assert identity.validate(TAICANG_1980) == TAICANG_1980
+    assert identity.validate(TAICANG_1980, today=TODAY) == TAICANG_1980
 
 
 def test_wrong_check_digit() -> None:
     bad = wrong_check_digit(BIRTHDAY_22)
     with pytest.raises(IdentityError, match="check digit does not match") as info:
-        identity.validate(bad)
+        identity.validate(bad, today=TODAY)
     assert bad not in str(info.value)
 
 
 def test_wrong_check_digit_on_known_sample() -> None:
     with pytest.raises(IdentityError, match="check digit"):
-        identity.validate("110105194912310021")
+        identity.validate("110105194912310021", today=TODAY)
 
 
 def test_fifteen_digit_number_is_rejected() -> None:
     old = "110105491231002"
     with pytest.raises(IdentityError, match="must be 18 characters") as info:
-        identity.validate(old)
+        identity.validate(old, today=TODAY)
     assert old not in str(info.value)
 
 
 @pytest.mark.parametrize("number", ["", "1101051949123100", "11010519491231002X1"])
 def test_wrong_length(number: str) -> None:
     with pytest.raises(IdentityError, match="must be 18 characters"):
-        identity.validate(number)
+        identity.validate(number, today=TODAY)
 
 
 @pytest.mark.parametrize(
@@ -79,13 +81,13 @@ def test_wrong_length(number: str) -> None:
 )
 def test_bad_characters(number: str) -> None:
     with pytest.raises(IdentityError, match="17 digits"):
-        identity.validate(number)
+        identity.validate(number, today=TODAY)
 
 
 def test_february_30_is_not_a_real_date() -> None:
     bad = make("32058520010230001")
     with pytest.raises(IdentityError, match="birth date is not a real date") as info:
-        identity.validate(bad)
+        identity.validate(bad, today=TODAY)
     assert bad not in str(info.value)
 
 
@@ -97,11 +99,25 @@ def test_future_birth_date() -> None:
     assert identity.validate(future, today=datetime.date(2030, 1, 1)) == future
 
 
-def test_future_birth_date_against_real_today() -> None:
-    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
-    future = make(f"320585{tomorrow:%Y%m%d}001")
+def test_born_on_the_day_itself_is_not_in_the_future() -> None:
+    born_today = make(f"320585{TODAY:%Y%m%d}001")
+    assert identity.validate(born_today, today=TODAY) == born_today
     with pytest.raises(IdentityError, match="in the future"):
-        identity.validate(future)
+        identity.validate(born_today, today=TODAY - datetime.timedelta(days=1))
+
+
+def test_validate_has_no_default_day() -> None:
+    # The host's date was the default, and it is UTC's: yesterday until 08:00 China time.
+    with pytest.raises(TypeError):
+        identity.validate(KNOWN_VALID)  # type: ignore[call-arg]
+
+
+def test_birth_date_and_age_do_not_read_the_host_date() -> None:
+    # Born "tomorrow" by the host's date: age_on judges on the day it is given, nothing else.
+    host_tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    number = make(f"320585{host_tomorrow:%Y%m%d}001")
+    assert identity.birth_date(number) == host_tomorrow
+    assert identity.age_on(number, host_tomorrow) == 0
 
 
 def test_birth_date() -> None:
