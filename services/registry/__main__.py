@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import logging
 from pathlib import Path
 
-from services.common import config
+import asyncpg
+
+from services.common import config, legal_calendar
+from services.common.clock import BureauClock
 from services.common.department.serve import run
+from services.common.legal_calendar import LegalCalendar
 from services.registry.department import RegistryDepartment
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = logging.getLogger("registry")
 
-def clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+
+def department(
+    pool: asyncpg.Pool, clock: BureauClock, calendar: LegalCalendar
+) -> RegistryDepartment:
+    # Said once at start-up (after logging is set up): divorce periods reaching into these
+    # years are reckoned on weekends alone until the bureau supplies their schedules.
+    legal_calendar.warn_missing(log, calendar, clock.today())
+    return RegistryDepartment(pool, clock, calendar)
 
 
 if __name__ == "__main__":
     sweep_every = config.env_float("REGISTRY_SWEEP_SECONDS", 60.0)
+    # One clock (BUREAU_TIME_ZONE, default Asia/Shanghai) and one calendar for the process, so
+    # withdrawals, confirmations and the sweep reckon the same local dates.
+    clock = config.bureau_clock()
+    calendar = legal_calendar.load()
     asyncio.run(
         run(
             "registry",
-            lambda pool: RegistryDepartment(pool, clock),
+            lambda pool: department(pool, clock, calendar),
             MIGRATIONS,
-            background=lambda department: department.divorces.sweep_forever(sweep_every),
+            background=lambda registry: registry.divorces.sweep_forever(sweep_every),
         )
     )

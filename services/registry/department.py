@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import asyncpg
 import grpc
@@ -11,15 +10,15 @@ import grpc
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.intake.v1 import case_pb2
 from onedoor.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from services.common.department.rules import Department, Opening, Problem, fact, today
+from services.common.clock import BureauClock
+from services.common.department.rules import Department, Opening, Problem, fact
 from services.common.department.store import DepartmentCases
 from services.common.errors import ApiError
 from services.common.grpc_server import Registration
-from services.common.personal_data import person_key
+from services.common.keyed_hash import person_key
+from services.common.legal_calendar import LegalCalendar
 from services.registry import cooling_off, marriage, records
 from services.registry.divorces import Divorces, RegistryServicer
-
-Clock = Callable[[], dt.datetime]
 
 # 惠民殡葬: basic funeral services free of charge for every resident.
 FUNERAL_SUBSIDY = "funeral subsidy granted: basic funeral services (transport, cremation, storage, urn) free of charge"
@@ -28,8 +27,9 @@ FUNERAL_SUBSIDY = "funeral subsidy granted: basic funeral services (transport, c
 class RegistryDepartment(Department):
     name = "registry"
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock) -> None:
-        self.divorces = Divorces(pool, DepartmentCases(pool, self.name), clock)
+    def __init__(self, pool: asyncpg.Pool, clock: BureauClock, calendar: LegalCalendar) -> None:
+        super().__init__(clock)
+        self.divorces = Divorces(pool, DepartmentCases(pool, self.name), clock, calendar)
 
     async def check(self, conn: asyncpg.Connection, case: case_pb2.Case) -> list[Problem]:
         if case.matter_code == "registry.death":
@@ -43,7 +43,7 @@ class RegistryDepartment(Department):
         other = person_key(case.details.other_party.id_number)
         if case.matter_code == "registry.marriage":
             found = marriage.problems(
-                case.applicant.id_number, case.details.other_party.id_number, today()
+                case.applicant.id_number, case.details.other_party.id_number, self.clock.today()
             )
             for field, key in (
                 ("applicant.id_number", applicant),
@@ -95,15 +95,27 @@ class RegistryDepartment(Department):
             await records.file_divorce(
                 conn, case.receipt, current["id"], current["key_a"], current["key_b"], filed
             )
-            until = cooling_off.cooling_off_end(filed)
+            # The bureau's local dates, as intake reckons the case's deadline (K below).
+            divorce = cooling_off.periods_of(filed, self.clock, self.divorces.calendar)
             return Opening(
                 pb.Assessment(
                     eligible=True,
-                    reason=(
-                        f"cooling-off until {until:%Y-%m-%d}; both parties confirm by "
-                        f"{cooling_off.confirmation_end(filed):%Y-%m-%d} or the application lapses"
-                    ),
-                    facts=[fact("cooling_off_end", until.isoformat())],
+                    reason=cooling_off.opening_note(divorce),
+                    facts=[
+                        fact("filed_on", divorce.filed_on.isoformat()),
+                        fact("cooling_off_last_day", divorce.cooling_off_last_day.isoformat()),
+                        fact("confirmation_last_day", divorce.confirmation_last_day.isoformat()),
+                        *(
+                            [
+                                fact(
+                                    "provisional_years",
+                                    ",".join(map(str, divorce.provisional_years)),
+                                )
+                            ]
+                            if divorce.provisional
+                            else []
+                        ),
+                    ],
                 )
             )
         return Opening(pb.Assessment(eligible=True, reason="both parties of age and free to marry"))

@@ -1,11 +1,13 @@
-"""Divorce confirmations and withdrawals, the lapse sweep, and RegistryService."""
+"""Divorce confirmations and withdrawals, the lapse sweep, and RegistryService.
+
+Every decision here is ``cooling_off``'s, on the bureau's local date (``BureauClock.today``)
+and the application's local filing date: the hour of filing or of asking never matters.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-from collections.abc import Callable
 
 import asyncpg
 import grpc
@@ -14,38 +16,57 @@ from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from onedoor.registry.v1 import registry_service_pb2_grpc
 from services.common import identity, telemetry
+from services.common.clock import BureauClock
 from services.common.department.store import DepartmentCases
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
-from services.common.personal_data import person_key
+from services.common.keyed_hash import person_key
+from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.registry import cooling_off, records
+from services.registry.cooling_off import DivorcePeriods, Phase
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
-
-
-def _as_proto(row: asyncpg.Record) -> pb.Divorce:
-    filed = row["filed_at"]
-    return pb.Divorce(
-        receipt=row["receipt"],
-        state=pb.DivorceState.Value(row["state"]),
-        filed_time=to_timestamp(filed),
-        cooling_off_end_time=to_timestamp(cooling_off.cooling_off_end(filed)),
-        confirmation_end_time=to_timestamp(cooling_off.confirmation_end(filed)),
-        confirmations=int(row["confirmed_a"]) + int(row["confirmed_b"]),
-    )
+PENDING = ("DIVORCE_STATE_COOLING_OFF", "DIVORCE_STATE_AWAITING_CONFIRMATION")
+LAPSED = "DIVORCE_STATE_LAPSED"
 
 
 def _refuse(message: str, reason: str) -> ApiError:
     return ApiError(grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason)
 
 
+def _closed(state: str) -> ApiError:
+    return _refuse(
+        f"the divorce is {state.removeprefix('DIVORCE_STATE_').lower()}", "DIVORCE_CLOSED"
+    )
+
+
 class Divorces:
-    def __init__(self, pool: asyncpg.Pool, cases: DepartmentCases, clock: Clock) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cases: DepartmentCases,
+        clock: BureauClock,
+        calendar: LegalCalendar,
+    ) -> None:
         self.pool = pool
         self.cases = cases
         self.clock = clock
+        self.calendar = calendar
+
+    def periods(self, row: asyncpg.Record) -> DivorcePeriods:
+        return cooling_off.periods_of(row["filed_at"], self.clock, self.calendar)
+
+    def as_proto(self, row: asyncpg.Record) -> pb.Divorce:
+        cooling_off_end, confirmation_end = cooling_off.end_times(self.periods(row), self.clock)
+        return pb.Divorce(
+            receipt=row["receipt"],
+            state=pb.DivorceState.Value(row["state"]),
+            filed_time=to_timestamp(row["filed_at"]),
+            cooling_off_end_time=to_timestamp(cooling_off_end),
+            confirmation_end_time=to_timestamp(confirmation_end),
+            confirmations=int(row["confirmed_a"]) + int(row["confirmed_b"]),
+        )
 
     async def _party(
         self, conn: asyncpg.Connection, receipt: str, id_number: str
@@ -64,97 +85,124 @@ class Divorces:
             reason="NOT_A_PARTY",
         )
 
-    async def _lapse(self, conn: asyncpg.Connection, row: asyncpg.Record) -> asyncpg.Record:
+    async def _lapse(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
+    ) -> asyncpg.Record:
         updated = await records.set_divorce(
-            conn, row["receipt"], state="DIVORCE_STATE_LAPSED", ended_at=self.clock()
+            conn, row["receipt"], state=LAPSED, ended_at=self.clock.now()
         )
         await self.cases.move(
-            conn,
-            row["receipt"],
-            dpb.CASE_STATE_LAPSED,
-            "both parties did not confirm within 30 days after the cooling-off period",
-            "lapsed",
+            conn, row["receipt"], dpb.CASE_STATE_LAPSED, cooling_off.lapsed(divorce), "lapsed"
         )
         return updated
 
+    async def _lapsed_by_now(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
+    ) -> bool:
+        """Whether the application has lapsed, recording the lapse if the sweep has not yet:
+        a party who comes too late gets the same answer before the sweep as after it."""
+        if row["state"] == LAPSED:
+            return True
+        if (
+            row["state"] in PENDING
+            and cooling_off.phase(divorce, self.clock.today()) is Phase.LAPSED
+        ):
+            await self._lapse(conn, row, divorce)
+            return True
+        return False
+
     async def confirm(self, receipt: str, id_number: str) -> pb.Divorce:
-        async with self.pool.acquire() as conn, conn.transaction():
-            row, side = await self._party(conn, receipt, id_number)
-            state = row["state"]
-            if state not in ("DIVORCE_STATE_COOLING_OFF", "DIVORCE_STATE_AWAITING_CONFIRMATION"):
-                raise _refuse(
-                    f"the divorce is {state.removeprefix('DIVORCE_STATE_').lower()}",
-                    "DIVORCE_CLOSED",
-                )
-            now = self.clock()
-            phase = cooling_off.phase(row["filed_at"], now)
-            if phase is cooling_off.Phase.COOLING_OFF:
-                until = cooling_off.cooling_off_end(row["filed_at"])
-                raise _refuse(
-                    f"the cooling-off period runs until {until:%Y-%m-%d %H:%M} UTC", "COOLING_OFF"
-                )
-            if phase is cooling_off.Phase.LAPSED:
-                await self._lapse(conn, row)
-                return _as_proto(await records.divorce(conn, receipt))
-            if row[f"confirmed_{side}"]:
-                return _as_proto(row)
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                row, side = await self._party(conn, receipt, id_number)
+                divorce = self.periods(row)
+                if not await self._lapsed_by_now(conn, row, divorce):
+                    return await self._confirm(conn, row, side, divorce)
+            # Refused only once the lapse's own transaction has committed: raising inside it
+            # would roll the lapse back, and the next attempt would find the divorce pending.
+            raise _refuse(cooling_off.lapsed(divorce), "DIVORCE_LAPSED")
+
+    async def _confirm(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, side: str, divorce: DivorcePeriods
+    ) -> pb.Divorce:
+        receipt = row["receipt"]
+        if row["state"] not in PENDING:
+            raise _closed(row["state"])
+        if cooling_off.phase(divorce, self.clock.today()) is Phase.COOLING_OFF:
+            raise _refuse(cooling_off.still_cooling_off(divorce), "COOLING_OFF")
+        if row[f"confirmed_{side}"]:
+            return self.as_proto(row)
+        row = await records.set_divorce(
+            conn,
+            receipt,
+            **{f"confirmed_{side}": True, "state": "DIVORCE_STATE_AWAITING_CONFIRMATION"},
+        )
+        if not (row["confirmed_a"] and row["confirmed_b"]):
+            await self.cases.move(
+                conn, receipt, dpb.CASE_STATE_OPEN, "one party confirmed the divorce", "confirmed"
+            )
+        else:
             row = await records.set_divorce(
+                conn, receipt, state="DIVORCE_STATE_CONFIRMED", ended_at=self.clock.now()
+            )
+            await records.end_marriage(conn, row["marriage_id"], "divorce")
+            await self.cases.move(
                 conn,
                 receipt,
-                **{f"confirmed_{side}": True, "state": "DIVORCE_STATE_AWAITING_CONFIRMATION"},
+                dpb.CASE_STATE_APPROVED,
+                "both parties confirmed: divorce registered",
+                "approved",
             )
-            if not (row["confirmed_a"] and row["confirmed_b"]):
-                await self.cases.move(
-                    conn,
-                    receipt,
-                    dpb.CASE_STATE_OPEN,
-                    "one party confirmed the divorce",
-                    "confirmed",
-                )
-            else:
-                row = await records.set_divorce(
-                    conn, receipt, state="DIVORCE_STATE_CONFIRMED", ended_at=now
-                )
-                await records.end_marriage(conn, row["marriage_id"], "divorce")
-                await self.cases.move(
-                    conn,
-                    receipt,
-                    dpb.CASE_STATE_APPROVED,
-                    "both parties confirmed: divorce registered",
-                    "approved",
-                )
-            return _as_proto(row)
+        return self.as_proto(row)
 
     async def withdraw(self, receipt: str, id_number: str) -> pb.Divorce:
-        async with self.pool.acquire() as conn, conn.transaction():
-            row, _ = await self._party(conn, receipt, id_number)
-            if row["state"] != "DIVORCE_STATE_COOLING_OFF" or not cooling_off.may_withdraw(
-                row["filed_at"], self.clock()
-            ):
-                raise _refuse(
-                    "a divorce can be withdrawn only within its cooling-off period",
-                    "NOT_COOLING_OFF",
-                )
-            row = await records.set_divorce(
-                conn, receipt, state="DIVORCE_STATE_WITHDRAWN", ended_at=self.clock()
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                row, _ = await self._party(conn, receipt, id_number)
+                divorce = self.periods(row)
+                if not await self._lapsed_by_now(conn, row, divorce):
+                    return await self._withdraw(conn, row, divorce)
+            # As for a late confirmation: the lapse commits first, then the refusal.
+            raise _refuse(
+                cooling_off.withdrawal_closed(divorce, self.clock.today()), "NOT_COOLING_OFF"
             )
-            await self.cases.move(
-                conn, receipt, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", "withdrawn"
+
+    async def _withdraw(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
+    ) -> pb.Divorce:
+        receipt = row["receipt"]
+        if row["state"] not in PENDING:
+            raise _closed(row["state"])
+        if row["state"] != "DIVORCE_STATE_COOLING_OFF" or not cooling_off.may_withdraw(
+            divorce, self.clock.today()
+        ):
+            raise _refuse(
+                cooling_off.withdrawal_closed(divorce, self.clock.today()), "NOT_COOLING_OFF"
             )
-            return _as_proto(row)
+        row = await records.set_divorce(
+            conn, receipt, state="DIVORCE_STATE_WITHDRAWN", ended_at=self.clock.now()
+        )
+        await self.cases.move(
+            conn, receipt, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", "withdrawn"
+        )
+        return self.as_proto(row)
 
     async def sweep(self) -> int:
-        """Lapses every divorce whose confirmation period has ended; returns how many."""
+        """Lapses every divorce whose last day to confirm has passed; returns how many."""
         lapsed = 0
+        today = self.clock.today()
         async with self.pool.acquire() as conn:
             for row in await records.pending_divorces(conn):
-                if cooling_off.phase(row["filed_at"], self.clock()) is cooling_off.Phase.LAPSED:
-                    async with conn.transaction():
-                        locked = await records.divorce(conn, row["receipt"], lock=True)
-                        if locked is not None and locked["state"] == row["state"]:
-                            with telemetry.bound_receipt(row["receipt"]):
-                                await self._lapse(conn, locked)
-                            lapsed += 1
+                divorce = self.periods(row)
+                if cooling_off.phase(divorce, today) is not Phase.LAPSED:
+                    continue
+                async with conn.transaction():
+                    locked = await records.divorce(conn, row["receipt"], lock=True)
+                    # A party may have confirmed or withdrawn since the list was read.
+                    if locked is not None and locked["state"] == row["state"]:
+                        with telemetry.bound_receipt(row["receipt"]):
+                            await self._lapse(conn, locked, divorce)
+                        lapsed += 1
         return lapsed
 
     async def sweep_forever(self, interval_seconds: float) -> None:
@@ -174,9 +222,10 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         self, request: pb.FindDeceasedRequest, context: grpc.aio.ServicerContext
     ) -> pb.FindDeceasedResponse:
         keys = []
+        today = self.divorces.clock.today()
         for i, number in enumerate(request.id_numbers):
             try:
-                keys.append(person_key(identity.validate(number)))
+                keys.append(person_key(identity.validate(number, today=today)))
             except identity.IdentityError as error:
                 raise invalid_argument([FieldViolation(f"id_numbers[{i}]", str(error))]) from None
         async with self.divorces.pool.acquire() as conn:
