@@ -18,7 +18,7 @@ from gateway.grpc_api import GatewayServicer
 from gateway.http_api import create_app
 from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
-from services.common import config, divisions, telemetry
+from services.common import config, divisions, legal_calendar, telemetry
 from services.common.config import ConfigError
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 
@@ -47,7 +47,10 @@ async def main() -> None:
         if directory
         else None
     )
-    window = Window(backends, jurisdiction, directory, federation, trail)
+    clock = config.bureau_clock()
+    calendar = legal_calendar.load()
+    legal_calendar.warn_missing(log, calendar, clock.today())
+    window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
 
     server = GrpcServer(
         config.service_port("gateway"),

@@ -24,7 +24,16 @@ from onedoor.registry.v1 import registry_service_pb2 as rpb
 from services.common import auth, catalog, divisions, identity, pagination, telemetry
 from services.common.auth import Principal
 from services.common.catalog import DEPARTMENTS
-from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
+from services.common.clock import BureauClock
+from services.common.errors import (
+    ApiError,
+    FieldViolation,
+    invalid_argument,
+    not_found,
+    request_id_reused,
+)
+from services.common.keyed_hash import request_fingerprint
+from services.common.legal_calendar import LegalCalendar, Unit
 from services.common.receipt import is_receipt, receipt_for
 
 # "Near" a deadline, for the overdue list, unless the caller says otherwise.
@@ -81,8 +90,13 @@ class Window:
         peers: PeerDirectory | None = None,
         federation: Federation | None = None,
         trail: AuditTrail | None = None,
+        clock: BureauClock | None = None,
+        calendar: LegalCalendar | None = None,
     ) -> None:
         self.backends = backends
+        # The bureau's clock and calendar: ages, "not in the future", deadlines shown.
+        self.clock = clock or BureauClock()
+        self.calendar = calendar or LegalCalendar.with_schedules()
         # Division code of the bureau this gateway serves; cases record it as accepting.
         self.jurisdiction = jurisdiction
         self.peers = peers
@@ -137,7 +151,7 @@ class Window:
         self, caller: Principal, request: pb.SubmitApplicationRequest
     ) -> pb.SubmitApplicationResponse:
         permissions.clerk_at(caller, self.jurisdiction)
-        matter = check_application(request, catalog.load(), self.jurisdiction)
+        matter = check_application(request, catalog.load(), self.jurisdiction, clock=self.clock)
         hukou = request.applicant.hukou_division
         if serves(self.jurisdiction, hukou):
             return await self._accept(request, request.request_id, matter.departments)
@@ -168,7 +182,7 @@ class Window:
     ) -> pb.SubmitApplicationResponse:
         """An application another jurisdiction accepted, to be decided here: checked as at this
         window, and idempotent by the accepting side's receipt."""
-        matter = check_application(request, catalog.load(), self.jurisdiction)
+        matter = check_application(request, catalog.load(), self.jurisdiction, clock=self.clock)
         return await self._accept(
             request, origin.accepting_receipt, matter.departments, origin=origin
         )
@@ -214,6 +228,11 @@ class Window:
                     )
                     if existing is None:
                         raise
+                    if (
+                        existing.request_fingerprint
+                        and existing.request_fingerprint != request_fingerprint(case)
+                    ):
+                        raise request_id_reused() from None
                     return self._accepted(existing, created=False)
             created = await self.backends.call(
                 self.backends.intake.CreateCase,
@@ -252,7 +271,8 @@ class Window:
                 actor(caller), "case.read", [case.receipt], APPLICATION_VIEW_FIELDS
             )
             return pb.GetApplicationResponse(
-                application=as_application(case), trace_id=telemetry.current_trace_id()
+                application=as_application(case, self.clock, self.calendar),
+                trace_id=telemetry.current_trace_id(),
             )
 
     async def list(
@@ -281,7 +301,7 @@ class Window:
             actor(caller), "case.listed", [c.receipt for c in found.cases], APPLICATION_VIEW_FIELDS
         )
         return pb.ListApplicationsResponse(
-            applications=[as_application(c) for c in found.cases],
+            applications=[as_application(c, self.clock, self.calendar) for c in found.cases],
             next_page_token=found.next_page_token,
         )
 
@@ -301,6 +321,9 @@ class Window:
                         for r in m.required_materials
                     ],
                     time_limit_days=m.time_limit_days,
+                    time_limit_unit=TIME_LIMIT_UNITS[m.time_limit.unit],
+                    time_limit_source=m.time_limit.source,
+                    time_limit_extendable_to=m.time_limit.extendable_to,
                     cross_jurisdiction=m.cross_jurisdiction,
                     fields=m.fields,
                     minimum_age=m.minimum_age,
@@ -364,7 +387,9 @@ class Window:
                 ", ".join(sorted(set(request.materials))),
             )
             return pb.SupplyMaterialsResponse(
-                application=as_application(await self._case(case.receipt))
+                application=as_application(
+                    await self._case(case.receipt), self.clock, self.calendar
+                )
             )
 
     async def _divorce_step(
@@ -380,7 +405,7 @@ class Window:
         registry (``registry_call``), audited; returns the case and the divorce's state."""
         permissions.require_role(caller, "window_clerk")
         try:
-            identity.validate(id_number)
+            identity.validate(id_number, today=self.clock.today())
         except identity.IdentityError as error:
             raise invalid_argument([FieldViolation("id_number", str(error))]) from None
         with telemetry.bound_receipt(receipt):
@@ -393,7 +418,7 @@ class Window:
             await self.audit.record(
                 actor(caller), action, [receipt], ("id_number", *APPLICATION_VIEW_FIELDS), state
             )
-            return as_application(await self._case(receipt)), state
+            return as_application(await self._case(receipt), self.clock, self.calendar), state
 
     async def confirm_divorce(
         self, caller: Principal, request: pb.ConfirmDivorceRequest
@@ -472,8 +497,17 @@ class Window:
             return pb.DecideCaseResponse(case=decided.case)
 
 
-def as_application(case: case_pb2.Case) -> pb.Application:
-    """The case as the window shows it, personal data masked."""
+TIME_LIMIT_UNITS = {
+    Unit.WORKING_DAYS: pb.TIME_LIMIT_UNIT_WORKING_DAYS,
+    Unit.CALENDAR_DAYS: pb.TIME_LIMIT_UNIT_CALENDAR_DAYS,
+}
+
+
+def as_application(
+    case: case_pb2.Case, clock: BureauClock, calendar: LegalCalendar
+) -> pb.Application:
+    """The case as the window shows it, personal data masked, its deadline on the bureau's
+    calendar."""
     open_case = case.status not in (
         case_pb2.CASE_STATUS_APPROVED,
         case_pb2.CASE_STATUS_REJECTED,
@@ -481,6 +515,11 @@ def as_application(case: case_pb2.Case) -> pb.Application:
         case_pb2.CASE_STATUS_WITHDRAWN,
         case_pb2.CASE_STATUS_LAPSED,
     ) and not case.HasField("forwarding")
+    deadline = case.decision_deadline.ToDatetime(dt.UTC)
+    last_day = clock.local_date(deadline)
+    matter = catalog.load().version(case.matter_code, case.matter_version)
+    unit = matter.time_limit.unit if matter else Unit.CALENDAR_DAYS
+    paused = case.HasField("paused_since")
     return pb.Application(
         receipt=case.receipt,
         matter_code=case.matter_code,
@@ -497,7 +536,11 @@ def as_application(case: case_pb2.Case) -> pb.Application:
         progress=case.progress,
         trace_id=case.trace_id,
         forwarding=case.forwarding if case.HasField("forwarding") else None,
-        overdue=open_case
-        and not case.HasField("paused_since")
-        and case.decision_deadline.ToDatetime(dt.UTC) < dt.datetime.now(dt.UTC),
+        overdue=open_case and not paused and deadline < clock.now(),
+        deadline_date=last_day.isoformat(),
+        days_left=calendar.days_left(clock.today(), last_day, unit)
+        if open_case and not paused
+        else 0,
+        time_limit_unit=TIME_LIMIT_UNITS[unit],
+        deadline_provisional=case.deadline_provisional,
     )

@@ -40,8 +40,9 @@ def _case(request_id: str) -> case_pb2.Case:
 
 async def test_a_created_case_reads_back_as_it_was_answered(intake):
     request_id = str(uuid.uuid4())
+    case = _case(request_id)
     created = await intake.CreateCase(
-        intake_service_pb2.CreateCaseRequest(request_id=request_id, case=_case(request_id))
+        intake_service_pb2.CreateCaseRequest(request_id=request_id, case=case)
     )
     assert created.created
     stored = await intake.GetCase(intake_service_pb2.GetCaseRequest(receipt=created.case.receipt))
@@ -53,7 +54,7 @@ async def test_a_created_case_reads_back_as_it_was_answered(intake):
     assert created.case == stored.case
 
     again = await intake.CreateCase(
-        intake_service_pb2.CreateCaseRequest(request_id=request_id, case=_case(request_id))
+        intake_service_pb2.CreateCaseRequest(request_id=request_id, case=case)
     )
     assert not again.created
     assert again.case.receipt == created.case.receipt

@@ -16,6 +16,8 @@ import pytest
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from services.common import auth
+from services.common.clock import BureauClock
+from services.common.legal_calendar import LegalCalendar
 from tests.conftest import (
     BANK_FILE,
     AddMetadata,
@@ -276,23 +278,35 @@ async def test_one_household_one_file_across_matters(platform, http):
     assert "living subsidy" in second_case.assessment.reason
 
 
-async def test_materials_requested_pause_the_deadline_until_they_are_supplied(http):
+async def test_materials_requested_pause_the_deadline_until_they_are_supplied(http, intake_db):
     receipt = await routed(http, SIMPLE["assistance.temporary"][1]())
     before = await get_application(http, receipt)
+    assert before["timeLimitUnit"] == "TIME_LIMIT_UNIT_WORKING_DAYS"
     await decide(http, "assistance", receipt, "DECISION_REQUEST_MATERIALS", "a hospital invoice")
     waiting = await wait_for_entry(http, receipt, "MATERIALS_REQUESTED")
     assert waiting["status"] == "CASE_STATUS_AWAITING_MATERIALS"
-    await asyncio.sleep(1.5)
+    assert waiting["daysLeft"] == 0  # the clock is paused
+    # As if the materials had been asked for ten days ago.
+    await intake_db.execute(
+        "UPDATE cases SET paused_since = paused_since - interval '10 days' WHERE receipt = $1",
+        receipt,
+    )
+    paused = await intake_db.fetchval("SELECT paused_since FROM cases WHERE receipt = $1", receipt)
+    clock, calendar = BureauClock(), LegalCalendar.with_schedules()
+    paused_on = clock.local_date(paused)
+    last_day = dt.date.fromisoformat(before["deadlineDate"])
+    left = calendar.working_days_between(paused_on, last_day)
     async with http.post(
         f"/v1/applications/{receipt}:supplyMaterials", json={"materials": ["hardship_statement"]}
     ) as r:
         assert r.status == 200, await r.text()
         resumed = (await r.json())["application"]
     assert resumed["status"] == "CASE_STATUS_ROUTED"
-    moved = dt.datetime.fromisoformat(resumed["decisionDeadline"]) - dt.datetime.fromisoformat(
-        before["decisionDeadline"]
-    )
-    assert moved >= dt.timedelta(seconds=1.5)
+    # What was left on the day it paused runs again from today, in working days.
+    expected = calendar.add_working_days(clock.today(), left)
+    assert resumed["deadlineDate"] == expected.isoformat()
+    assert resumed["deadlineDate"] > before["deadlineDate"]
+    assert resumed["daysLeft"] == left
     # The department can decide again once the materials are in.
     await decide(http, "assistance", receipt, "DECISION_APPROVE")
     await wait_for_entry(http, receipt, "APPROVED")
@@ -423,14 +437,16 @@ async def _confirm(http, receipt: str, who, expect: int = 200) -> dict[str, Any]
         return dict(answer)
 
 
-async def test_divorce_confirmed_on_day_29_is_refused_and_on_day_31_registered(platform, http):
+async def test_divorce_confirmed_in_its_cooling_off_is_refused_and_after_it_registered(
+    platform, http
+):
     receipt, husband, wife = await _file_divorce(platform, http)
     await _age_divorce(platform, receipt, 29)
     refused = await _confirm(http, receipt, husband, expect=400)
     assert refused["error"]["status"] == "FAILED_PRECONDITION"
     assert "cooling-off period runs until" in refused["error"]["message"]
 
-    await _age_divorce(platform, receipt, 31)
+    await _age_divorce(platform, receipt, 45)
     first = await _confirm(http, receipt, husband)
     assert first["divorceState"] == "DIVORCE_STATE_AWAITING_CONFIRMATION"
     second = await _confirm(http, receipt, wife)
@@ -475,7 +491,7 @@ async def test_divorce_withdrawn_within_the_cooling_off_period(platform, http):
 
 async def test_unconfirmed_divorce_lapses_after_the_confirmation_period(platform, http):
     receipt, husband, _ = await _file_divorce(platform, http)
-    await _age_divorce(platform, receipt, 61)
+    await _age_divorce(platform, receipt, 75)
     shown = await wait_for_entry(
         http, receipt, "LAPSED"
     )  # the registry's sweep runs every second here
@@ -486,7 +502,7 @@ async def test_unconfirmed_divorce_lapses_after_the_confirmation_period(platform
 
 async def test_a_stranger_cannot_confirm_a_divorce(platform, http):
     receipt, _, _ = await _file_divorce(platform, http)
-    await _age_divorce(platform, receipt, 31)
+    await _age_divorce(platform, receipt, 45)
     answer = await _confirm(http, receipt, person(), expect=403)
     assert answer["error"]["status"] == "PERMISSION_DENIED"
 

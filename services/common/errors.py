@@ -193,3 +193,22 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> ApiError:
         precondition_type=precondition_type,
         metadata=metadata,
     )
+
+
+def duplicate_application(open_receipt: str) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        f"an application for this matter is already open for someone it names: {open_receipt}",
+        reason="DUPLICATE_APPLICATION",
+        metadata={"open_receipt": open_receipt},
+    )
+
+
+def request_id_reused() -> ApiError:
+    return ApiError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "the request id was used before for a different application: "
+        "give this application a new request id",
+        reason="REQUEST_ID_REUSED",
+        violations=(FieldViolation("request_id", "was used before for another request"),),
+    )

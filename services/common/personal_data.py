@@ -1,14 +1,11 @@
-"""Personal data at rest: keyed hashes to find a person in the records (is this person
-married, deceased, holding a senior card) without comparing numbers in the clear, and
-encryption of identity and phone numbers in every stored case. Keys come from configuration;
-without them, fixed development keys are used."""
+"""Personal data at rest: encryption of identity and phone numbers in every stored case
+(keyed hashes to find a person are in ``keyed_hash``). The key comes from configuration;
+without it, a fixed development key is used."""
 
 from __future__ import annotations
 
 import base64
 import functools
-import hashlib
-import hmac
 import os
 from collections.abc import Callable, Iterator
 
@@ -17,20 +14,6 @@ from google.protobuf.message import Message
 
 from onedoor.intake.v1 import case_pb2
 from services.common.config import env_str
-from services.common.identity import normalize
-
-DEVELOPMENT_KEY = "onedoor-development-only-identity-key"
-
-
-@functools.cache
-def _key() -> bytes:
-    return env_str("IDENTITY_HASH_KEY", DEVELOPMENT_KEY).encode()
-
-
-def person_key(id_number: str) -> str:
-    """The same person always gives the same key; the key does not give the number back."""
-    return hmac.new(_key(), normalize(id_number).encode(), hashlib.sha256).hexdigest()
-
 
 # --- encryption at rest ---------------------------------------------------------------------
 # Identity numbers and phones are sealed with AES-GCM before they are stored, so a database

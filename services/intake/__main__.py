@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import config, db, telemetry
+from services.common import config, db, legal_calendar, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake.server import IntakeServicer
 from services.intake.store import CaseLedger
@@ -17,7 +18,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def main() -> None:
     telemetry.setup("intake")
     pool = await db.open_pool(config.database_url("intake"), [MIGRATIONS])
-    servicer = IntakeServicer(CaseLedger(pool))
+    clock = config.bureau_clock()
+    calendar = legal_calendar.load()
+    legal_calendar.warn_missing(logging.getLogger("services.intake"), calendar, clock.today())
+    servicer = IntakeServicer(CaseLedger(pool, clock, calendar))
     registration = Registration(
         intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
         servicer,

@@ -8,11 +8,18 @@ import grpc
 
 from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
 from services.common import catalog, pagination, telemetry
-from services.common.deadlines import decision_deadline
-from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
-from services.common.receipt import is_request_id, receipt_for
-from services.intake import audit_log
-from services.intake.store import CaseLedger
+from services.common.deadlines import due_cutoff
+from services.common.errors import (
+    ApiError,
+    FieldViolation,
+    duplicate_application,
+    invalid_argument,
+    not_found,
+    request_id_reused,
+)
+from services.common.receipt import is_request_id
+from services.intake import acceptance, audit_log
+from services.intake.store import CaseLedger, DuplicateApplication, RequestIdReused
 
 
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
@@ -35,29 +42,18 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         if problems or matter is None:
             raise invalid_argument(problems)
 
-        receipt = receipt_for(request.case.accepting_division, request.request_id)
-        with telemetry.bound_receipt(receipt):
-            now = dt.datetime.now(dt.UTC)
-            case = case_pb2.Case()
-            case.CopyFrom(request.case)
-            del case.timeline[:]
-            del case.progress[:]
-            case.ClearField("paused_since")
-            case.receipt = receipt
-            case.name = f"cases/{receipt}"
-            case.request_id = request.request_id
-            case.matter_version = matter.version
-            if case.HasField("forwarding"):
-                # Decided at home: nothing is routed here.
-                case.status = case_pb2.CASE_STATUS_FORWARDED
-                del case.departments[:]
-            else:
-                case.status = case_pb2.CASE_STATUS_ACCEPTED
-                case.departments[:] = matter.departments
-            case.create_time.FromDatetime(now)
-            case.decision_deadline.FromDatetime(decision_deadline(now, matter.time_limit_days))
-            case.trace_id = telemetry.current_trace_id()
-            stored, created = await self.ledger.create(case)
+        case = acceptance.new_case(
+            request.request_id, request.case, matter, self.ledger.clock, self.ledger.calendar
+        )
+        with telemetry.bound_receipt(case.receipt):
+            try:
+                stored, created = await self.ledger.create(
+                    case, acceptance.open_case_claims(case, matter)
+                )
+            except DuplicateApplication as duplicate:
+                raise duplicate_application(duplicate.open_receipt) from None
+            except RequestIdReused:
+                raise request_id_reused() from None
             return intake_service_pb2.CreateCaseResponse(case=stored, created=created)
 
     async def GetCase(
@@ -110,7 +106,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             size=pagination.page_size(request.page_size),
             token=request.page_token,
             overdue=request.overdue,
-            due_within=dt.timedelta(days=request.due_within_days),
+            due_before=due_cutoff(request.due_within_days, self.ledger.clock, self.ledger.calendar),
             department=request.department,
             division_prefix=request.accepting_division_prefix,
         )

@@ -11,12 +11,33 @@ from google.protobuf import json_format
 
 from onedoor.intake.v1 import case_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
+from services.common.clock import BureauClock
+from services.common.deadlines import resumed_deadline
+from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
-from services.intake.status import FINAL_NAMES, PENDING, case_status, department_state_after
+from services.intake.status import (
+    FINAL,
+    FINAL_NAMES,
+    PENDING,
+    case_status,
+    department_state_after,
+)
 
 SERVICE = "intake"
 CASE_ACCEPTED = "case_accepted"
+
+
+class DuplicateApplication(Exception):
+    """Someone the application names already has an open case of the matter."""
+
+    def __init__(self, open_receipt: str) -> None:
+        super().__init__(open_receipt)
+        self.open_receipt = open_receipt
+
+
+class RequestIdReused(Exception):
+    """The request id was seen before with a different request (AIP-155)."""
 
 
 # A case with its timeline and its departments' progress in one statement: one round trip
@@ -46,6 +67,8 @@ def _basic_case(row: asyncpg.Record) -> case_pb2.Case:
         create_time=to_timestamp(row["created_at"]),
         decision_deadline=to_timestamp(row["decision_deadline"]),
         trace_id=row["trace_id"],
+        request_fingerprint=row["request_fingerprint"],
+        deadline_provisional=row["deadline_provisional"],
     )
 
 
@@ -90,10 +113,23 @@ async def _cases(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[c
     return cases
 
 
+async def _load_by_request_id(conn: asyncpg.Connection, request_id: str) -> case_pb2.Case:
+    receipt = await conn.fetchval("SELECT receipt FROM cases WHERE request_id = $1", request_id)
+    existing = await _load(conn, receipt)
+    assert existing is not None
+    return existing
+
+
+async def _close_claims(conn: asyncpg.Connection, receipt: str) -> None:
+    """A final case holds nothing open: the person may apply again."""
+    await conn.execute("DELETE FROM open_claims WHERE receipt = $1", receipt)
+
+
 async def _basic(conn: asyncpg.Connection, receipt: str) -> case_pb2.Case | None:
     row = await conn.fetchrow(
         """SELECT receipt, request_id, matter_code, matter_version, status, departments,
-                  accepting_division, created_at, decision_deadline, trace_id
+                  accepting_division, created_at, decision_deadline, trace_id,
+                  request_fingerprint, deadline_provisional
              FROM cases WHERE receipt = $1""",
         receipt,
     )
@@ -108,11 +144,16 @@ _CREATE = """
         INSERT INTO cases (receipt, request_id, matter_code, matter_version, status,
                            accepting_division, hukou_division, departments, applicant,
                            household_members, materials, trace_id, created_at,
-                           decision_deadline, details)
+                           decision_deadline, details, request_fingerprint,
+                           deadline_provisional)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14,
-                $15::jsonb)
+                $15::jsonb, $25, $26)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING receipt
+    ), claims AS (
+        -- A key another open case holds fails the whole statement: nothing is stored.
+        INSERT INTO open_claims (claim_key, receipt)
+        SELECT claim_key, receipt FROM created, unnest($27::text[]) AS claim_key
     ), accepted AS (
         INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
         SELECT receipt, receipt || ':accepted', $16, $17, $12, $13 FROM created
@@ -153,8 +194,10 @@ _FINAL_KIND = {
 
 
 class CaseLedger:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: BureauClock, calendar: LegalCalendar) -> None:
         self.pool = pool
+        self.clock = clock
+        self.calendar = calendar
 
     async def get(self, receipt: str) -> case_pb2.Case | None:
         # One snapshot: the case row, its timeline and its progress must agree.
@@ -168,10 +211,11 @@ class CaseLedger:
         async with self.pool.acquire() as conn:
             return await _basic(conn, receipt)
 
-    async def create(self, case: case_pb2.Case) -> tuple[case_pb2.Case, bool]:
-        """Stores a fully assigned case with its ``accepted`` entry, its departments' progress
-        and its ``case_accepted`` event, atomically. A request id seen before returns the
-        stored case."""
+    async def create(self, case: case_pb2.Case, claims: list[str]) -> tuple[case_pb2.Case, bool]:
+        """Stores a fully assigned case with its ``accepted`` entry, its departments' progress,
+        its open-case ``claims`` and its ``case_accepted`` event, atomically. A request id
+        seen before with the same request returns the stored case; with another request it
+        raises RequestIdReused. A claim another open case holds raises DuplicateApplication."""
         sealed = personal_data.seal_case(case)
         forwarded = case.HasField("forwarding")
         crossing = forwarded or case.HasField("origin")
@@ -199,7 +243,50 @@ class CaseLedger:
             self.pool.acquire() as conn,
             conn.transaction() if crossing else contextlib.nullcontext(),
         ):
-            inserted = await conn.fetchval(
+            try:
+                inserted = await self._insert(conn, case, sealed, accepted_note, event, claims)
+            except asyncpg.UniqueViolationError as error:
+                if error.table_name != "open_claims":
+                    raise
+                holder = await conn.fetchval(
+                    "SELECT receipt FROM open_claims WHERE claim_key = ANY($1::text[]) LIMIT 1",
+                    claims,
+                )
+                if holder is None:
+                    # The holder became final in between: the claims are free now.
+                    inserted = await self._insert(conn, case, sealed, accepted_note, event, claims)
+                else:
+                    raise DuplicateApplication(holder) from None
+            if inserted is None:
+                existing = await _load_by_request_id(conn, case.request_id)
+                if (
+                    existing.request_fingerprint
+                    and existing.request_fingerprint != case.request_fingerprint
+                ):
+                    raise RequestIdReused()
+                return existing, False
+            if forwarded:
+                await forwards.hold(conn, case, dict(telemetry.inject({})))
+                stored = await _load(conn, case.receipt)
+                assert stored is not None
+                return stored, True
+            if case.HasField("origin"):
+                await forwards.record_origin(conn, case)
+        return _as_created(case, accepted_note), True
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection,
+        case: case_pb2.Case,
+        sealed: case_pb2.Case,
+        accepted_note: str,
+        event: tuple[object, ...],
+        claims: list[str],
+    ) -> str | None:
+        forwarded = case.HasField("forwarding")
+        # Inside a transaction a refused claim must not abort it: a savepoint keeps it usable.
+        async with conn.transaction() if conn.is_in_transaction() else contextlib.nullcontext():
+            return await conn.fetchval(  # type: ignore[no-any-return]
                 _CREATE,
                 case.receipt,
                 case.request_id,
@@ -222,22 +309,10 @@ class CaseLedger:
                 *event,
                 # Held for the home jurisdiction: nothing is routed here.
                 not forwarded,
+                case.request_fingerprint,
+                case.deadline_provisional,
+                claims,
             )
-            if inserted is None:
-                receipt = await conn.fetchval(
-                    "SELECT receipt FROM cases WHERE request_id = $1", case.request_id
-                )
-                existing = await _load(conn, receipt)
-                assert existing is not None
-                return existing, False
-            if forwarded:
-                await forwards.hold(conn, case, dict(telemetry.inject({})))
-                stored = await _load(conn, case.receipt)
-                assert stored is not None
-                return stored, True
-            if case.HasField("origin"):
-                await forwards.record_origin(conn, case)
-        return _as_created(case, accepted_note), True
 
     async def append(
         self, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
@@ -306,21 +381,19 @@ class CaseLedger:
         status = case_status(current, entry.kind, progress, joint)
         if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED:
             await conn.execute(
-                "UPDATE cases SET paused_since = coalesce(paused_since, now()) WHERE receipt = $1",
+                "UPDATE cases SET paused_since = coalesce(paused_since, $2) WHERE receipt = $1",
                 receipt,
+                self.clock.now(),
             )
         elif status != case_pb2.CASE_STATUS_AWAITING_MATERIALS and row["paused_since"] is not None:
-            # The clock runs again: the deadline moves by as long as the case waited.
-            await conn.execute(
-                """UPDATE cases SET decision_deadline = decision_deadline + (now() - paused_since),
-                       paused_since = NULL WHERE receipt = $1""",
-                receipt,
-            )
+            await self._resume(conn, row, matter)
         await conn.execute(
             "UPDATE cases SET status = $2 WHERE receipt = $1",
             receipt,
             case_pb2.CaseStatus.Name(status),
         )
+        if status in FINAL and current not in FINAL:
+            await _close_claims(conn, receipt)
         if status == case_pb2.CASE_STATUS_COMPLETED and current != status:
             await self._insert_entry(
                 conn,
@@ -333,18 +406,42 @@ class CaseLedger:
                 ),
             )
 
+    async def _resume(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, matter: catalog.Matter | None
+    ) -> None:
+        """The clock runs again: what was left of the limit when the case paused runs from
+        today, in the limit's unit (working days stay working days)."""
+        if matter is None:
+            return
+        deadline = resumed_deadline(
+            row["decision_deadline"],
+            row["paused_since"],
+            self.clock.now(),
+            matter.time_limit,
+            self.clock,
+            self.calendar,
+        )
+        await conn.execute(
+            """UPDATE cases SET decision_deadline = $2, paused_since = NULL,
+                   deadline_provisional = deadline_provisional OR $3
+             WHERE receipt = $1""",
+            row["receipt"],
+            deadline.at,
+            deadline.provisional,
+        )
+
     async def page(
         self,
         *,
         size: int,
         token: str,
         overdue: bool,
-        due_within: dt.timedelta,
+        due_before: dt.datetime,
         department: str,
         division_prefix: str,
     ) -> tuple[list[case_pb2.Case], str]:
-        """Open cases past or near their deadline (deadline order), or every case (acceptance
-        order); keyset-paginated."""
+        """Open cases whose deadline is before ``due_before`` (deadline order), or every case
+        (acceptance order); keyset-paginated."""
         after = pagination.decode_time_key(token)
         order = "decision_deadline" if overdue else "created_at"
         async with (
@@ -352,7 +449,7 @@ class CaseLedger:
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             return await self._list(
-                conn, order, after, size, overdue, due_within, department, division_prefix
+                conn, order, after, size, overdue, due_before, department, division_prefix
             )
 
     async def _list(
@@ -362,14 +459,14 @@ class CaseLedger:
         after: tuple[dt.datetime, str] | None,
         size: int,
         overdue: bool,
-        due_within: dt.timedelta,
+        due_before: dt.datetime,
         department: str,
         division_prefix: str,
     ) -> tuple[list[case_pb2.Case], str]:
         rows = await conn.fetch(
             f"""{_CASES}
                  WHERE ($1::bool IS FALSE OR (status <> ALL($2::text[]) AND paused_since IS NULL
-                                              AND decision_deadline < now() + $3::interval))
+                                              AND decision_deadline < $3))
                    AND ($4 = '' OR $4 = ANY(departments))
                    AND accepting_division LIKE $5 || '%'
                    AND ($6::timestamptz IS NULL OR ({order}, receipt) > ($6, $7))
@@ -377,7 +474,7 @@ class CaseLedger:
                  LIMIT $8""",
             overdue,
             FINAL_NAMES,
-            due_within,
+            due_before,
             department,
             division_prefix,
             after[0] if after else None,
@@ -456,6 +553,7 @@ class CaseLedger:
                         receipt,
                         case_pb2.CaseStatus.Name(remote_status),
                     )
+                    await _close_claims(conn, receipt)
             return await _load(conn, receipt)
 
     async def unreported_origins(self, limit: int) -> list[case_pb2.Case]:

@@ -11,6 +11,7 @@ and dropped rather than retried forever.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -45,6 +46,8 @@ _tracer = telemetry.tracer(__name__)
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
 OVERDUE_CHECK_SECONDS = config.env_float("ROUTER_OVERDUE_SECONDS", 300.0)
+# Notes name the deadline's last day as the bureau's local date, as people read it.
+CLOCK = config.bureau_clock()
 INTAKE = "onedoor.intake.v1.IntakeService"
 DEPARTMENT = "onedoor.department.v1.DepartmentService"
 
@@ -212,9 +215,9 @@ class RouterService:
                     if any(e.kind == case_pb2.TIMELINE_ENTRY_KIND_OVERDUE for e in case.timeline):
                         continue
                     with telemetry.bound_receipt(case.receipt):
-                        deadline = case.decision_deadline.ToDatetime().strftime(
-                            "%Y-%m-%d %H:%M UTC"
-                        )
+                        deadline = CLOCK.local_date(
+                            case.decision_deadline.ToDatetime(dt.UTC)
+                        ).isoformat()
                         self._append(overdue(case.receipt, list(case.departments), deadline))
                 token = page.next_page_token
                 if not token:
