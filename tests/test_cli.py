@@ -96,7 +96,8 @@ async def test_submit_wait_status_and_matters(platform, tmp_path):
     assert status.code == 0, status.err
     assert "departments  assistance" in status.out
     assert "progress:" in status.out and "timeline:" in status.out
-    timeline = [line.split()[2:5] for line in status.out.split("timeline:")[1].splitlines()[2:]]
+    # Each row starts with the bureau's local time: date, time and offset.
+    timeline = [line.split()[3:6] for line in status.out.split("timeline:")[1].splitlines()[2:]]
     assert timeline == [
         ["ACCEPTED", "window", "accepted"],
         ["ROUTED", "assistance", "assessment:"],

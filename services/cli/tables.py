@@ -3,10 +3,13 @@ Chinese names and titles (two columns a character) line up; and JSON for scripts
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+from services.common.clock import BureauClock
 
 ELLIPSIS = "…"
 GAP = "  "
@@ -98,13 +101,18 @@ def short(enum_name: str, prefix: str) -> str:
     return enum_name.removeprefix(prefix) if enum_name else ""
 
 
-def moment(timestamp: str) -> str:
-    """An RFC 3339 time from the API, to the second, still UTC: "2026-11-24 12:32:51Z"."""
+def moment(timestamp: str, clock: BureauClock | None = None) -> str:
+    """An RFC 3339 time from the API as people at the bureau read it: its local time, to the
+    second, with the offset ("2026-11-24 20:32:51 +08:00" for 12:32:51Z in Shanghai)."""
     if not timestamp:
         return ""
-    date, _, rest = timestamp.partition("T")
-    clock = rest.split(".")[0].rstrip("Z").split("+")[0]
-    return f"{date} {clock}Z" if clock else date
+    if "T" not in timestamp:
+        return timestamp
+    whole, _, _ = timestamp.rstrip("Z").partition(".")
+    offset = "+00:00" if timestamp.endswith("Z") else timestamp[-6:]
+    instant = dt.datetime.fromisoformat(whole.split("+")[0] + offset)
+    local = (clock or BureauClock()).local(instant)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.isoformat()[-6:]}"
 
 
 def yes(flag: object) -> str:

@@ -112,6 +112,21 @@ async function show(result, receipt, catalog) {
   clear(result).append(caseDetails(application, refresh, catalog));
 }
 
+// The deadline's last day as the bureau counts it, with what is left in the matter's unit
+// (working days skip holidays and count make-up days) and a mark while it is provisional.
+function deadlineText(application) {
+  const parts = [h("span", {}, formatTime(application.decisionDeadline))];
+  const working = application.timeLimitUnit === "TIME_LIMIT_UNIT_WORKING_DAYS";
+  const left = application.daysLeft ?? 0;
+  if (application.status && !application.overdue && left > 0) {
+    parts.push(" ", h("span", { class: "days-left", i18n: [working ? "deadline.working_left" : "deadline.days_left", { days: left }] }));
+  }
+  if (application.deadlineProvisional) {
+    parts.push(" ", h("span", { class: "badge provisional", i18n: "deadline.provisional" }));
+  }
+  return h("span", {}, ...parts);
+}
+
 function caseDetails(application, refresh, catalog) {
   const facts = h("dl", { class: "facts" });
   const fact = (labelKey, value) => facts.append(h("dt", { i18n: labelKey }), h("dd", {}, value));
@@ -121,7 +136,7 @@ function caseDetails(application, refresh, catalog) {
   fact("lookup.hukou", `${divisionName(application.hukouDivision) || ""} (${application.hukouDivision || "—"})`);
   fact("lookup.accepting", `${divisionName(application.acceptingDivision) || ""} (${application.acceptingDivision || "—"})`);
   fact("receipt.accepted_at", formatTime(application.createTime));
-  fact("receipt.deadline", formatTime(application.decisionDeadline));
+  fact("receipt.deadline", deadlineText(application));
   fact("receipt.trace_id", h("code", {}, application.traceId || "—"));
 
   const heading = h(

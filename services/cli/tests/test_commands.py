@@ -82,4 +82,4 @@ def test_a_forwarded_case_shows_where_it_stands_at_home():
     assert "  home receipt   320583-AAAAA-BBBBB" in shown
     assert "  home status    APPROVED" in shown
     assert "timeline at home:" in shown
-    assert "2026-11-24 12:32:51Z  FORWARDED  window      sent to 昆山市 (320583)" in shown
+    assert "2026-11-24 20:32:51 +08:00  FORWARDED  window      sent to 昆山市 (320583)" in shown

@@ -59,6 +59,8 @@ def test_fields_align_values_and_skip_empty_ones():
 
 def test_enum_names_and_times_read_short():
     assert tables.short("CASE_STATUS_ROUTED", "CASE_STATUS_") == "ROUTED"
-    assert tables.moment("2026-12-24T15:59:59Z") == "2026-12-24 15:59:59Z"
-    assert tables.moment("2026-11-24T12:32:51.410337Z") == "2026-11-24 12:32:51Z"
+    # The bureau's local time (Asia/Shanghai), whatever the host's TZ.
+    assert tables.moment("2026-12-24T15:59:59Z") == "2026-12-24 23:59:59 +08:00"
+    assert tables.moment("2026-11-24T12:32:51.410337Z") == "2026-11-24 20:32:51 +08:00"
+    assert tables.moment("2026-11-24T17:30:00Z") == "2026-11-25 01:30:00 +08:00"
     assert tables.moment("") == ""
