@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+from services.cli.tables import moment
 from services.common.telemetry import RECEIPT_KEY
 from services.launcher.cities import City, prepare, start, tear_down
 from services.launcher.demo import bearer, forward_and_decide, submit_and_follow
@@ -22,13 +23,22 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
     print(f"    receipt     {accepted['receipt']}")
     print(f"    status      {application['status']}")
     print(f"    departments {', '.join(accepted['departments'])}")
-    print(f"    deadline    {accepted['decisionDeadline']}")
+    unit = "working days" if "WORKING" in application.get("timeLimitUnit", "") else "days"
+    provisional = (
+        ", provisional: next year's holiday schedule is not known yet"
+        if application.get("deadlineProvisional")
+        else ""
+    )
+    print(
+        f"    deadline    {application['deadlineDate']} (its last day, local time; "
+        f"{application.get('daysLeft', 0)} {unit} left{provisional})"
+    )
     print(f"    trace id    {accepted['traceId']}")
     print("    timeline:")
     for entry in application["timeline"]:
         who = entry.get("department") or "window"
         print(
-            f"      {entry['createTime']}  {entry['kind'].removeprefix('TIMELINE_ENTRY_KIND_'):<10} {who:<10} {entry.get('note', '')}"
+            f"      {moment(entry['createTime'])}  {entry['kind'].removeprefix('TIMELINE_ENTRY_KIND_'):<10} {who:<10} {entry.get('note', '')}"
         )
     time.sleep(1.5)  # the processes export spans in batches
     spans = sink.spans(accepted["traceId"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -18,8 +19,10 @@ from services.common.identity import compose
 def demo_application() -> dict[str, Any]:
     """A two-person household with 1,400 yuan a month between them (below Suzhou's 945 yuan
     per person), in the proto JSON mapping the HTTP API takes."""
-    applicant_id = compose("320585", dt.date(1961, 3, 14), 23)
-    spouse_id = compose("320585", dt.date(1963, 8, 2), 46)
+    # A new household each run: the same one would be refused as a duplicate application while
+    # the case of an earlier run is still open.
+    applicant_id = compose("320585", dt.date(1961, 3, 14), secrets.randbelow(998) + 1)
+    spouse_id = compose("320585", dt.date(1963, 8, 2), secrets.randbelow(998) + 1)
     return {
         "requestId": str(uuid.uuid4()),
         "matterCode": "assistance.dibao",
