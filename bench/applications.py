@@ -8,6 +8,7 @@ a fresh request id in front (protobuf fields may come in any order) or into the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 import uuid
@@ -38,15 +39,20 @@ def officer_authorization(department: str) -> str:
     return f"Bearer {token}"
 
 
+# Stand-ins for the two members' identity numbers, as long as one (18 characters), so a new
+# person can be spliced into the encoded JSON and protobuf bodies without re-encoding them:
+# the platform refuses a second open dibao for anyone in a household.
+_PEOPLE = (b"#" * 18, b"%" * 18)
+
+
 def _household(rng: random.Random) -> dict[str, object]:
-    """A two-person household of Taicang, its request id left as a placeholder."""
+    """A two-person household of Taicang, its request id and identity numbers placeholders."""
     members = []
     for i in range(2):
-        born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 60))
         members.append(
             {
                 "name": rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=2)),
-                "idNumber": compose(JURISDICTION, born, rng.randrange(1, 999)),
+                "idNumber": _PEOPLE[i].decode(),
                 "relation": "本人" if i == 0 else "配偶",
                 "monthlyIncomeFen": rng.randrange(0, 120_000),
             }
@@ -71,6 +77,8 @@ class Applications:
 
     def __init__(self, households: int = 500, seed: int = 7) -> None:
         rng = random.Random(seed)
+        # Every call names two people no earlier call named (see _people).
+        self._people = itertools.count(rng.randrange(0, 1_000_000) * 2)
         self._grpc: list[bytes] = []
         self._json: list[tuple[bytes, bytes]] = []
         for _ in range(households):
@@ -91,14 +99,22 @@ class Applications:
     def request_id() -> str:
         return str(uuid.uuid4())
 
+    def _people_in(self, body: bytes) -> bytes:
+        for stand_in in _PEOPLE:
+            n = next(self._people)
+            # 998 sequence numbers a birth day, over 60 years of birth days.
+            born = dt.date(1940, 1, 1) + dt.timedelta(days=(n // 998) % (365 * 60))
+            body = body.replace(stand_in, compose(JURISDICTION, born, n % 998 + 1).encode())
+        return body
+
     def grpc_body(self, request_id: str) -> bytes:
         """SubmitApplicationRequest bytes: field 1 (request_id) spliced before the rest."""
         raw = request_id.encode()
-        return b"\x0a" + bytes([len(raw)]) + raw + self._grpc[self._pick()]
+        return b"\x0a" + bytes([len(raw)]) + raw + self._people_in(self._grpc[self._pick()])
 
     def json_body(self, request_id: str) -> bytes:
         before, after = self._json[self._pick()]
-        return before + request_id.encode() + after
+        return self._people_in(before + request_id.encode() + after)
 
     @staticmethod
     def receipt(request_id: str) -> str:
