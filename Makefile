@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra browser run run-cities test test-unit test-faults bench k8s lint fmt clean
+.PHONY: install proto infra browser run run-cities test test-unit test-faults image test-image bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -48,6 +48,14 @@ test-unit: install
 
 test-faults: install infra
 	@$(PY) -m pytest -m faults tests/faults -q -s
+
+# The image every Deployment runs, built with podman from a base made on this machine.
+image:
+	@bash deploy/local/build-image.sh
+
+# Every process from that image as a container with the manifests' security settings.
+test-image: install infra image
+	@$(PY) -m pytest -m image tests/image -q -s
 
 bench: install infra
 	@$(PY) -m bench

@@ -1499,6 +1499,26 @@ def test_connection_pools_fit_postgres(overlay: str) -> None:
 
 
 @overlay_params()
+def test_router_queues_are_quorum_in_production(overlay: str) -> None:
+    """What the router's code declares its queues as, with the overlay's settings: quorum
+    (replicated) where RabbitMQ runs three nodes or more, with a delivery limit that outlasts
+    a service being down for hours (the router requeues about once a second); classic on one
+    node, where a quorum queue gains nothing."""
+    (router,) = [d for d in deployed(overlay) if d.process == "router"]
+    settings = router.facts.settings
+    assert "ROUTER_QUEUE_TYPE" in router.facts.reads, "the router no longer reads its queue type"
+    clusters = of_kind(overlay, "RabbitmqCluster")
+    if overlay in PRODUCTION:
+        assert settings.get("ROUTER_QUEUE_TYPE") == {"quorum"}, settings.get("ROUTER_QUEUE_TYPE")
+        (limit,) = settings.get("ROUTER_QUEUE_DELIVERY_LIMIT", {"0"})
+        assert int(limit) >= 24 * 3600, f"ROUTER_QUEUE_DELIVERY_LIMIT={limit}"
+        assert [c["spec"]["replicas"] for c in clusters] == [3], "quorum needs three nodes"
+    else:
+        assert settings.get("ROUTER_QUEUE_TYPE") == {"classic"}, settings.get("ROUTER_QUEUE_TYPE")
+        assert not clusters
+
+
+@overlay_params()
 def test_gateway_jurisdiction_and_standards_are_valid(overlay: str) -> None:
     for d in deployed(overlay):
         if "GATEWAY_JURISDICTION" in d.env:

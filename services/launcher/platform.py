@@ -123,9 +123,14 @@ class Platform:
         return f"{self.postgres}/{self.database_prefix}_{service}"
 
     def env(self) -> dict[str, str]:
+        """The environment of a process started on this machine: this one's, plus the
+        platform's own settings."""
+        return {**os.environ, **self.platform_env()}
+
+    def platform_env(self) -> dict[str, str]:
+        """Only what the platform sets for its processes (what a container is given)."""
         p = self.ports
         env = {
-            **os.environ,
             "BIND_HOST": "127.0.0.1",
             "AMQP_URI": self.amqp_uri,
             "GATEWAY_JURISDICTION": self.jurisdiction,
@@ -149,6 +154,10 @@ class Platform:
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
+    def command(self, spec: ProcessSpec) -> list[str]:
+        """How a process is started: this interpreter, running the process's module."""
+        return [sys.executable, "-m", spec.module]
+
     def start(self, name: str) -> None:
         spec = next(s for s in self.specs if s.name == name)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -156,7 +165,7 @@ class Platform:
             # Own session: a Ctrl-C in the terminal reaches the launcher, which stops the
             # children in order, instead of every process at once.
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", spec.module],
+                self.command(spec),
                 cwd=ROOT,
                 env=self.env(),
                 stdout=log,

@@ -1,4 +1,5 @@
-"""nameko's event handler, with a consumer that survives the broker going away mid-work.
+"""nameko's event handler, with a consumer that survives the broker going away mid-work and
+queues declared as configured (classic or quorum: services.router.queues).
 
 nameko 3.0.0rc11 acknowledges and requeues messages under ``except ConnectionError``, but the
 name there is py-amqp's ``ConnectionError``, not the builtin one. A socket error from a
@@ -15,13 +16,42 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from amqp.exceptions import PreconditionFailed
 from nameko.amqp.consume import Consumer
 from nameko.events import EventHandler
+
+from services.router import queues
 
 log = logging.getLogger(__name__)
 
 
+class QueueMismatch(RuntimeError):
+    """A router queue exists with other arguments than the configured ones."""
+
+
 class BrokerLossTolerantConsumer(Consumer):
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        # kombu takes a refused queue declaration for a lost connection and reconnects every
+        # second, for ever, while the router consumes nothing from that queue. Raised as
+        # something else, it kills the container and the router exits, saying why.
+        try:
+            return super().get_consumers(consumer_cls, channel)
+        except PreconditionFailed as error:
+            raise QueueMismatch(
+                f"{error.reply_text}: the queue exists with other arguments than "
+                "ROUTER_QUEUE_TYPE and ROUTER_QUEUE_DELIVERY_LIMIT ask for; delete the router's "
+                "queues first (deploy/k8s/README.md, RabbitMQ queues)"
+            ) from None
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        # nameko's container start waits until every consumer is ready. A consumer that ends
+        # first (its error, or the container killing it for another's) releases that wait, so
+        # the start goes on, finds the container dead and the process exits.
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            self.ready.set()
+
     def ack_message(self, message: Any) -> None:
         try:
             super().ack_message(message)
@@ -42,7 +72,19 @@ class BrokerLossTolerantConsumer(Consumer):
 
 
 class RouterEventHandler(EventHandler):
+    """nameko's event handler, with the consumer above and its queue declared as configured
+    (classic or quorum, see queues)."""
+
     consumer_cls = BrokerLossTolerantConsumer
+
+    def setup(self) -> None:
+        super().setup()
+        # EventHandler.setup makes the queue and hands this same object to the consumer, which
+        # declares it only when it starts consuming: the arguments join it before that.
+        self.queue.queue_arguments = {
+            **(self.queue.queue_arguments or {}),
+            **queues.queue_arguments(),
+        }
 
 
 event_handler = RouterEventHandler.decorator
