@@ -246,11 +246,15 @@ def test_a_backup_taken_under_load_restores_a_whole_platform(drill_dir: Path, cl
     cleanup.append(load.stop)
     load.start()
     load.wait_for(BEFORE_BACKUP)
-    # The relay falls behind (here: stops) before the loss, so that the copy holds events not
-    # yet published: the drill must see the outboxes resume, not find them empty. It publishes
-    # within milliseconds of a commit otherwise (LISTEN/NOTIFY).
-    before.kill("relay")
+    # Both halves of what a copy can miss, made certain rather than left to timing: the router
+    # stops first, so that events are published (marked so in the outboxes) but their effects
+    # not yet written, and they wait in queues the restore does not bring back; then the relay
+    # stops, so that events wait unpublished in the outboxes. Both publish and route within
+    # milliseconds otherwise.
+    before.kill("router")
     load.wait_for(BEFORE_BACKUP + 10)
+    before.kill("relay")
+    load.wait_for(BEFORE_BACKUP + 20)
 
     print("==> pg_basebackup while applications keep coming", flush=True)
     acknowledged_before = list(load.acknowledged)
