@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra browser run run-cities test test-unit test-faults image test-image bench k8s lint fmt clean
+.PHONY: install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -56,6 +56,10 @@ image:
 # Every process from that image as a container with the manifests' security settings.
 test-image: install infra image
 	@$(PY) -m pytest -m image tests/image -q -s
+
+# pg_basebackup of a platform taking applications, restored and started again (tests/backup).
+backup-drill: install infra
+	@$(PY) -m pytest -m backup_drill tests/backup -q -s
 
 bench: install infra
 	@$(PY) -m bench

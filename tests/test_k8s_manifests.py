@@ -976,6 +976,12 @@ _RESOURCES = {
     },
 }
 _METADATA = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+_SECRET_KEY_REF = {
+    "type": "object",
+    "required": ["name", "key"],
+    "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string"}},
+}
+_COMPRESSION = {"enum": ["gzip", "bzip2", "snappy", "lz4", "xz", "zstd"]}
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], Obj] = {
     ("postgresql.cnpg.io/v1", "Cluster"): {
         "type": "object",
@@ -997,6 +1003,39 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], Obj] = {
                                 "type": "object",
                                 "additionalProperties": {"type": "string"},
                             }
+                        },
+                    },
+                    "backup": {
+                        "type": "object",
+                        "properties": {
+                            "retentionPolicy": {"type": "string", "pattern": r"^[1-9][0-9]*[dwm]$"},
+                            "barmanObjectStore": {
+                                "type": "object",
+                                "required": ["destinationPath"],
+                                "properties": {
+                                    "destinationPath": {"type": "string", "minLength": 1},
+                                    "endpointURL": {"type": "string"},
+                                    "serverName": {"type": "string"},
+                                    "s3Credentials": {
+                                        "type": "object",
+                                        "properties": {
+                                            "accessKeyId": _SECRET_KEY_REF,
+                                            "secretAccessKey": _SECRET_KEY_REF,
+                                        },
+                                    },
+                                    "wal": {
+                                        "type": "object",
+                                        "properties": {
+                                            "compression": _COMPRESSION,
+                                            "maxParallel": {"type": "integer", "minimum": 1},
+                                        },
+                                    },
+                                    "data": {
+                                        "type": "object",
+                                        "properties": {"compression": _COMPRESSION},
+                                    },
+                                },
+                            },
                         },
                     },
                     "managed": {
@@ -1037,6 +1076,26 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], Obj] = {
                     },
                     "owner": {"type": "string", "minLength": 1},
                     "ensure": {"enum": ["present", "absent"]},
+                },
+            },
+        },
+    },
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "required": ["schedule", "cluster"],
+                "properties": {
+                    # Six fields: the operator's schedule has seconds first.
+                    "schedule": {"type": "string", "pattern": r"^\S+( \S+){5}$"},
+                    "cluster": _NAME_REF,
+                    "method": {"enum": ["barmanObjectStore", "volumeSnapshot", "plugin"]},
+                    "backupOwnerReference": {"enum": ["none", "self", "cluster"]},
+                    "immediate": {"type": "boolean"},
+                    "suspend": {"type": "boolean"},
                 },
             },
         },
@@ -1135,6 +1194,8 @@ def test_every_secret_referenced_is_documented() -> None:
         for cluster in of_kind(overlay, "Cluster"):
             for role in cluster["spec"].get("managed", {}).get("roles", []):
                 names.add(role["passwordSecret"]["name"])
+            store = cluster["spec"].get("backup", {}).get("barmanObjectStore", {})
+            names |= {ref["name"] for ref in store.get("s3Credentials", {}).values()}
     missing = sorted(n for n in names - operator_made if f"`{n}`" not in readme)
     assert not missing, f"deploy/k8s/README.md does not say how to create {missing}"
 
@@ -1516,6 +1577,38 @@ def test_router_queues_are_quorum_in_production(overlay: str) -> None:
     else:
         assert settings.get("ROUTER_QUEUE_TYPE") == {"classic"}, settings.get("ROUTER_QUEUE_TYPE")
         assert not clusters
+
+
+@overlay_params(PRODUCTION)
+def test_production_backs_up_postgres_with_its_wal(overlay: str) -> None:
+    """Every PostgreSQL cluster archives its WAL to an object store (credentials from a
+    Secret) and has a scheduled base backup by the same method; every city's cluster archives
+    to a path of its own (two clusters in one path corrupt each other's archive)."""
+    for cluster in of_kind(overlay, "Cluster"):
+        name = cluster["metadata"]["name"]
+        backup = cluster["spec"].get("backup", {})
+        store = backup.get("barmanObjectStore")
+        assert store, f"{name}: no backup.barmanObjectStore (no WAL archiving)"
+        assert "wal" in store, f"{name}: WAL archiving unconfigured"
+        credentials = store.get("s3Credentials", {})
+        assert set(credentials) == {"accessKeyId", "secretAccessKey"}, name
+        assert backup.get("retentionPolicy"), f"{name}: backups kept for ever"
+        schedules = [
+            s for s in of_kind(overlay, "ScheduledBackup") if s["spec"]["cluster"]["name"] == name
+        ]
+        assert schedules, f"{name}: no ScheduledBackup"
+        assert {s["spec"].get("method", "barmanObjectStore") for s in schedules} == {
+            "barmanObjectStore"
+        }
+    destinations: dict[tuple[str, str], str] = {}
+    for other in PRODUCTION:
+        for cluster in of_kind(other, "Cluster"):
+            store = cluster["spec"]["backup"]["barmanObjectStore"]
+            where = (store["destinationPath"], store.get("serverName", cluster["metadata"]["name"]))
+            assert where not in destinations, (
+                f"{other} and {destinations[where]} archive to {where}"
+            )
+            destinations[where] = other
 
 
 @overlay_params()

@@ -47,7 +47,7 @@ drop_replaced() {
 previous=$(image_id "$IMAGE")
 previous_stage=$(image_id "$STAGE")
 started=$(date +%s)
-echo "==> building $IMAGE from $BASE (podman, host network); about 30 s, less when cached"
+echo "==> building $IMAGE from $BASE (podman, host network); about 40 s from cold, seconds when cached"
 build --target build -t "$STAGE"
 build -t "$IMAGE"
 drop_replaced "$previous" "$IMAGE"
