@@ -17,9 +17,10 @@ from gateway.validation import check_application, serves
 
 if TYPE_CHECKING:
     from gateway.federation import Federation
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2, intake_service_pb2
+from onedoor.intake.v1 import intake_service_pb2
 from onedoor.registry.v1 import registry_service_pb2 as rpb
 from services.common import auth, catalog, divisions, identity, pagination, telemetry
 from services.common.auth import Principal

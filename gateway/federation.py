@@ -23,10 +23,11 @@ from opentelemetry import context as otel_context
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
 from gateway.peers import Peer, PeerDirectory
+from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2 as gpb
-from onedoor.intake.v1 import case_pb2, intake_service_pb2
+from onedoor.intake.v1 import intake_service_pb2
 from services.common import telemetry
 from services.common.errors import ApiError
 

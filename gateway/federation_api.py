@@ -14,9 +14,10 @@ from gateway.federation import (
 )
 from gateway.peers import PeerDirectory
 from gateway.validation import serves
+from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
-from onedoor.intake.v1 import case_pb2, intake_service_pb2
+from onedoor.intake.v1 import intake_service_pb2
 from services.common import telemetry
 from services.common.errors import ApiError
 

@@ -15,8 +15,8 @@ import grpc
 from google.protobuf.message import Message
 from stdnum.cn import uscc
 
+from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common import divisions, identity
 from services.common.catalog import DEPARTMENTS, Catalog, Matter
 from services.common.clock import BureauClock

@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as gateway_pb
-from onedoor.intake.v1 import case_pb2
 from services.common.clock import BureauClock
 from services.common.identity import compose
 

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
+from onedoor.case.v1 import case_pb2
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth
 from services.launcher.platform import Platform
 from tests.conftest import AddMetadata

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.assistance import economic_check, household_files, standards
 from services.assistance.__main__ import MIGRATIONS
 from services.assistance.department import AssistanceDepartment

@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from tests.conftest import wait_for_entry
 from tests.factories import dibao_proto
 

@@ -4,7 +4,7 @@ that find a person match however the clerk typed it."""
 from __future__ import annotations
 
 from gateway.applications import _normalize_identity_numbers
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 
 TYPED = "320585 19800101 123x"
 STORED = "32058519800101123X"

@@ -5,8 +5,8 @@ import pytest
 from stdnum.cn import ric
 
 from gateway.validation import DATE_FORMAT, check_application
+from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common import catalog
 from services.common.clock import BureauClock, fixed
 from services.common.errors import ApiError

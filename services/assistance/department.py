@@ -6,8 +6,8 @@ import datetime as dt
 
 import asyncpg
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.assistance import economic_check, eligibility, household_files
 from services.assistance.standards import Standards
 from services.common.clock import BureauClock

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.assistance import dibao
 from services.assistance.standards import Standard
 from services.common.department.rules import fact

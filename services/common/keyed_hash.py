@@ -10,7 +10,7 @@ import functools
 import hashlib
 import hmac
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common.config import env_str
 from services.common.identity import normalize
 

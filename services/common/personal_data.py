@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import Message
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common.config import env_str
 
 # --- encryption at rest ---------------------------------------------------------------------

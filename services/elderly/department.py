@@ -7,8 +7,8 @@ import datetime as dt
 import asyncpg
 from google.protobuf import json_format
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common import identity
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, Problem, fact

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common import telemetry
 from services.common.catalog import Exclusive, Matter
 from services.common.clock import BureauClock

@@ -8,7 +8,7 @@ import json
 import asyncpg
 from google.protobuf import json_format
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.intake.status import FINAL_NAMES
 
 AWAITING_HOME, DELIVERED = "awaiting_home", "delivered"

@@ -6,7 +6,8 @@ import datetime as dt
 
 import grpc
 
-from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
+from onedoor.case.v1 import case_pb2
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import catalog, pagination, telemetry
 from services.common.deadlines import due_cutoff
 from services.common.errors import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeAlias
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 
 Status: TypeAlias = case_pb2.CaseStatus.ValueType
 Kind: TypeAlias = case_pb2.TimelineEntryKind.ValueType

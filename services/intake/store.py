@@ -9,7 +9,7 @@ import json
 import asyncpg
 from google.protobuf import json_format
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline

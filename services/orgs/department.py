@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common.department.rules import Department, Opening, Problem, fact
 from services.common.department.store import OPEN_STATE_NAMES
 from services.orgs import registration

@@ -8,7 +8,7 @@ from typing import TypeAlias
 
 from stdnum.cn import uscc
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common.department.rules import Problem
 
 Kind: TypeAlias = case_pb2.OrganisationKind.ValueType

@@ -7,8 +7,8 @@ import datetime as dt
 import asyncpg
 import grpc
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from onedoor.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, Problem, fact

@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 
 _OUTCOME_KIND = {
     "approved": case_pb2.TIMELINE_ENTRY_KIND_APPROVED,

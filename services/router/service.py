@@ -22,9 +22,10 @@ from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
 from opentelemetry import trace
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
-from onedoor.intake.v1 import case_pb2, intake_service_pb2, intake_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, catalog, config, telemetry
 from services.common.catalog import DEPARTMENTS
 from services.router.consumer import event_handler

@@ -2,8 +2,8 @@ import datetime as dt
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
-from onedoor.intake.v1 import case_pb2
 from services.assistance import eligibility
 from services.assistance.economic_check import FakeBank, consent_gap
 from services.assistance.standards import Standard

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common.clock import BureauClock
 from services.common.grpc_server import Registration
 

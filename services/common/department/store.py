@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from google.protobuf import json_format
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from onedoor.intake.v1 import case_pb2
 from services.common import outbox, pagination, personal_data
 from services.common.department.decisions import OPEN_STATES, OUTCOME, state_after
 from services.common.department.rules import Opening

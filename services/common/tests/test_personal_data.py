@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from onedoor.intake.v1 import case_pb2
+from onedoor.case.v1 import case_pb2
 from services.common import keyed_hash, personal_data
 from services.common.identity import compose
 

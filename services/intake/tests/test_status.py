@@ -1,6 +1,6 @@
 import pytest
 
-from onedoor.intake.v1 import case_pb2 as pb
+from onedoor.case.v1 import case_pb2 as pb
 from services.intake.status import case_status, department_state_after
 
 ROUTED = pb.TIMELINE_ENTRY_KIND_ROUTED

@@ -1,7 +1,7 @@
 import pytest
 from stdnum.cn import uscc
 
-from onedoor.intake.v1 import case_pb2 as pb
+from onedoor.case.v1 import case_pb2 as pb
 from services.orgs import registration
 
 

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
-from onedoor.intake.v1 import case_pb2
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from services.common.clock import BureauClock
 from services.common.errors import ApiError

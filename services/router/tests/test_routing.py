@@ -1,7 +1,7 @@
 import grpc
 import pytest
 
-from onedoor.intake.v1 import case_pb2 as pb
+from onedoor.case.v1 import case_pb2 as pb
 from services.router.routing import (
     UnroutableEvent,
     decided,
