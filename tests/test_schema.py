@@ -1,0 +1,107 @@
+"""Migrations as an operator's step: applied with checksums, listed, and checked by a
+service before it serves. Against real PostgreSQL, in a scratch database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.common import db, schema
+from services.common.config import DEFAULT_POSTGRES
+
+pytestmark = pytest.mark.platform
+
+
+@pytest.fixture
+async def conn() -> AsyncIterator[asyncpg.Connection]:
+    url = f"{DEFAULT_POSTGRES}/onedoor_schema_test_{uuid.uuid4().hex[:8]}"
+    await db.ensure_database(url)
+    connection = await asyncpg.connect(url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+        admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
+        try:
+            await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}"')
+        finally:
+            await admin.close()
+
+
+def _directory(root: Path, files: dict[str, str]) -> Path:
+    directory = root / "svc" / "migrations"
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+async def test_apply_records_checksums_and_a_second_run_applies_nothing(conn, tmp_path):
+    directory = _directory(
+        tmp_path,
+        {"0001_a.sql": "CREATE TABLE a (x int);", "0002_b.sql": "CREATE TABLE b (y int);"},
+    )
+    plan = schema.plan([directory])
+    assert await schema.apply(conn, plan) == ["svc/0001_a.sql", "svc/0002_b.sql"]
+    assert await schema.apply(conn, plan) == []
+    states = [(s.name, s.state) for s in await schema.status(conn, plan)]
+    assert states == [
+        ("svc/0001_a.sql", schema.State.APPLIED),
+        ("svc/0002_b.sql", schema.State.APPLIED),
+    ]
+    await schema.check(conn, plan, "svc")
+
+
+async def test_a_service_refuses_a_schema_behind_its_version_naming_what_to_run(conn, tmp_path):
+    directory = _directory(tmp_path, {"0001_a.sql": "CREATE TABLE a (x int);"})
+    await schema.apply(conn, schema.plan([directory]))
+    _directory(tmp_path, {"0002_b.sql": "CREATE TABLE b (y int);"})
+    newer = schema.plan([directory])
+    with pytest.raises(schema.SchemaMismatch, match=r"svc/0002_b\.sql.*onedoor migrate svc"):
+        await schema.check(conn, newer, "svc")
+    # Nothing was applied by the check.
+    assert await conn.fetchval("SELECT to_regclass('b')") is None
+
+
+async def test_an_applied_file_that_changed_is_found_and_not_applied_again(conn, tmp_path):
+    directory = _directory(tmp_path, {"0001_a.sql": "CREATE TABLE a (x int);"})
+    await schema.apply(conn, schema.plan([directory]))
+    (directory / "0001_a.sql").write_text("CREATE TABLE a (x int, z int);", encoding="utf-8")
+    changed = schema.plan([directory])
+    assert [s.state for s in await schema.status(conn, changed)] == [schema.State.CHANGED]
+    with pytest.raises(schema.SchemaMismatch, match="changed after it was applied"):
+        await schema.apply(conn, changed)
+    with pytest.raises(schema.SchemaMismatch, match="changed since applied"):
+        await schema.check(conn, changed, "svc")
+
+
+async def test_an_older_version_refuses_a_schema_a_newer_one_migrated(conn, tmp_path):
+    directory = _directory(
+        tmp_path,
+        {"0001_a.sql": "CREATE TABLE a (x int);", "0002_b.sql": "CREATE TABLE b (y int);"},
+    )
+    await schema.apply(conn, schema.plan([directory]))
+    (directory / "0002_b.sql").unlink()
+    with pytest.raises(schema.SchemaMismatch, match=r"applied by a newer version: svc/0002_b\.sql"):
+        await schema.check(conn, schema.plan([directory]), "svc")
+
+
+async def test_rows_recorded_before_checksums_are_adopted(conn, tmp_path):
+    directory = _directory(tmp_path, {"0001_a.sql": "CREATE TABLE a (x int);"})
+    # As the platform recorded migrations before this change: a name and a time only.
+    await conn.execute(
+        """CREATE TABLE schema_migrations (name text PRIMARY KEY,
+                                           applied_at timestamptz NOT NULL DEFAULT now());
+           CREATE TABLE a (x int);
+           INSERT INTO schema_migrations (name) VALUES ('svc/0001_a.sql')"""
+    )
+    plan = schema.plan([directory])
+    assert [s.state for s in await schema.status(conn, plan)] == [schema.State.UNCHECKED]
+    with pytest.raises(schema.SchemaMismatch):
+        await schema.check(conn, plan, "svc")
+    assert await schema.apply(conn, plan) == []
+    await schema.check(conn, plan, "svc")
