@@ -1,8 +1,9 @@
-"""PostgreSQL through asyncpg: one database per service, migrations applied at start-up.
+"""PostgreSQL through asyncpg: one database per service, its schema from ordered migrations
+(``schema``): applied at start-up in local runs and tests, by an operator's step
+(``onedoor migrate``) in a cluster, where a service only checks it.
 
-Migrations are ordered ``NNNN_name.sql`` files. The outbox's own migrations (in
-``services/common/migrations``) run first in every service database, then the service's.
-An advisory lock lets several replicas start at once without racing.
+The outbox's own migrations (in ``services/common/migrations``) run first in every service
+database, then the service's.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from services.common import schema
+
 log = logging.getLogger(__name__)
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
-_MIGRATION_LOCK = 0x0D00_0001
 
 
 async def ensure_database(url: str) -> None:
@@ -42,27 +44,8 @@ async def ensure_database(url: str) -> None:
 
 async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:
     """Applies the migrations not applied yet, in order; returns the names it applied."""
-    applied: list[str] = []
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
-        try:
-            await conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       name text PRIMARY KEY,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
-            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-            for directory in directories:
-                for path in sorted(directory.glob("*.sql")):
-                    name = f"{directory.parent.name}/{path.name}"
-                    if name in done:
-                        continue
-                    async with conn.transaction():
-                        await conn.execute(path.read_text(encoding="utf-8"))
-                        await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
-                    applied.append(name)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        applied = await schema.apply(conn, schema.plan(directories))
     if applied:
         log.info("applied migrations: %s", ", ".join(applied))
     return applied
@@ -76,14 +59,33 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(
-    url: str, migrations: Sequence[Path] = (), *, min_size: int = 1, max_size: int = 10
+    url: str,
+    migrations: Sequence[Path] = (),
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    apply_migrations: bool = True,
+    service: str = "",
 ) -> asyncpg.Pool:
-    """A pool on a database that exists and is migrated: the outbox's migrations, then the
-    service's own in order (none for a process, like the relay, that only uses the outbox)."""
-    await ensure_database(url)
+    """A pool on a migrated database: the outbox's migrations, then the service's own in order
+    (none for a process, like the relay, that only uses the outbox). With ``apply_migrations``
+    (local runs and tests) the database is created and migrated here; without (a cluster,
+    where migrating is an operator's step) the schema is only checked, and a database behind or
+    ahead of this version is refused (schema.SchemaMismatch, naming what to run)."""
+    if apply_migrations:
+        await ensure_database(url)
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, reset=_keep_session_state
     )
     assert pool is not None
-    await migrate(pool, [COMMON_MIGRATIONS, *migrations])
+    directories = [COMMON_MIGRATIONS, *migrations]
+    if apply_migrations:
+        await migrate(pool, directories)
+    else:
+        async with pool.acquire() as conn:
+            try:
+                await schema.check(conn, schema.plan(directories), service)
+            except schema.SchemaMismatch:
+                await pool.close()
+                raise
     return pool
