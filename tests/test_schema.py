@@ -105,3 +105,29 @@ async def test_rows_recorded_before_checksums_are_adopted(conn, tmp_path):
         await schema.check(conn, plan, "svc")
     assert await schema.apply(conn, plan) == []
     await schema.check(conn, plan, "svc")
+
+
+def test_onedoor_migrate_applies_lists_and_exits_by_the_state(capsys):
+    from services.cli.__main__ import main
+
+    url = f"{DEFAULT_POSTGRES}/onedoor_schema_test_{uuid.uuid4().hex[:8]}"
+    try:
+        assert main(["migrate", "orgs", "--database-url", url]) == 0
+        assert "applied common/0001_outbox.sql" in capsys.readouterr().out
+        assert main(["migrate", "orgs", "--database-url", url]) == 0
+        assert "already at this version's schema" in capsys.readouterr().out
+        assert main(["migrate", "orgs", "--status", "--database-url", url]) == 0
+        listed = capsys.readouterr().out
+        assert "orgs/0001_organisations.sql" in listed and "pending" not in listed
+    finally:
+
+        async def drop() -> None:
+            admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+            finally:
+                await admin.close()
+
+        import asyncio
+
+        asyncio.run(drop())

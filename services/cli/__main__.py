@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.cli import applications, audit, departments, gateway_client, tables, tokens
+from services.cli import applications, audit, departments, gateway_client, migrate, tables, tokens
 from services.cli.outcome import EXIT_CODES_HELP, CliError, GatewayError
 
 ENVIRONMENT_HELP = """\
@@ -75,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
     departments.register(commands, common)
     audit.register(commands, common)
     tokens.register(commands)
+    migrate.register(commands)
     return root
 
 

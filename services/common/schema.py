@@ -28,6 +28,23 @@ _TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
 _CHECKSUM = "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text"
 
 
+SERVICES_DIR = Path(__file__).resolve().parents[1]
+COMMON_MIGRATIONS = SERVICES_DIR / "common" / "migrations"
+DEPARTMENT_MIGRATIONS = SERVICES_DIR / "common" / "department" / "migrations"
+
+
+def directories_for(service: str) -> list[Path]:
+    """A service database's migration directories, in the order they run: the outbox's, the
+    shared department tables' for a department, then the service's own."""
+    from services.common.catalog import DEPARTMENTS
+
+    if service == "intake":
+        return [COMMON_MIGRATIONS, SERVICES_DIR / "intake" / "migrations"]
+    if service in DEPARTMENTS:
+        return [COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, SERVICES_DIR / service / "migrations"]
+    raise ValueError(f"{service} has no database of its own: intake or a department")
+
+
 @dataclass(frozen=True)
 class Migration:
     name: str
