@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from services.common.catalog import DEPARTMENTS
 from services.common.clock import DEFAULT_TIME_ZONE, BureauClock, zone_named
 
 
@@ -62,15 +63,15 @@ def amqp_uri() -> str:
 
 
 # Where each gRPC service listens by default, and the variable that overrides its address.
+# The departments take the ports from 50062 on, in the catalog's order.
+FIRST_DEPARTMENT_PORT = 50062
 DEFAULT_PORTS = {
     "gateway": 50051,
     "intake": 50061,
-    "assistance": 50062,
-    "elderly": 50063,
-    "orgs": 50064,
-    "registry": 50065,
+    **{d: FIRST_DEPARTMENT_PORT + i for i, d in enumerate(DEPARTMENTS)},
     "relay": 50069,
 }
+assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services share a port"
 
 
 def service_port(service: str) -> int:

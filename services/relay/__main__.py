@@ -1,8 +1,7 @@
 """Starts the outbox relay: ``python -m services.relay``.
 
-``RELAY_SOURCES`` names the services whose outboxes it drains (default: intake and the four
-departments);
-each database comes from ``<SERVICE>_DATABASE_URL``. Several relays may run: rows are claimed
+``RELAY_SOURCES`` names the services whose outboxes it drains (default: intake and every
+department of the catalog); each database comes from ``<SERVICE>_DATABASE_URL``. Several relays may run: rows are claimed
 with ``FOR UPDATE SKIP LOCKED``.
 """
 
@@ -15,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import aio_pika
 
 from services.common import config, db, telemetry
+from services.common.catalog import DEPARTMENTS
 from services.common.grpc_server import GrpcServer, wait_for_termination
 from services.relay.publisher import EventPublisher
 from services.relay.relay import OutboxRelay
@@ -26,9 +26,7 @@ async def main() -> None:
     telemetry.setup("relay", instrument_grpc_aio=False)
     services = [
         s.strip()
-        for s in config.env_str("RELAY_SOURCES", "intake,assistance,elderly,orgs,registry").split(
-            ","
-        )
+        for s in config.env_str("RELAY_SOURCES", ",".join(("intake", *DEPARTMENTS))).split(",")
         if s.strip()
     ]
     poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
