@@ -35,6 +35,7 @@ from bench import report
 from bench.phases import QUICK, Bench, Settings, say
 from bench.resources import peak_rss_mib
 from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink
+from services.launcher import settings as launcher_settings
 from services.launcher.platform import ROOT, PlatformError
 
 RESULTS = Path(__file__).parent / "results"
@@ -114,6 +115,8 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
 
 
 def main() -> int:
+    # The benchmark signs its callers' tokens with the key its platforms' gateways verify.
+    launcher_settings.from_env().keys.configure()
     parser = argparse.ArgumentParser(description="Benchmark the onedoor platform.")
     parser.add_argument(
         "--quick", action="store_true", help="short phases and a small ledger (development)"

@@ -1,5 +1,6 @@
 """Starts the gateway: ``python -m gateway``. gRPC on GATEWAY_GRPC_PORT (50051), HTTP/JSON on
-GATEWAY_HTTP_PORT (8080), for the jurisdiction GATEWAY_JURISDICTION (a division code)."""
+GATEWAY_HTTP_PORT (8080), for the jurisdiction GATEWAY_JURISDICTION (a division code); every
+setting is read once, in gateway/settings.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 
 from aiohttp import web
 
-from gateway import peers
+from gateway import peers, settings
 from gateway.applications import Window
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
@@ -18,42 +19,42 @@ from gateway.grpc_api import GatewayServicer
 from gateway.http_api import create_app
 from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
-from services.common import config, divisions, legal_calendar, telemetry
-from services.common.config import ConfigError
+from services.common import legal_calendar, telemetry
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 
 log = logging.getLogger("gateway")
 
 
-async def main() -> None:
-    telemetry.setup("gateway", instrument_asyncpg=False)
+async def main(configured: settings.Settings) -> None:
+    configured.keys.configure()
+    telemetry.setup(configured.telemetry, instrument_asyncpg=False)
     from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
 
     AioHttpServerInstrumentor().instrument()
-    jurisdiction = config.env_str("GATEWAY_JURISDICTION", "320585")
-    if not divisions.is_known(jurisdiction):
-        raise ConfigError(f"GATEWAY_JURISDICTION={jurisdiction} is not a GB/T 2260 division code")
-    backends = Backends()
-    directory = peers.load()
+    jurisdiction = configured.jurisdiction
+    backends = Backends(configured.addresses)
+    directory = peers.load(
+        configured.peers_file, configured.name, configured.tls_cert_file, configured.tls_key_file
+    )
     trail = AuditTrail(backends)
     federation = (
         Federation(
             backends,
             directory,
             jurisdiction,
-            config.env_float("GATEWAY_FEDERATION_POLL_SECONDS", 1.0),
+            configured.federation_poll_seconds,
             trail,
         )
         if directory
         else None
     )
-    clock = config.bureau_clock()
+    clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(log, calendar, clock.today())
     window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
 
     server = GrpcServer(
-        config.service_port("gateway"),
+        configured.grpc_port,
         [
             Registration(
                 gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server,
@@ -61,13 +62,12 @@ async def main() -> None:
                 gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name,
             )
         ],
+        configured.server,
     )
     runner = web.AppRunner(create_app(window), access_log=None)
     await runner.setup()
-    http_port = config.env_int("GATEWAY_HTTP_PORT", 8080)
-    site = web.TCPSite(
-        runner, config.env_str("BIND_HOST", "0.0.0.0"), http_port, shutdown_timeout=5
-    )
+    http_port = configured.http_port
+    site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)
     await server.start()
     await site.start()
     peer_server = None
@@ -75,7 +75,7 @@ async def main() -> None:
     if directory is not None and federation is not None:
         # Peers reach FederationService on a port of its own, where only mutual TLS gets in.
         peer_server = GrpcServer(
-            config.env_int("GATEWAY_PEER_PORT", 50052),
+            configured.peer_port,
             [
                 Registration(
                     federation_service_pb2_grpc.add_FederationServiceServicer_to_server,
@@ -85,6 +85,7 @@ async def main() -> None:
                     ].full_name,
                 )
             ],
+            configured.server,
             credentials=directory.server_credentials(),
         )
         await peer_server.start()
@@ -116,4 +117,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(settings.from_env()))

@@ -22,7 +22,7 @@ import grpc
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from services.common.config import ConfigError, env_str
+from services.common.config import ConfigError
 from services.common.errors import ApiError
 
 
@@ -106,9 +106,9 @@ class PeerDirectory:
         return peer
 
 
-def load() -> PeerDirectory | None:
-    """None when this gateway has no peers configured (it then decides everything itself)."""
-    peers_file = env_str("GATEWAY_PEERS_FILE", "")
+def load(peers_file: str, name: str, cert_file: str, key_file: str) -> PeerDirectory | None:
+    """The directory in ``peers_file`` (GATEWAY_PEERS_FILE), with this gateway's own name and
+    identity; None when it has no peers file (it then decides everything itself)."""
     if not peers_file:
         return None
     data = tomllib.loads(Path(peers_file).read_text(encoding="utf-8"))
@@ -125,9 +125,10 @@ def load() -> PeerDirectory | None:
             raise ConfigError(
                 f"{peers_file}: peer {name}: {error}; it needs prefixes, address and ca_file"
             ) from None
-    me = Identity(
-        name=env_str("GATEWAY_NAME"),
-        cert_pem=Path(env_str("GATEWAY_TLS_CERT_FILE")).read_bytes(),
-        key_pem=Path(env_str("GATEWAY_TLS_KEY_FILE")).read_bytes(),
-    )
+    try:
+        me = Identity(
+            name=name, cert_pem=Path(cert_file).read_bytes(), key_pem=Path(key_file).read_bytes()
+        )
+    except OSError as error:
+        raise ConfigError(f"GATEWAY_TLS_CERT_FILE or GATEWAY_TLS_KEY_FILE: {error}") from None
     return PeerDirectory(me, peers)

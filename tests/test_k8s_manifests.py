@@ -4,8 +4,9 @@ Every overlay is rendered with ``kubectl kustomize`` and every object validated 
 kubernetes-validate in strict mode against KUBERNETES_VERSION; the two operators' custom
 resources are checked against the fields they require. Then the manifests are held against
 the code: the processes are found on disk, and what each one reads, listens on and calls is
-read from its source (the modules its ``__main__`` reaches), not from a list kept here, so
-these tests follow the code as it grows.
+what its settings module declares (``variables(environ)`` of ``services/<process>/settings.py``,
+``gateway/settings.py``: config.Variable), not a list kept here, so these tests follow the code
+as it grows; tests/test_settings.py holds every module to reading the environment only there.
 
 Loopback defaults (``127.0.0.1:50061``, a local PostgreSQL) are wrong in a pod, so besides
 the variables read without a default, every address, database URL and the AMQP URI a process
@@ -21,8 +22,8 @@ policies.
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
+import importlib
 import inspect
 import ipaddress
 import os
@@ -33,6 +34,7 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +47,7 @@ from kubernetes_validate import utils as kv_utils
 from gateway.validation import serves
 from services.assistance import standards
 from services.common import config, db, divisions
+from services.common.catalog import DEPARTMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
@@ -141,28 +144,10 @@ def process_of_module(module: str) -> str:
     return module.removeprefix("services.")
 
 
-class Unresolvable(Exception):
-    pass
-
-
-# The functions in services.common.config that say what a process reads and calls.
-CONFIG_PRIMITIVES = frozenset(
-    {
-        "env_str",
-        "env_int",
-        "env_float",
-        "database_url",
-        "amqp_uri",
-        "service_port",
-        "service_address",
-    }
-)
-ENV_READERS = frozenset({"env_str", "env_int", "env_float", "getenv"})
-
-
 @dataclass
 class Facts:
-    """What one process does, read from its source with a Deployment's environment."""
+    """What one process does, from its settings module's declarations with a Deployment's
+    environment."""
 
     grpc_calls: set[str] = field(default_factory=set)
     databases: set[str] = field(default_factory=set)
@@ -173,12 +158,22 @@ class Facts:
     listens: dict[int, str] = field(default_factory=dict)
     reads_required: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)
-    # variables whose default is a development placeholder (DEVELOPMENT_KEY): a key that
-    # every deployment must replace with its own, from a Secret
+    # variables whose default is a development placeholder (a key) that every deployment must
+    # replace with its own, from a Secret
     placeholders: set[str] = field(default_factory=set)
-    # the value each variable takes (the Deployment's, or the code's default), where literal
+    # the value each variable takes (the Deployment's, or the code's default)
     settings: dict[str, set[str]] = field(default_factory=dict)
+    # string literals beginning with "/" in the process's modules: the paths it may serve
     paths: set[str] = field(default_factory=set)
+
+
+def settings_module(process: str) -> ModuleType:
+    """``services/<process>/settings.py`` (``gateway/settings.py``): the declarations."""
+    return importlib.import_module(f"{processes()[process]}.settings")
+
+
+def declared(process: str, env: Mapping[str, str]) -> tuple[config.Variable, ...]:
+    return tuple(settings_module(process).variables(dict(env)))
 
 
 def _module_file(module: str) -> Path | None:
@@ -235,337 +230,16 @@ def module_closure(start: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _callee(node: ast.Call) -> str | None:
-    if isinstance(node.func, ast.Name):
-        return node.func.id
-    if isinstance(node.func, ast.Attribute):
-        return node.func.attr
-    return None
-
-
-def _is_environ(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ"
-
-
-class Analysis:
-    """Resolves the strings a process's calls receive: literals, module constants, loop and
-    comprehension variables over them, parameters from their call sites, and environment
-    reads (the Deployment's value, or the code's default)."""
-
-    def __init__(self, process_module: str, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.modules = {m: _parse(m) for m in module_closure(process_module)}
-        self.parent: dict[ast.AST, ast.AST] = {}
-        self.module_of: dict[ast.AST, str] = {}
-        self.calls: dict[str, list[ast.Call]] = {}
-        for name, tree in self.modules.items():
-            self.module_of[tree] = name
-            for node in ast.walk(tree):
-                for child in ast.iter_child_nodes(node):
-                    self.parent[child] = node
-                if isinstance(node, ast.Call) and (callee := _callee(node)):
-                    self.calls.setdefault(callee, []).append(node)
-
-    def module(self, node: ast.AST) -> str:
-        top = node
-        while top in self.parent:
-            top = self.parent[top]
-        return self.module_of.get(top, "?")
-
-    def where(self, node: ast.AST) -> str:
-        return f"{self.module(node)}:{getattr(node, 'lineno', '?')}"
-
-    def _import_binding(self, module: str, name: str) -> str | None:
-        """The dotted name that ``name`` is bound to by an import in module."""
-        for node in ast.walk(self.modules[module]):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if (alias.asname or alias.name) == name:
-                        return f"{node.module}.{alias.name}"
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname == name or (alias.asname is None and alias.name == name):
-                        return alias.name
-        return None
-
-    def _callee_of(self, call: ast.Call) -> tuple[str, str] | None:
-        """(module, function name) of the first-party function a call calls, where known."""
-        module = self.module(call)
-        if isinstance(call.func, ast.Name):
-            bound = self._import_binding(module, call.func.id)
-            if bound is None:
-                return module, call.func.id
-            owner, _, function = bound.rpartition(".")
-            return owner, function
-        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
-            if call.func.value.id in ("self", "cls"):
-                return module, call.func.attr
-            bound = self._import_binding(module, call.func.value.id)
-            if bound is not None and bound in self.modules:
-                return bound, call.func.attr
-        return None
-
-    # -- bindings of a name, innermost scope first
-
-    def _bindings(self, name: str, at: ast.AST) -> list[tuple[str, ast.expr]]:
-        node: ast.AST | None = at
-        while node is not None:
-            parent = self.parent.get(node)
-            if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
-                for generator in node.generators:
-                    if isinstance(generator.target, ast.Name) and generator.target.id == name:
-                        return [("element", generator.iter)]
-            if isinstance(node, ast.For) and ast.unparse(node.target) == name:
-                return [("element", node.iter)]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                found = self._parameter(node, name)
-                if found is None:
-                    found = self._assigned(node.body, name)
-                if found:
-                    return found
-            if isinstance(node, ast.Module):
-                return self._assigned(node.body, name) or self._imported(node, name)
-            node = parent
-        return []
-
-    def _assigned(self, body: Sequence[ast.stmt], name: str) -> list[tuple[str, ast.expr]]:
-        """Assignments to name in a body, not in the functions and classes nested in it."""
-        found: list[tuple[str, ast.expr]] = []
-        todo: list[ast.AST] = list(body)
-        while todo:
-            node = todo.pop()
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-                continue
-            if isinstance(node, ast.Assign):
-                targets = [ast.unparse(target) for target in node.targets]
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                targets = [ast.unparse(node.target)]
-            else:
-                targets = []
-            if name in targets:
-                found.append(("value", node.value))  # type: ignore[attr-defined]
-            todo.extend(ast.iter_child_nodes(node))
-        return found
-
-    def _imported(self, tree: ast.Module, name: str) -> list[tuple[str, ast.expr]]:
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module in self.modules:
-                for alias in node.names:
-                    if (alias.asname or alias.name) == name:
-                        return self._assigned(self.modules[node.module].body, alias.name)
-        return []
-
-    def _parameter(
-        self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str
-    ) -> list[tuple[str, ast.expr]] | None:
-        params = [a.arg for a in function.args.posonlyargs + function.args.args]
-        keyword_only = [a.arg for a in function.args.kwonlyargs]
-        if name not in params and name not in keyword_only:
-            return None
-        method = isinstance(self.parent.get(function), ast.ClassDef)
-        found: list[tuple[str, ast.expr]] = []
-        for call in self.calls.get(function.name, []):
-            if self._callee_of(call) != (self.module(function), function.name):
-                continue
-            keyword = next((k.value for k in call.keywords if k.arg == name), None)
-            if keyword is not None:
-                found.append(("value", keyword))
-                continue
-            if name not in params:
-                continue
-            index = params.index(name) - (
-                1 if method and isinstance(call.func, ast.Attribute) else 0
-            )
-            if any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
-                raise Unresolvable(self.where(call))
-            if index < len(call.args):
-                found.append(("value", call.args[index]))
-        if not found:
-            raise Unresolvable(f"{self.where(function)}: no call passes {name}")
-        return found
-
-    # -- values
-
-    def values(self, expr: ast.expr, depth: int = 0) -> set[str]:
-        if depth > 40:
-            raise Unresolvable(self.where(expr))
-        if isinstance(expr, ast.Constant) and isinstance(expr.value, str | int | float):
-            return {str(expr.value)}
-        if isinstance(expr, ast.Name):
-            bindings = self._bindings(expr.id, expr)
-            if not bindings:
-                raise Unresolvable(f"{self.where(expr)}: {expr.id}")
-            result: set[str] = set()
-            for kind, source in bindings:
-                result |= (
-                    self.values(source, depth + 1)
-                    if kind == "value"
-                    else self.elements(source, depth + 1)
-                )
-            return result
-        if isinstance(expr, ast.Call):
-            callee = _callee(expr)
-            if callee == "strip" and isinstance(expr.func, ast.Attribute):
-                return {v.strip() for v in self.values(expr.func.value, depth + 1)}
-            if callee in ENV_READERS or (
-                callee == "get"
-                and isinstance(expr.func, ast.Attribute)
-                and _is_environ(expr.func.value)
-            ):
-                names = self.values(expr.args[0], depth + 1)
-                default = self._default(expr)
-                result = set()
-                for variable in names:
-                    if variable in self.env:
-                        result.add(self.env[variable])
-                    elif default is not None:
-                        result |= self.values(default, depth + 1)
-                    else:
-                        raise Unresolvable(f"{self.where(expr)}: {variable} has no default")
-                return result
-        raise Unresolvable(f"{self.where(expr)}: {ast.unparse(expr)}")
-
-    def elements(self, expr: ast.expr, depth: int = 0) -> set[str]:
-        if depth > 40:
-            raise Unresolvable(self.where(expr))
-        if isinstance(expr, ast.Tuple | ast.List | ast.Set):
-            return set().union(
-                *(
-                    self.elements(e.value, depth + 1)
-                    if isinstance(e, ast.Starred)
-                    else self.values(e, depth + 1)
-                    for e in expr.elts
-                )
-            )
-        if isinstance(expr, ast.Dict):
-            return set().union(*(self.values(k, depth + 1) for k in expr.keys if k is not None))
-        if isinstance(expr, ast.ListComp | ast.SetComp | ast.GeneratorExp):
-            return self.values(expr.elt, depth + 1)
-        if isinstance(expr, ast.Name):
-            result: set[str] = set()
-            for kind, source in self._bindings(expr.id, expr) or [("missing", expr)]:
-                if kind != "value":
-                    raise Unresolvable(f"{self.where(expr)}: {expr.id}")
-                result |= self.elements(source, depth + 1)
-            return result
-        if isinstance(expr, ast.Call):
-            callee = _callee(expr)
-            if callee == "split" and isinstance(expr.func, ast.Attribute):
-                separator = self.values(expr.args[0], depth + 1) if expr.args else {None}
-                return {
-                    part
-                    for value in self.values(expr.func.value, depth + 1)
-                    for sep in separator
-                    for part in value.split(sep)
-                }
-            if callee == "keys" and isinstance(expr.func, ast.Attribute):
-                return self.elements(expr.func.value, depth + 1)
-            if callee in ("sorted", "list", "tuple", "set", "frozenset") and expr.args:
-                return self.elements(expr.args[0], depth + 1)
-        raise Unresolvable(f"{self.where(expr)}: {ast.unparse(expr)}")
-
-    @staticmethod
-    def _default(call: ast.Call) -> ast.expr | None:
-        default = call.args[1] if len(call.args) > 1 else None
-        default = next((k.value for k in call.keywords if k.arg == "default"), default)
-        if isinstance(default, ast.Constant) and default.value is None:
-            return None
-        return default
-
-    # -- the facts
-
-    def facts(self) -> Facts:
-        facts = Facts()
-        for module, tree in self.modules.items():
-            for node in self._nodes(module, tree):
-                if (
-                    isinstance(node, ast.Constant)
-                    and isinstance(node.value, str)
-                    and node.value.startswith("/")
-                ):
-                    facts.paths.add(node.value)
-                if (
-                    isinstance(node, ast.Subscript)
-                    and _is_environ(node.value)
-                    and isinstance(node.ctx, ast.Load)
-                ):
-                    names = self.values(node.slice)
-                    facts.reads |= names
-                    facts.reads_required |= names
-                if not isinstance(node, ast.Call):
-                    continue
-                callee = _callee(node)
-                if callee == "service_address":
-                    facts.grpc_calls |= self.values(node.args[0])
-                elif callee == "database_url":
-                    facts.databases |= self.values(node.args[0])
-                elif callee == "amqp_uri":
-                    facts.amqp = True
-                elif callee == "service_port":
-                    for service in self.values(node.args[0]):
-                        variable = f"{service.upper()}_GRPC_PORT"
-                        port = int(self.env.get(variable, config.DEFAULT_PORTS[service]))
-                        facts.listens[port] = "grpc"
-                elif (
-                    callee == "setup"
-                    and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "telemetry"
-                ):
-                    facts.exports_spans = True
-                elif callee in ENV_READERS or (
-                    callee == "get"
-                    and isinstance(node.func, ast.Attribute)
-                    and _is_environ(node.func.value)
-                ):
-                    names = self.values(node.args[0])
-                    facts.reads |= names
-                    default = self._default(node)
-                    if default is None and callee not in ("get", "getenv"):
-                        facts.reads_required |= names
-                    if isinstance(default, ast.Name) and default.id.startswith("DEVELOPMENT"):
-                        facts.placeholders |= names
-                    if len(names) == 1 and default is not None:
-                        with contextlib.suppress(Unresolvable):
-                            facts.settings[next(iter(names))] = self.values(node)
-                    if callee == "env_int" and any(n.endswith("_PORT") for n in names):
-                        for port in self.values(node):
-                            facts.listens[int(port)] = self._listener(node)
-        # What the primitives read
-        facts.reads |= {f"{s.upper()}_ADDR" for s in facts.grpc_calls}
-        facts.reads |= {f"{s.upper()}_DATABASE_URL" for s in facts.databases}
-        facts.reads |= {"AMQP_URI"} if facts.amqp else set()
-        return facts
-
-    def _listener(self, port: ast.Call) -> str:
-        """What a port read from the environment serves: gRPC when a GrpcServer is built on
-        it, for peers only when that server gets TLS credentials; HTTP otherwise."""
-        server = self.parent.get(port)
-        if not (isinstance(server, ast.Call) and _callee(server) == "GrpcServer"):
-            return "http"
-        keywords = {k.arg: k.value for k in server.keywords}
-        if port is not (server.args[0] if server.args else keywords.get("port")):
-            return "http"
-        credentials = server.args[2] if len(server.args) > 2 else keywords.get("credentials")
-        if credentials is None or (
-            isinstance(credentials, ast.Constant) and credentials.value is None
-        ):
-            return "grpc"
-        return "peer"
-
-    def _nodes(self, module: str, tree: ast.Module) -> Iterator[ast.AST]:
-        """Every node, except inside the config primitives themselves."""
-        todo: list[ast.AST] = [tree]
-        while todo:
-            node = todo.pop()
-            if (
-                module == "services.common.config"
-                and isinstance(node, ast.FunctionDef)
-                and node.name in CONFIG_PRIMITIVES
-            ):
-                continue
-            yield node
-            todo.extend(ast.iter_child_nodes(node))
+@functools.cache
+def served_paths(process: str) -> frozenset[str]:
+    return frozenset(
+        node.value
+        for module in module_closure(processes()[process])
+        for node in ast.walk(_parse(module))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("/")
+    )
 
 
 def facts_of(process: str, env: Mapping[str, str]) -> Facts:
@@ -574,15 +248,29 @@ def facts_of(process: str, env: Mapping[str, str]) -> Facts:
 
 @functools.cache
 def _facts_of(process: str, env: frozenset[tuple[str, str]]) -> Facts:
-    module = processes()[process]
-    try:
-        return Analysis(module, dict(env)).facts()
-    except Unresolvable as error:
-        pytest.fail(
-            f"cannot tell from the code of {process} what it reads or calls ({error}); "
-            "name services and variables with literals or module constants, or teach "
-            "tests/test_k8s_manifests.py the new shape"
-        )
+    environ = dict(env)
+    facts = Facts(paths=set(served_paths(process)))
+    for variable in declared(process, environ):
+        facts.reads.add(variable.name)
+        value = environ.get(variable.name) or variable.default
+        if variable.required:
+            facts.reads_required.add(variable.name)
+        if value is not None:
+            facts.settings[variable.name] = {value}
+        if variable.secret:
+            facts.placeholders.add(variable.name)
+        if variable.calls:
+            facts.grpc_calls.add(variable.calls)
+        if variable.database:
+            facts.databases.add(variable.database)
+        if variable.broker:
+            facts.amqp = True
+        if variable.listens:
+            assert value is not None, f"{process}: {variable.name} is a port with no default"
+            facts.listens[int(value)] = variable.listens
+    # telemetry.setup exports spans where OTEL_TRACES_EXPORTER says otlp
+    facts.exports_spans = "OTEL_TRACES_EXPORTER" in facts.reads
+    return facts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1203,6 +891,10 @@ def test_every_secret_referenced_is_documented() -> None:
 @overlay_params()
 def test_every_process_has_a_deployment(overlay: str) -> None:
     running = [process_of_module(str(_command_module(d))) for d in onedoor_deployments(overlay)]
+    # every department the catalog names is a process of its own, so deployed here
+    assert set(DEPARTMENTS) <= set(processes()), (
+        f"no process for {set(DEPARTMENTS) - set(processes())}"
+    )
     for process in processes():
         assert running.count(process) == 1, (
             f"overlays/{overlay}: {process} has {running.count(process)} Deployments"

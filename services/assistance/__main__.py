@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from services.assistance import economic_check, standards
+from services.assistance import economic_check, settings, standards
 from services.assistance.department import AssistanceDepartment
-from services.common import config
 from services.common.department.serve import run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 if __name__ == "__main__":
-    clock = config.bureau_clock()
-    department_standards = standards.load()
-    assets = economic_check.from_env()
+    configured = settings.from_env()
+    clock = configured.department.clock
+    department_standards = standards.load(configured.standards_file)
+    assets = economic_check.connect(
+        configured.economic_check_adapter, configured.economic_check_fake_file
+    )
     asyncio.run(
         run(
-            "assistance",
+            configured.department,
             lambda pool: AssistanceDepartment(clock, department_standards, assets),
             MIGRATIONS,
         )

@@ -16,7 +16,6 @@ from typing import Protocol
 
 from onedoor.case.v1 import case_pb2
 from services.common import identity
-from services.common.config import env_str
 
 # Financial assets per member a household may hold, in months of the local dibao standard.
 ASSET_LIMIT_MONTHS = {"dibao": 24, "hardship": 24, "low_income": 36}
@@ -47,12 +46,15 @@ class FakeBank:
         return sum(int(holdings.get(identity.normalize(n), 0)) for n in id_numbers)
 
 
-def from_env() -> AssetRecords:
-    adapter = env_str("ECONOMIC_CHECK_ADAPTER", "fake")
+# The adapters that ship (ECONOMIC_CHECK_ADAPTER): only the fake bank so far.
+ADAPTERS = ("fake",)
+
+
+def connect(adapter: str, fake_file: str = "") -> AssetRecords:
+    """The adapter the settings name; the fake bank reads ``fake_file`` (none: no assets)."""
     if adapter != "fake":
         raise ValueError(f"ECONOMIC_CHECK_ADAPTER={adapter!r}: only the fake adapter ships")
-    path = env_str("ECONOMIC_CHECK_FAKE_FILE", "")
-    return FakeBank(Path(path) if path else None)
+    return FakeBank(Path(fake_file) if fake_file else None)
 
 
 def consent_gap(case: case_pb2.Case, now: dt.datetime) -> str | None:

@@ -6,8 +6,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.config import env_str
-
 DEFAULT_FILE = Path(__file__).parent / "standards.toml"
 KINDS = ("dibao", "disability_living", "disability_care")
 
@@ -58,6 +56,6 @@ def parse(text: str) -> Standards:
     return Standards(table)
 
 
-def load() -> Standards:
-    path = Path(env_str("DIBAO_STANDARDS_FILE", str(DEFAULT_FILE)))
+def load(path: Path = DEFAULT_FILE) -> Standards:
+    """The standards in ``path`` (DIBAO_STANDARDS_FILE; the shipped table by default)."""
     return parse(path.read_text(encoding="utf-8"))

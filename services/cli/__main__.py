@@ -7,7 +7,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.cli import applications, audit, departments, gateway_client, migrate, tables, tokens
+from services.cli import (
+    applications,
+    audit,
+    departments,
+    gateway_client,
+    migrate,
+    settings,
+    tables,
+    tokens,
+)
 from services.cli.outcome import EXIT_CODES_HELP, CliError, GatewayError
 
 ENVIRONMENT_HELP = """\
@@ -92,6 +101,13 @@ def _report(command: str, error: CliError, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # The environment, read once: it fills the options not given on the command line.
+    configured = settings.from_env()
+    configured.keys.configure()
+    args.gateway = args.gateway or configured.gateway
+    args.token = args.token or configured.token
+    if hasattr(args, "trace_url"):
+        args.trace_url = args.trace_url or configured.trace_url
     command = args.command + (f" {args.audit_command}" if args.command == "audit" else "")
     try:
         return int(args.run(args))

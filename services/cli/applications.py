@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import uuid
@@ -257,7 +256,7 @@ def trace_link(base: str, trace_id: str) -> str:
 
 def _trace(args: argparse.Namespace) -> int:
     application = get_application(gateway_client.from_args(args), args.receipt)
-    base = args.trace_url or os.environ.get("ONEDOOR_TRACE_URL", "")
+    base = args.trace_url or ""
     trace_id = str(application.get("traceId", ""))
     steps = [
         {

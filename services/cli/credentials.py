@@ -9,16 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from typing import Any
 
 from services.cli.outcome import TOKEN_HINT, CliError, ExitCode
 
 
 def bearer_token(option: str | None) -> str:
-    """The token from --token or ONEDOOR_TOKEN; without one no call can succeed, so stop here
-    rather than send it."""
-    token = (option or os.environ.get("ONEDOOR_TOKEN", "")).strip()
+    """The token from --token (``main`` fills it from ONEDOOR_TOKEN); without one no call can
+    succeed, so stop here rather than send it."""
+    token = (option or "").strip()
     if not token:
         raise CliError("no token", code=ExitCode.UNAVAILABLE, hint=TOKEN_HINT)
     return token

@@ -10,17 +10,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from services.cli import credentials
+from services.cli import credentials, settings
 from services.cli.outcome import CliError, ExitCode, from_error_body
 
-DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+DEFAULT_GATEWAY = settings.DEFAULT_GATEWAY
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
@@ -122,7 +121,8 @@ def _json_or_none(raw: bytes) -> Any:
 
 
 def gateway_url(option: str | None) -> str:
-    return option or os.environ.get("ONEDOOR_GATEWAY", "") or DEFAULT_GATEWAY
+    """--gateway, which ``main`` fills from ONEDOOR_GATEWAY when it is not given."""
+    return option or DEFAULT_GATEWAY
 
 
 # Looked up at each call, so the unit tests can put a fake gateway in its place.

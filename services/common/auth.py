@@ -11,7 +11,6 @@ admit the same arrows at the network layer.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hmac
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ import jwt
 
 from services.common import divisions
 from services.common.catalog import DEPARTMENTS
-from services.common.config import env_str
 from services.common.errors import ApiError
 
 ROLES = ("window_clerk", "officer", "auditor", "operator")
@@ -42,14 +40,34 @@ class Principal:
         return divisions.within(self.jurisdiction, division)
 
 
-@functools.cache
+# Configured once by the process's __main__ (config.Keys.configure), only with the keys the
+# process holds; using one before that is an error, never a silent development default.
+_keys: dict[str, str] = {}
+
+
+def configure(jwt_key: str | None = None, service_token: str | None = None) -> None:
+    if jwt_key is not None:
+        _keys["AUTH_JWT_KEY"] = jwt_key
+    if service_token is not None:
+        _keys["SERVICE_TOKEN"] = service_token
+
+
+def _configured(name: str) -> str:
+    key = _keys.get(name)
+    if not key:
+        raise RuntimeError(
+            f"auth has no {name}: the process's __main__ calls config.Keys.configure() with "
+            "its settings first (tests: the root conftest)"
+        )
+    return key
+
+
 def _jwt_key() -> str:
-    return env_str("AUTH_JWT_KEY", DEVELOPMENT_JWT_KEY)
+    return _configured("AUTH_JWT_KEY")
 
 
-@functools.cache
 def service_token() -> str:
-    return env_str("SERVICE_TOKEN", DEVELOPMENT_SERVICE_TOKEN)
+    return _configured("SERVICE_TOKEN")
 
 
 def issue(

@@ -24,7 +24,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from services.common import auth, telemetry
-from services.common.config import env_float, env_int, env_str
+from services.common.config import ServerSettings
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 log = logging.getLogger(__name__)
@@ -142,10 +142,12 @@ class GrpcServer:
         self,
         port: int,
         registrations: Sequence[Registration],
+        settings: ServerSettings,
         credentials: grpc.ServerCredentials | None = None,
         internal: bool = False,
     ) -> None:
         self.port = port
+        self.settings = settings
         self.registrations = registrations
         self.health = HealthServicer()
         self.server = grpc.aio.server(
@@ -157,10 +159,7 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", 4 * 1024 * 1024),
                 # Clients keep one connection for as long as it lives; ending connections after
                 # a few minutes makes them re-resolve, so new replicas get their share of calls.
-                (
-                    "grpc.max_connection_age_ms",
-                    env_int("GRPC_MAX_CONNECTION_AGE_SECONDS", 300) * 1000,
-                ),
+                ("grpc.max_connection_age_ms", settings.max_connection_age_seconds * 1000),
                 ("grpc.max_connection_age_grace_ms", 30_000),
             ],
         )
@@ -176,7 +175,7 @@ class GrpcServer:
             ],
             self.server,
         )
-        address = f"{env_str('BIND_HOST', '0.0.0.0')}:{port}"
+        address = f"{settings.bind_host}:{port}"
         self.bound_port = (
             self.server.add_secure_port(address, credentials)
             if credentials is not None
@@ -191,7 +190,7 @@ class GrpcServer:
     async def stop(self) -> None:
         """Stops taking calls (health says NOT_SERVING), lets calls in flight finish."""
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(env_float("SHUTDOWN_GRACE_SECONDS", 10.0))
+        await self.server.stop(self.settings.shutdown_grace_seconds)
 
 
 async def wait_for_termination() -> None:
@@ -207,10 +206,11 @@ async def serve(
     name: str,
     port: int,
     registrations: Sequence[Registration],
+    settings: ServerSettings,
     on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Runs a service's server until SIGTERM, then drains it and runs ``on_stop``."""
-    server = GrpcServer(port, registrations, internal=True)
+    server = GrpcServer(port, registrations, settings, internal=True)
     await server.start()
     log.info("%s serving gRPC on port %d", name, server.bound_port)
     await wait_for_termination()

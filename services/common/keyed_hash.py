@@ -1,25 +1,38 @@
 """Keyed hashes: find a person in the records (is this person married, deceased, holding a
 senior card, already applying) without comparing numbers in the clear, and fingerprint a
-request (AIP-155) without keeping it. The key comes from configuration (IDENTITY_HASH_KEY);
-without it, a fixed development key is used. Apart from ``personal_data`` so that a process
+request (AIP-155) without keeping it. The key (IDENTITY_HASH_KEY, a fixed development key by
+default) is configured once by the process's ``__main__`` (``config.Keys.configure``); hashing
+before that is an error, never a silent default. Apart from ``personal_data`` so that a process
 that only hashes (the gateway) never holds the key that opens stored data."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 
 from onedoor.case.v1 import case_pb2
-from services.common.config import env_str
 from services.common.identity import normalize
 
 DEVELOPMENT_KEY = "onedoor-development-only-identity-key"
 
+_configured: bytes | None = None
 
-@functools.cache
+
+def configure(key: str) -> None:
+    """Sets the key, once per process, from its settings."""
+    global _configured
+    if not key:
+        raise ValueError("the identity hash key is empty")
+    _configured = key.encode()
+
+
 def _key() -> bytes:
-    return env_str("IDENTITY_HASH_KEY", DEVELOPMENT_KEY).encode()
+    if _configured is None:
+        raise RuntimeError(
+            "keyed_hash is not configured: the process's __main__ calls "
+            "config.Keys.configure() with its settings first (tests: the root conftest)"
+        )
+    return _configured
 
 
 def person_key(id_number: str) -> str:

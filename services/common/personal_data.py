@@ -1,11 +1,11 @@
 """Personal data at rest: encryption of identity and phone numbers in every stored case
-(keyed hashes to find a person are in ``keyed_hash``). The key comes from configuration;
-without it, a fixed development key is used."""
+(keyed hashes to find a person are in ``keyed_hash``). The key (PERSONAL_DATA_KEY, a fixed
+development key by default) is configured once by the process's ``__main__``
+(``config.Keys.configure``); sealing or opening before that is an error."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import os
 from collections.abc import Callable, Iterator
 
@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import Message
 
 from onedoor.case.v1 import case_pb2
-from services.common.config import env_str
 
 # --- encryption at rest ---------------------------------------------------------------------
 # Identity numbers and phones are sealed with AES-GCM before they are stored, so a database
@@ -24,12 +23,33 @@ DEVELOPMENT_DATA_KEY = "0d00" * 16
 SEALED_PREFIX = "sealed:v1:"
 
 
-@functools.cache
-def _aead() -> AESGCM:
-    key = bytes.fromhex(env_str("PERSONAL_DATA_KEY", DEVELOPMENT_DATA_KEY))
+_configured: AESGCM | None = None
+
+
+def check_key(key_hex: str) -> bytes:
+    """The key's 32 bytes; ValueError naming PERSONAL_DATA_KEY when it is not 64 hex digits."""
+    try:
+        key = bytes.fromhex(key_hex)
+    except ValueError:
+        key = b""
     if len(key) != 32:
         raise ValueError("PERSONAL_DATA_KEY must be 32 bytes, hex-encoded (64 characters)")
-    return AESGCM(key)
+    return key
+
+
+def configure(key_hex: str) -> None:
+    """Sets the key, once per process, from its settings."""
+    global _configured
+    _configured = AESGCM(check_key(key_hex))
+
+
+def _aead() -> AESGCM:
+    if _configured is None:
+        raise RuntimeError(
+            "personal_data is not configured: the process's __main__ calls "
+            "config.Keys.configure() with its settings first (tests: the root conftest)"
+        )
+    return _configured
 
 
 def seal(value: str) -> str:

@@ -1,9 +1,11 @@
-"""OpenTelemetry for every onedoor process, configured once from the standard OTEL_* variables.
+"""OpenTelemetry for every onedoor process, set up once from the process's settings
+(``config.TelemetrySettings``, read from the standard OTEL_* variables):
 
 - ``OTEL_TRACES_EXPORTER``: ``otlp`` (deployments; endpoint from ``OTEL_EXPORTER_OTLP_ENDPOINT``,
   protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf``, the spec's default, or
   ``grpc``), ``console``, or ``none`` (the local default). Comma-separated values combine.
-- ``OTEL_SERVICE_NAME`` overrides the process's own name; ``OTEL_BSP_*`` tune batching.
+- ``OTEL_SERVICE_NAME`` overrides the process's own name; ``OTEL_BSP_*`` tune batching (the
+  SDK reads those, and the exporter's endpoint, itself).
 
 Every span of a case carries its receipt number as ``onedoor.receipt``: the receipt travels in
 W3C baggage across gRPC, the outbox and AMQP, and :class:`ReceiptSpanProcessor` copies it onto
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 
@@ -26,6 +27,8 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+
+from services.common.config import TelemetrySettings
 
 RECEIPT_KEY = "onedoor.receipt"
 
@@ -44,16 +47,13 @@ class ReceiptSpanProcessor(SpanProcessor):
         pass
 
 
-def _exporters() -> list[SpanExporter]:
-    names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",")]
+def _exporters(settings: TelemetrySettings) -> list[SpanExporter]:
     exporters: list[SpanExporter] = []
-    for name in names:
-        if name in ("", "none"):
-            continue
+    for name in settings.exporters:
         if name == "console":
             exporters.append(ConsoleSpanExporter(out=sys.stderr))
         elif name == "otlp":
-            exporters.append(_otlp_exporter())
+            exporters.append(_otlp_exporter(settings.otlp_protocol))
         else:
             raise ValueError(
                 f"OTEL_TRACES_EXPORTER={name!r} is not supported; use otlp, console or none"
@@ -61,13 +61,9 @@ def _exporters() -> list[SpanExporter]:
     return exporters
 
 
-def _otlp_exporter() -> SpanExporter:
+def _otlp_exporter(protocol: str) -> SpanExporter:
     # http/protobuf is the default: it is also the only one that works under eventlet (the
     # router), where grpcio's C core would block the hub.
-    protocol = os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-        os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-    )
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
 
@@ -82,21 +78,21 @@ def _otlp_exporter() -> SpanExporter:
 
 
 def setup(
-    service_name: str, *, instrument_grpc_aio: bool = True, instrument_asyncpg: bool = True
+    settings: TelemetrySettings,
+    *,
+    instrument_grpc_aio: bool = True,
+    instrument_asyncpg: bool = True,
 ) -> None:
     """Installs the tracer provider and the instrumentations a process needs. Call first."""
     global _provider
     if _provider is not None:
         return
     resource = Resource.create(
-        {
-            "service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
-            "service.namespace": "onedoor",
-        }
+        {"service.name": settings.service_name, "service.namespace": "onedoor"}
     )
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(ReceiptSpanProcessor())
-    for exporter in _exporters():
+    for exporter in _exporters(settings):
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _provider = provider
@@ -115,7 +111,7 @@ def setup(
         # Statements are recorded with their placeholders, never their parameters.
         AsyncPGInstrumentor(capture_parameters=False).instrument()
 
-    _setup_logging(service_name)
+    _setup_logging(settings.process, settings.log_level)
 
 
 def shutdown() -> None:
@@ -178,7 +174,7 @@ PAYLOAD_LOGGERS = (
 )
 
 
-def _setup_logging(service_name: str) -> None:
+def _setup_logging(service_name: str, level: str) -> None:
     """One line per record with the trace id, so a log line leads to its trace. Log calls in
     onedoor never pass personal data; messages name receipts, never people."""
     handler = logging.StreamHandler(sys.stderr)
@@ -190,6 +186,6 @@ def _setup_logging(service_name: str) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(level)
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))

@@ -6,8 +6,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.config import env_str
-
 DEFAULT_FILE = Path(__file__).parent / "allowances.toml"
 SENIOR_AGE = 60
 
@@ -67,5 +65,6 @@ def parse(text: str) -> AllowanceTable:
     return AllowanceTable(amounts)
 
 
-def load() -> AllowanceTable:
-    return parse(Path(env_str("AGE_ALLOWANCE_FILE", str(DEFAULT_FILE))).read_text(encoding="utf-8"))
+def load(path: Path = DEFAULT_FILE) -> AllowanceTable:
+    """The table in ``path`` (AGE_ALLOWANCE_FILE; the shipped table by default)."""
+    return parse(path.read_text(encoding="utf-8"))

@@ -7,18 +7,20 @@ import logging
 from pathlib import Path
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import config, db, legal_calendar, telemetry
+from services.common import db, legal_calendar, telemetry
 from services.common.grpc_server import Registration, serve
+from services.intake import settings
 from services.intake.server import IntakeServicer
 from services.intake.store import CaseLedger
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def main() -> None:
-    telemetry.setup("intake")
-    pool = await db.open_pool(config.database_url("intake"), [MIGRATIONS])
-    clock = config.bureau_clock()
+async def main(configured: settings.Settings) -> None:
+    configured.keys.configure()
+    telemetry.setup(configured.telemetry)
+    pool = await db.open_pool(configured.database_url, [MIGRATIONS])
+    clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(logging.getLogger("services.intake"), calendar, clock.today())
     servicer = IntakeServicer(CaseLedger(pool, clock, calendar))
@@ -27,8 +29,8 @@ async def main() -> None:
         servicer,
         intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
     )
-    await serve("intake", config.service_port("intake"), [registration], on_stop=pool.close)
+    await serve("intake", configured.port, [registration], configured.server, on_stop=pool.close)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(settings.from_env()))

@@ -10,6 +10,7 @@ import time
 
 from services.cli.tables import moment
 from services.common.telemetry import RECEIPT_KEY
+from services.launcher import settings
 from services.launcher.cities import City, prepare, start, tear_down
 from services.launcher.demo import bearer, forward_and_decide, submit_and_follow
 from services.launcher.platform import ROOT, Platform, PlatformError, Ports
@@ -137,6 +138,7 @@ def run_cities(sink: TraceSink, extra_env: dict[str, str]) -> int:
 
 
 def main() -> int:
+    settings.from_env().keys.configure()
     parser = argparse.ArgumentParser(description="Run the onedoor platform on this machine.")
     parser.add_argument(
         "--demo", action="store_true", help="submit a demo application once healthy"

@@ -24,10 +24,10 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.catalog import DEPARTMENTS
 from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPARTMENTS = ("assistance", "elderly", "orgs", "registry")
 SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
 
 
@@ -68,22 +68,34 @@ def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
     asyncio.run(drop())
 
 
+def _department_ports() -> dict[str, int]:
+    return {d: DEFAULT_PORTS[d] for d in DEPARTMENTS}
+
+
 @dataclass(frozen=True)
 class Ports:
     gateway_grpc: int = DEFAULT_PORTS["gateway"]
     gateway_http: int = 8080
     gateway_peer: int = 50052
     intake: int = DEFAULT_PORTS["intake"]
-    assistance: int = DEFAULT_PORTS["assistance"]
-    elderly: int = DEFAULT_PORTS["elderly"]
-    orgs: int = DEFAULT_PORTS["orgs"]
-    registry: int = DEFAULT_PORTS["registry"]
     relay: int = DEFAULT_PORTS["relay"]
     router_http: int = 8090
+    # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
+    departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in dataclasses.fields(cls)))
+        single = [f.name for f in dataclasses.fields(cls) if f.name != "departments"]
+        return cls(
+            **{name: free_port() for name in single},
+            departments={d: free_port() for d in DEPARTMENTS},
+        )
+
+    def __getattr__(self, name: str) -> int:
+        departments = self.__dict__.get("departments", {})
+        if name in departments:
+            return int(departments[name])
+        raise AttributeError(name)
 
     def grpc_port(self, service: str) -> int:
         return int(getattr(self, service))

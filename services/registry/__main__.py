@@ -8,10 +8,11 @@ from pathlib import Path
 
 import asyncpg
 
-from services.common import config, legal_calendar
+from services.common import legal_calendar
 from services.common.clock import BureauClock
 from services.common.department.serve import run
 from services.common.legal_calendar import LegalCalendar
+from services.registry import settings
 from services.registry.department import RegistryDepartment
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,16 +30,16 @@ def department(
 
 
 if __name__ == "__main__":
-    sweep_every = config.env_float("REGISTRY_SWEEP_SECONDS", 60.0)
+    configured = settings.from_env()
     # One clock (BUREAU_TIME_ZONE, default Asia/Shanghai) and one calendar for the process, so
     # withdrawals, confirmations and the sweep reckon the same local dates.
-    clock = config.bureau_clock()
+    clock = configured.department.clock
     calendar = legal_calendar.load()
     asyncio.run(
         run(
-            "registry",
+            configured.department,
             lambda pool: department(pool, clock, calendar),
             MIGRATIONS,
-            background=lambda registry: registry.divorces.sweep_forever(sweep_every),
+            background=lambda registry: registry.divorces.sweep_forever(configured.sweep_seconds),
         )
     )

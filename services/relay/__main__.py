@@ -1,9 +1,8 @@
 """Starts the outbox relay: ``python -m services.relay``.
 
-``RELAY_SOURCES`` names the services whose outboxes it drains (default: intake and the four
-departments);
-each database comes from ``<SERVICE>_DATABASE_URL``. Several relays may run: rows are claimed
-with ``FOR UPDATE SKIP LOCKED``.
+``RELAY_SOURCES`` names the services whose outboxes it drains (default: intake and every
+department of the catalog); each database comes from ``<SERVICE>_DATABASE_URL`` (see
+settings.py). Several relays may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
@@ -14,35 +13,30 @@ from urllib.parse import parse_qs, urlsplit
 
 import aio_pika
 
-from services.common import config, db, telemetry
+from services.common import db, telemetry
 from services.common.grpc_server import GrpcServer, wait_for_termination
+from services.relay import settings
 from services.relay.publisher import EventPublisher
 from services.relay.relay import OutboxRelay
 
 log = logging.getLogger("services.relay")
 
 
-async def main() -> None:
-    telemetry.setup("relay", instrument_grpc_aio=False)
-    services = [
-        s.strip()
-        for s in config.env_str("RELAY_SOURCES", "intake,assistance,elderly,orgs,registry").split(
-            ","
-        )
-        if s.strip()
-    ]
-    poll = config.env_float("RELAY_POLL_SECONDS", 1.0)
-    uri = config.amqp_uri()
+async def main(configured: settings.Settings) -> None:
+    telemetry.setup(configured.telemetry, instrument_grpc_aio=False)
+    services = list(configured.database_urls)
+    poll = configured.poll_seconds
+    uri = configured.amqp_uri
     # aio-pika retries a lost connection every 5 s by default: after a broker restart every
     # event would wait up to that long. A reconnect_interval in AMQP_URI still wins.
     if "reconnect_interval" not in parse_qs(urlsplit(uri).query):
         uri += f"{'&' if urlsplit(uri).query else '?'}reconnect_interval=1"
     connection = await aio_pika.connect_robust(uri)
     publisher = EventPublisher(connection)
-    pools = [await db.open_pool(config.database_url(s), max_size=3) for s in services]
+    pools = [await db.open_pool(configured.database_urls[s], max_size=3) for s in services]
     relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]
     # Health only: Kubernetes probes the relay like every other process.
-    health = GrpcServer(config.service_port("relay"), [])
+    health = GrpcServer(configured.port, [], configured.server)
     await health.start()
     tasks = [asyncio.create_task(r.run(), name=f"relay-{r.service}") for r in relays]
     log.info("relay draining the outboxes of %s", ", ".join(services))
@@ -58,4 +52,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(settings.from_env()))

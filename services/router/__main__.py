@@ -12,20 +12,23 @@ import nameko  # noqa: E402
 from nameko.cli.run import run  # noqa: E402
 from nameko_opentelemetry import NamekoInstrumentor  # noqa: E402
 
-from services.common import config, telemetry  # noqa: E402
+from services.common import telemetry  # noqa: E402
+from services.router import settings  # noqa: E402
 from services.router.consumer import TRACING_ADAPTERS  # noqa: E402
 
 
 def main() -> None:
-    telemetry.setup("router", instrument_grpc_aio=False, instrument_asyncpg=False)
+    # Read once, before nameko imports services.router.service, which takes them from here.
+    configured = settings.from_env()
+    settings.install(configured)
+    configured.keys.configure()
+    telemetry.setup(configured.telemetry, instrument_grpc_aio=False, instrument_asyncpg=False)
     NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
-    host = config.env_str("BIND_HOST", "0.0.0.0")
-    port = config.env_int("ROUTER_HTTP_PORT", 8090)
     nameko.config.update(
         {
-            "AMQP_URI": config.amqp_uri(),
-            "WEB_SERVER_ADDRESS": f"{host}:{port}",
-            "max_workers": config.env_int("ROUTER_MAX_WORKERS", 10),
+            "AMQP_URI": configured.amqp_uri,
+            "WEB_SERVER_ADDRESS": f"{configured.bind_host}:{configured.http_port}",
+            "max_workers": configured.max_workers,
         }
     )
     try:

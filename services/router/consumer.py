@@ -20,7 +20,7 @@ from amqp.exceptions import PreconditionFailed
 from nameko.amqp.consume import Consumer
 from nameko.events import EventHandler
 
-from services.router import queues
+from services.router import settings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class RouterEventHandler(EventHandler):
         # declares it only when it starts consuming: the arguments join it before that.
         self.queue.queue_arguments = {
             **(self.queue.queue_arguments or {}),
-            **queues.queue_arguments(),
+            **settings.installed().queue_arguments,
         }
 
 

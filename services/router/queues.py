@@ -11,22 +11,22 @@ RabbitMQ refuses to redeclare an existing queue with another type or limit
 (PRECONDITION_FAILED) and the router stops; deleting the old queues (or using a new virtual
 host) comes first, see deploy/k8s/README.md.
 
+Read once into the router's settings (settings.py), which fail at start-up on a bad value.
 No nameko here, so that the tests import it without eventlet.
 """
 
 from __future__ import annotations
 
-from services.common.config import ConfigError, env_int, env_str
+from services.common.config import ConfigError
 
 QUEUE_TYPES = ("classic", "quorum")
 
 
-def queue_arguments() -> dict[str, str | int]:
-    """The arguments every router queue is declared with."""
-    queue_type = env_str("ROUTER_QUEUE_TYPE", "classic")
+def queue_arguments(queue_type: str, limit: int) -> dict[str, str | int]:
+    """The arguments every router queue is declared with, for ``ROUTER_QUEUE_TYPE`` and
+    ``ROUTER_QUEUE_DELIVERY_LIMIT``."""
     if queue_type not in QUEUE_TYPES:
         raise ConfigError(f"ROUTER_QUEUE_TYPE={queue_type!r}: use one of {', '.join(QUEUE_TYPES)}")
-    limit = env_int("ROUTER_QUEUE_DELIVERY_LIMIT", 0)
     if limit < 0:
         raise ConfigError(f"ROUTER_QUEUE_DELIVERY_LIMIT={limit}: use 0 (the broker's) or more")
     if queue_type == "classic":

@@ -26,8 +26,9 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import auth, catalog, config, telemetry
+from services.common import auth, catalog, telemetry
 from services.common.catalog import DEPARTMENTS
+from services.router import settings
 from services.router.consumer import event_handler
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.routing import (
@@ -46,15 +47,17 @@ _tracer = telemetry.tracer(__name__)
 
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
-OVERDUE_CHECK_SECONDS = config.env_float("ROUTER_OVERDUE_SECONDS", 300.0)
+# Installed by the router's __main__ before nameko imports this module.
+SETTINGS = settings.installed()
+OVERDUE_CHECK_SECONDS = SETTINGS.overdue_seconds
 # Notes name the deadline's last day as the bureau's local date, as people read it.
-CLOCK = config.bureau_clock()
+CLOCK = SETTINGS.clock
 INTAKE = "onedoor.intake.v1.IntakeService"
 DEPARTMENT = "onedoor.department.v1.DepartmentService"
 
 
 def _target(service: str) -> str:
-    return f"//{config.service_address(service)}"
+    return f"//{SETTINGS.addresses[service]}"
 
 
 def _department_proxy(name: str) -> ReconnectingGrpcProxy:

@@ -26,7 +26,6 @@ KNOWN_FIELDS = frozenset(
         "details.requested_amount_fen",
     }
 )
-DEPARTMENTS = ("assistance", "elderly", "orgs", "registry")
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,11 @@ class Catalog:
     def version(self, code: str, version: int) -> Matter | None:
         return self.versions.get((code, version))
 
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """Every department a matter names, in the order the catalog first names them."""
+        return tuple(dict.fromkeys(d for m in self.versions.values() for d in m.departments))
+
     def current(self) -> list[Matter]:
         codes = sorted({c for c, _ in self.versions})
         return [m for m in (self.latest(c) for c in codes) if m is not None]
@@ -180,3 +184,9 @@ def parse(text: str) -> Catalog:
 @functools.cache
 def load() -> Catalog:
     return parse(CATALOG_FILE.read_text(encoding="utf-8"))
+
+
+# The departments, derived from the catalog: a matter naming a new department brings it into
+# the launcher, the relay's sources, the router's subscriptions, the ports and the manifests'
+# checks. Read once at import; the catalog file ships with the code.
+DEPARTMENTS: tuple[str, ...] = load().departments

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 import asyncpg
 
 from onedoor.department.v1 import department_service_pb2, department_service_pb2_grpc
-from services.common import config, db, telemetry
+from services.common import db, telemetry
 from services.common.department.rules import Department
 from services.common.department.servicer import DepartmentServicer
+from services.common.department.settings import DepartmentSettings
 from services.common.department.store import DepartmentCases
 from services.common.grpc_server import Registration, serve
 
@@ -25,16 +26,17 @@ D = TypeVar("D", bound=Department)
 
 
 async def run(
-    name: str,
+    settings: DepartmentSettings,
     make: Callable[[asyncpg.Pool], D],
     migrations: Path | None = None,
     background: Callable[[D], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
-    """Runs the department ``name`` until SIGTERM. ``make`` builds it on its pool;
+    """Runs the department of ``settings`` until SIGTERM. ``make`` builds it on its pool;
     ``background`` is an optional task of the department's own (a periodic sweep)."""
-    telemetry.setup(name)
+    settings.keys.configure()
+    telemetry.setup(settings.telemetry)
     pool = await db.open_pool(
-        config.database_url(name), [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])]
+        settings.database_url, [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])]
     )
     department = make(pool)
     cases = DepartmentCases(pool, department.name)
@@ -53,4 +55,4 @@ async def run(
             task.cancel()
         await pool.close()
 
-    await serve(name, config.service_port(name), registrations, on_stop=stop)
+    await serve(settings.name, settings.port, registrations, settings.server, on_stop=stop)

@@ -3,23 +3,24 @@
 import pytest
 
 from services.common.config import ConfigError
-from services.router.queues import queue_arguments
+from services.router import settings
 
 
-def test_classic_by_default_with_no_queue_type_argument(monkeypatch):
-    monkeypatch.delenv("ROUTER_QUEUE_TYPE", raising=False)
-    monkeypatch.delenv("ROUTER_QUEUE_DELIVERY_LIMIT", raising=False)
-    assert queue_arguments() == {}
-    monkeypatch.setenv("ROUTER_QUEUE_TYPE", "classic")
-    assert queue_arguments() == {}
+def arguments(**environ: str) -> object:
+    return settings.from_env(environ).queue_arguments
 
 
-def test_quorum_with_and_without_a_delivery_limit(monkeypatch):
-    monkeypatch.setenv("ROUTER_QUEUE_TYPE", "quorum")
-    monkeypatch.delenv("ROUTER_QUEUE_DELIVERY_LIMIT", raising=False)
-    assert queue_arguments() == {"x-queue-type": "quorum"}
-    monkeypatch.setenv("ROUTER_QUEUE_DELIVERY_LIMIT", "100000")
-    assert queue_arguments() == {"x-queue-type": "quorum", "x-delivery-limit": 100000}
+def test_classic_by_default_with_no_queue_type_argument():
+    assert arguments() == {}
+    assert arguments(ROUTER_QUEUE_TYPE="classic") == {}
+
+
+def test_quorum_with_and_without_a_delivery_limit():
+    assert arguments(ROUTER_QUEUE_TYPE="quorum") == {"x-queue-type": "quorum"}
+    assert arguments(ROUTER_QUEUE_TYPE="quorum", ROUTER_QUEUE_DELIVERY_LIMIT="100000") == {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": 100000,
+    }
 
 
 @pytest.mark.parametrize(
@@ -32,8 +33,6 @@ def test_quorum_with_and_without_a_delivery_limit(monkeypatch):
         ("classic", "20", "ROUTER_QUEUE_DELIVERY_LIMIT"),
     ],
 )
-def test_bad_settings_stop_the_router_naming_the_variable(monkeypatch, queue_type, limit, named):
-    monkeypatch.setenv("ROUTER_QUEUE_TYPE", queue_type)
-    monkeypatch.setenv("ROUTER_QUEUE_DELIVERY_LIMIT", limit)
+def test_bad_settings_stop_the_router_naming_the_variable(queue_type, limit, named):
     with pytest.raises(ConfigError, match=named):
-        queue_arguments()
+        arguments(ROUTER_QUEUE_TYPE=queue_type, ROUTER_QUEUE_DELIVERY_LIMIT=limit)

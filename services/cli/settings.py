@@ -1,0 +1,44 @@
+"""The command line's settings, read once by ``main``: the options a command is not given
+come from these (an option always wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.common import config
+from services.common.config import Keys, Variable
+
+DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+# `onedoor token` signs tokens for local use with the platform's key.
+KEYS = ("jwt",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The gateway's HTTP address.
+    gateway: str
+    # The bearer token ("" when none is set: a command that calls the gateway then stops).
+    token: str
+    # The trace viewer `onedoor trace` links to ("": none).
+    trace_url: str
+    keys: Keys
+
+
+def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
+    return (
+        Variable("ONEDOOR_GATEWAY", DEFAULT_GATEWAY),
+        Variable("ONEDOOR_TOKEN", ""),
+        Variable("ONEDOOR_TRACE_URL", ""),
+        *Keys.variables(*KEYS),
+    )
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    env = config.environment(variables(environ), environ)
+    return Settings(
+        gateway=env.text("ONEDOOR_GATEWAY"),
+        token=env.text("ONEDOOR_TOKEN").strip(),
+        trace_url=env.text("ONEDOOR_TRACE_URL"),
+        keys=Keys.read(env, *KEYS),
+    )

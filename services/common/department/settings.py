@@ -1,0 +1,49 @@
+"""What every department process reads: its gRPC port and database, its server's and
+telemetry's settings, the bureau's time zone, and the keys a department holds. Each
+department's own settings module (``services/<department>/settings.py``) adds its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common import config
+from services.common.clock import BureauClock
+from services.common.config import Environment, Keys, ServerSettings, TelemetrySettings, Variable
+
+# A department seals and opens personal data, finds people by keyed hash, and answers only
+# the platform's own processes.
+KEYS = ("identity_hash", "personal_data", "service_token")
+
+
+@dataclass(frozen=True)
+class DepartmentSettings:
+    name: str
+    telemetry: TelemetrySettings
+    server: ServerSettings
+    port: int
+    database_url: str
+    clock: BureauClock
+    keys: Keys
+
+
+def variables(name: str) -> tuple[Variable, ...]:
+    return (
+        *TelemetrySettings.variables(name),
+        *ServerSettings.VARIABLES,
+        config.grpc_port(name),
+        config.database(name),
+        config.BUREAU_TIME_ZONE,
+        *Keys.variables(*KEYS),
+    )
+
+
+def read(name: str, env: Environment) -> DepartmentSettings:
+    return DepartmentSettings(
+        name=name,
+        telemetry=TelemetrySettings.read(name, env),
+        server=ServerSettings.read(env),
+        port=env.integer(config.grpc_port(name).name),
+        database_url=env.text(config.database(name).name),
+        clock=config.bureau_clock(env),
+        keys=Keys.read(env, *KEYS),
+    )
