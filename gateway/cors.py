@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,9 +47,7 @@ def _refused(origin_allowed: bool) -> web.Response:
     )
 
 
-def middleware(
-    origins: Collection[str],
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def middleware(origins: Collection[str]) -> Middleware:
     allowed = frozenset(origins)
 
     @web.middleware

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     configured.keys.configure()
     args.gateway = args.gateway or configured.gateway
     args.token = args.token or configured.token
+    if args.command == "migrate":
+        args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):
         args.trace_url = args.trace_url or configured.trace_url
     command = args.command + (f" {args.audit_command}" if args.command == "audit" else "")

@@ -13,10 +13,10 @@ import asyncpg
 
 from services.cli import tables
 from services.cli.outcome import CliError, ExitCode
-from services.common import config, db, schema
-from services.common.catalog import DEPARTMENTS
+from services.cli.settings import DATABASES
+from services.common import db, schema
 
-SERVICES = ("intake", *DEPARTMENTS)
+SERVICES = DATABASES
 
 
 async def _run(service: str, url: str, only_status: bool) -> list[schema.Status] | list[str]:
@@ -33,7 +33,7 @@ async def _run(service: str, url: str, only_status: bool) -> list[schema.Status]
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    url = args.database_url or config.database_url(args.service)
+    url = args.database_url
     try:
         found: Any = asyncio.run(_run(args.service, url, args.status))
     except schema.SchemaMismatch as error:

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.common import config
+from services.common.catalog import DEPARTMENTS
 from services.common.config import Keys, Variable
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+# `onedoor migrate` reaches a service's database itself, not through the gateway.
+DATABASES = ("intake", *DEPARTMENTS)
 # `onedoor token` signs tokens for local use with the platform's key.
 KEYS = ("jwt",)
 
@@ -23,6 +26,8 @@ class Settings:
     # The trace viewer `onedoor trace` links to ("": none).
     trace_url: str
     keys: Keys
+    # Each service database's URL, for `onedoor migrate`.
+    databases: Mapping[str, str]
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -31,6 +36,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("ONEDOOR_TOKEN", ""),
         Variable("ONEDOOR_TRACE_URL", ""),
         *Keys.variables(*KEYS),
+        *(config.database(service) for service in DATABASES),
     )
 
 
@@ -41,4 +47,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         token=env.text("ONEDOOR_TOKEN").strip(),
         trace_url=env.text("ONEDOOR_TRACE_URL"),
         keys=Keys.read(env, *KEYS),
+        databases={s: env.text(f"{s.upper()}_DATABASE_URL") for s in DATABASES},
     )
