@@ -131,3 +131,78 @@ def test_onedoor_migrate_applies_lists_and_exits_by_the_state(capsys):
         import asyncio
 
         asyncio.run(drop())
+
+
+def test_a_service_told_not_to_migrate_refuses_an_unmigrated_database_then_serves(tmp_path):
+    """As in a cluster (ONEDOOR_MIGRATE_AT_START=false): the service stops naming what to
+    run; once `onedoor migrate` has run, the same service serves."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from services.cli.__main__ import main
+    from services.launcher.platform import ROOT, free_port
+
+    url = f"{DEFAULT_POSTGRES}/onedoor_schema_test_{uuid.uuid4().hex[:8]}"
+    asyncio.run(db.ensure_database(url))
+    port = free_port()
+    env = {
+        **os.environ,
+        "ORGS_DATABASE_URL": url,
+        "ORGS_GRPC_PORT": str(port),
+        "BIND_HOST": "127.0.0.1",
+        "ONEDOOR_MIGRATE_AT_START": "false",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+    try:
+        refused = subprocess.run(
+            [sys.executable, "-m", "services.orgs"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode != 0
+        assert "run `onedoor migrate orgs`" in refused.stdout + refused.stderr
+        assert main(["migrate", "orgs", "--database-url", url]) == 0
+        serving = subprocess.Popen(
+            [sys.executable, "-m", "services.orgs"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                        status = health_pb2_grpc.HealthStub(channel).Check(
+                            health_pb2.HealthCheckRequest(), timeout=1
+                        )
+                    if status.status == health_pb2.HealthCheckResponse.SERVING:
+                        break
+                except grpc.RpcError:
+                    pass
+                assert serving.poll() is None, "the migrated service exited"
+                assert time.monotonic() < deadline, "the migrated service did not serve"
+                time.sleep(0.2)
+        finally:
+            serving.terminate()
+            serving.wait(timeout=20)
+    finally:
+
+        async def drop() -> None:
+            admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+            finally:
+                await admin.close()
+
+        asyncio.run(drop())

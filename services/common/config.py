@@ -86,6 +86,9 @@ class Environment:
         except ValueError:
             raise ConfigError(f"environment variable {name}={raw!r} is not a number") from None
 
+    def flag(self, name: str) -> bool:
+        return self.choice(name, ("true", "false")) == "true"
+
     def choice(self, name: str, choices: Iterable[str]) -> str:
         value = self.text(name)
         allowed = tuple(choices)
@@ -145,6 +148,9 @@ AMQP_URI = Variable("AMQP_URI", DEFAULT_AMQP_URI, broker=True)
 BIND_HOST = Variable("BIND_HOST", "0.0.0.0")
 # The bureau's clock, whatever the host's or the pod's TZ.
 BUREAU_TIME_ZONE = Variable("BUREAU_TIME_ZONE", DEFAULT_TIME_ZONE)
+# Local runs and tests migrate at start-up; a cluster sets it false and migrates with a Job
+# per version (`onedoor migrate`), the services only checking the schema.
+MIGRATE_AT_START = Variable("ONEDOOR_MIGRATE_AT_START", "true")
 
 
 def bureau_clock(env: Environment) -> BureauClock:

@@ -19,7 +19,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def main(configured: settings.Settings) -> None:
     configured.keys.configure()
     telemetry.setup(configured.telemetry)
-    pool = await db.open_pool(configured.database_url, [MIGRATIONS])
+    pool = await db.open_pool(
+        configured.database_url,
+        [MIGRATIONS],
+        apply_migrations=configured.migrate_at_start,
+        service="intake",
+    )
     clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(logging.getLogger("services.intake"), calendar, clock.today())

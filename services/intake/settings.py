@@ -22,6 +22,7 @@ class Settings:
     database_url: str
     clock: BureauClock
     keys: Keys
+    migrate_at_start: bool
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -31,6 +32,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         config.grpc_port(NAME),
         config.database(NAME),
         config.BUREAU_TIME_ZONE,
+        config.MIGRATE_AT_START,
         *Keys.variables(*KEYS),
     )
 
@@ -44,4 +46,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.text(config.database(NAME).name),
         clock=config.bureau_clock(env),
         keys=Keys.read(env, *KEYS),
+        migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
     )

@@ -33,7 +33,15 @@ async def main(configured: settings.Settings) -> None:
         uri += f"{'&' if urlsplit(uri).query else '?'}reconnect_interval=1"
     connection = await aio_pika.connect_robust(uri)
     publisher = EventPublisher(connection)
-    pools = [await db.open_pool(configured.database_urls[s], max_size=3) for s in services]
+    pools = [
+        await db.open_pool(
+            configured.database_urls[s],
+            max_size=3,
+            apply_migrations=configured.migrate_at_start,
+            check_schema=False,
+        )
+        for s in services
+    ]
     relays = [OutboxRelay(s, p, publisher, poll) for s, p in zip(services, pools, strict=True)]
     # Health only: Kubernetes probes the relay like every other process.
     health = GrpcServer(configured.port, [], configured.server)

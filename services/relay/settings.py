@@ -30,6 +30,9 @@ class Settings:
     poll_seconds: float
     # service -> its database's URL, in RELAY_SOURCES's order.
     database_urls: Mapping[str, str]
+    # Locally the relay may be first to a database and creates its outbox; in a cluster the
+    # services' migration Jobs do, and the relay checks nothing of schemas it does not own.
+    migrate_at_start: bool
 
 
 def sources(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -51,6 +54,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         config.AMQP_URI,
         Variable("RELAY_POLL_SECONDS", "1.0"),
         SOURCES,
+        config.MIGRATE_AT_START,
         *(config.database(s) for s in sources(environ)),
     )
 
@@ -67,4 +71,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         amqp_uri=env.text(config.AMQP_URI.name),
         poll_seconds=poll,
         database_urls={s: env.text(config.database(s).name) for s in sources(environ)},
+        migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
     )

@@ -36,7 +36,10 @@ async def run(
     settings.keys.configure()
     telemetry.setup(settings.telemetry)
     pool = await db.open_pool(
-        settings.database_url, [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])]
+        settings.database_url,
+        [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])],
+        apply_migrations=settings.migrate_at_start,
+        service=settings.name,
     )
     department = make(pool)
     cases = DepartmentCases(pool, department.name)

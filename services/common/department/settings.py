@@ -24,6 +24,7 @@ class DepartmentSettings:
     database_url: str
     clock: BureauClock
     keys: Keys
+    migrate_at_start: bool
 
 
 def variables(name: str) -> tuple[Variable, ...]:
@@ -33,6 +34,7 @@ def variables(name: str) -> tuple[Variable, ...]:
         config.grpc_port(name),
         config.database(name),
         config.BUREAU_TIME_ZONE,
+        config.MIGRATE_AT_START,
         *Keys.variables(*KEYS),
     )
 
@@ -46,4 +48,5 @@ def read(name: str, env: Environment) -> DepartmentSettings:
         database_url=env.text(config.database(name).name),
         clock=config.bureau_clock(env),
         keys=Keys.read(env, *KEYS),
+        migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
     )
