@@ -401,7 +401,7 @@ class Window:
         registry_call: Any,
         request: Message,
         action: str,
-    ) -> tuple[pb.Application, str]:
+    ) -> tuple[pb.Application, pb.DivorceState.ValueType]:
         """A party confirms or withdraws a divorce at the window: checked here, done by the
         registry (``registry_call``), audited; returns the case and the divorce's state."""
         permissions.require_role(caller, "window_clerk")
@@ -415,9 +415,13 @@ class Window:
                 raise invalid_argument([FieldViolation("receipt", "is not a divorce application")])
             permissions.require_jurisdiction(caller, case.accepting_division)
             answer = await self.backends.call(registry_call, request)
-            state = rpb.DivorceState.Name(answer.divorce.state)
+            state = as_divorce_state(answer.divorce.state)
             await self.audit.record(
-                actor(caller), action, [receipt], ("id_number", *APPLICATION_VIEW_FIELDS), state
+                actor(caller),
+                action,
+                [receipt],
+                ("id_number", *APPLICATION_VIEW_FIELDS),
+                pb.DivorceState.Name(state),
             )
             return as_application(await self._case(receipt), self.clock, self.calendar), state
 
@@ -459,7 +463,8 @@ class Window:
             ),
         )
         return pb.ListAuditEntriesResponse(
-            entries=found.entries, next_page_token=found.next_page_token
+            entries=[as_audit_entry(e) for e in found.entries],
+            next_page_token=found.next_page_token,
         )
 
     def _department(self, name: str) -> object:
@@ -477,7 +482,8 @@ class Window:
             dpb.ListCasesRequest(page_size=request.page_size, page_token=request.page_token),
         )
         return pb.ListDepartmentCasesResponse(
-            cases=found.cases, next_page_token=found.next_page_token
+            cases=[as_department_case(c) for c in found.cases],
+            next_page_token=found.next_page_token,
         )
 
     async def decide(
@@ -485,17 +491,107 @@ class Window:
     ) -> pb.DecideCaseResponse:
         permissions.officer_of(caller, request.department, self.jurisdiction)
         stub = self._department(request.department)
-        # The decision is recorded as the signed-in officer's, whatever the body claims.
-        request.decision.officer_id = caller.subject
-        with telemetry.bound_receipt(request.decision.receipt):
-            decided = await self.backends.call(stub.DecideCase, request.decision)  # type: ignore[attr-defined]
+        with telemetry.bound_receipt(request.receipt):
+            decided = await self.backends.call(
+                stub.DecideCase,  # type: ignore[attr-defined]
+                dpb.DecideCaseRequest(
+                    request_id=request.request_id,
+                    receipt=request.receipt,
+                    # An unknown decision goes on as unspecified: the department refuses it.
+                    decision=DECISIONS.get(request.decision, dpb.DECISION_UNSPECIFIED),
+                    reason=request.reason,
+                    # The decision is the signed-in officer's: the token says who decided.
+                    officer_id=caller.subject,
+                ),
+            )
             await self.audit.record(
                 actor(caller),
                 "case.decided",
-                [request.decision.receipt],
+                [request.receipt],
                 detail=f"{request.department}: {dpb.CaseState.Name(decided.case.state)}",
             )
-            return pb.DecideCaseResponse(case=decided.case)
+            return pb.DecideCaseResponse(case=as_department_case(decided.case))
+
+
+DECISIONS = {
+    pb.DECISION_APPROVE: dpb.DECISION_APPROVE,
+    pb.DECISION_REJECT: dpb.DECISION_REJECT,
+    pb.DECISION_REQUEST_MATERIALS: dpb.DECISION_REQUEST_MATERIALS,
+}
+
+CASE_STATES = {
+    dpb.CASE_STATE_OPEN: pb.CASE_STATE_OPEN,
+    dpb.CASE_STATE_AWAITING_MATERIALS: pb.CASE_STATE_AWAITING_MATERIALS,
+    dpb.CASE_STATE_APPROVED: pb.CASE_STATE_APPROVED,
+    dpb.CASE_STATE_REJECTED: pb.CASE_STATE_REJECTED,
+    dpb.CASE_STATE_WITHDRAWN: pb.CASE_STATE_WITHDRAWN,
+    dpb.CASE_STATE_LAPSED: pb.CASE_STATE_LAPSED,
+}
+
+DIVORCE_STATES = {
+    rpb.DIVORCE_STATE_COOLING_OFF: pb.DIVORCE_STATE_COOLING_OFF,
+    rpb.DIVORCE_STATE_AWAITING_CONFIRMATION: pb.DIVORCE_STATE_AWAITING_CONFIRMATION,
+    rpb.DIVORCE_STATE_CONFIRMED: pb.DIVORCE_STATE_CONFIRMED,
+    rpb.DIVORCE_STATE_WITHDRAWN: pb.DIVORCE_STATE_WITHDRAWN,
+    rpb.DIVORCE_STATE_LAPSED: pb.DIVORCE_STATE_LAPSED,
+}
+
+
+def as_divorce_state(state: rpb.DivorceState.ValueType) -> pb.DivorceState.ValueType:
+    return DIVORCE_STATES.get(state, pb.DIVORCE_STATE_UNSPECIFIED)
+
+
+def as_department_case(case: dpb.DepartmentCase) -> pb.DepartmentCase:
+    """A department's case as its officer sees it at the window."""
+    assessment = case.assessment
+    check = assessment.economic_check
+    return pb.DepartmentCase(
+        receipt=case.receipt,
+        department=case.department,
+        matter_code=case.matter_code,
+        matter_version=case.matter_version,
+        state=CASE_STATES.get(case.state, pb.CASE_STATE_UNSPECIFIED),
+        assessment=pb.Assessment(
+            eligible=assessment.eligible,
+            reason=assessment.reason,
+            facts=[pb.Fact(name=f.name, value=f.value) for f in assessment.facts],
+            economic_check=pb.EconomicCheck(
+                performed=check.performed,
+                assets_fen=check.assets_fen,
+                limit_fen=check.limit_fen,
+                within_limit=check.within_limit,
+                source=check.source,
+                check_time=check.check_time if check.HasField("check_time") else None,
+                note=check.note,
+            )
+            if assessment.HasField("economic_check")
+            else None,
+            amount_fen=assessment.amount_fen,
+        )
+        if case.HasField("assessment")
+        else None,
+        decision_reason=case.decision_reason,
+        hukou_division=case.hukou_division,
+        accepting_division=case.accepting_division,
+        create_time=case.create_time if case.HasField("create_time") else None,
+        update_time=case.update_time if case.HasField("update_time") else None,
+        decision_deadline=case.decision_deadline if case.HasField("decision_deadline") else None,
+        household_file=case.household_file,
+    )
+
+
+def as_audit_entry(entry: intake_service_pb2.AuditEntry) -> pb.AuditEntry:
+    return pb.AuditEntry(
+        sequence=entry.sequence,
+        create_time=entry.create_time if entry.HasField("create_time") else None,
+        actor=entry.actor,
+        action=entry.action,
+        receipt=entry.receipt,
+        fields=entry.fields,
+        trace_id=entry.trace_id,
+        detail=entry.detail,
+        hash=entry.hash,
+    )
 
 
 TIME_LIMIT_UNITS = {

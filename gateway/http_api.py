@@ -243,9 +243,10 @@ def create_app(window: Window) -> web.Application:
 
     async def decide(request: web.Request) -> web.Response:
         check_department(request.match_info["department"])
-        message = pb.DecideCaseRequest(department=request.match_info["department"])
-        await _parse_body(request, message.decision)
-        message.decision.receipt = receipt_of(request)
+        message = pb.DecideCaseRequest()
+        await _parse_body(request, message)
+        message.department = request.match_info["department"]
+        message.receipt = receipt_of(request)
         return _json(_message_json(await window.decide(_caller(request), message)))
 
     async def audit(request: web.Request) -> web.Response:
