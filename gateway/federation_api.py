@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from gateway.applications import Window
+from gateway import submission
 from gateway.federation import (
     CLERK_JURISDICTION_METADATA,
     RECEIPT_METADATA,
@@ -14,6 +14,7 @@ from gateway.federation import (
 )
 from gateway.peers import PeerDirectory
 from gateway.validation import serves
+from gateway.window import Window
 from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
@@ -49,7 +50,7 @@ class FederationServicer(federation_service_pb2_grpc.FederationServiceServicer):
             accepting_division=request.accepting_division,
             clerk_jurisdiction=_metadata(context, CLERK_JURISDICTION_METADATA),
         )
-        accepted = await self.window.accept_forwarded(request.application, origin)
+        accepted = await submission.accept_forwarded(self.window, request.application, origin)
         with telemetry.bound_receipt(accepted.receipt):
             detail = (
                 f"from {peer.name} (receipt {_metadata(context, RECEIPT_METADATA)}, "
@@ -70,12 +71,7 @@ class FederationServicer(federation_service_pb2_grpc.FederationServiceServicer):
         peer = self.directory.identify(context)
         remote = request.case
         with telemetry.bound_receipt(remote.accepting_receipt):
-            case = (
-                await self.window.backends.call(
-                    self.window.backends.intake.GetCase,
-                    intake_service_pb2.GetCaseRequest(receipt=remote.accepting_receipt),
-                )
-            ).case
+            case = await self.window.case(remote.accepting_receipt)
             if case.forwarding.peer != peer.name:
                 raise ApiError(
                     grpc.StatusCode.PERMISSION_DENIED,
