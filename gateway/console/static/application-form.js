@@ -117,7 +117,7 @@ function grid(...records) {
 
 // The departments that lead a matter, in the catalog's order: the catalog the API serves
 // (GET /v1/matters) is the console's only list of departments.
-export function leadingDepartments(matters) {
+function leadingDepartments(matters) {
   return [...new Set(matters.map((m) => m.departments[0]).filter(Boolean))];
 }
 
