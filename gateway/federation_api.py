@@ -10,10 +10,8 @@ from gateway.federation import (
     RECEIPT_METADATA,
     Federation,
     remote_case,
-    sent_fields,
 )
 from gateway.peers import PeerDirectory
-from gateway.validation import serves
 from gateway.window import Window
 from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
@@ -37,32 +35,15 @@ class FederationServicer(federation_service_pb2_grpc.FederationServiceServicer):
         self, request: fpb.ForwardApplicationRequest, context: grpc.aio.ServicerContext
     ) -> fpb.ForwardApplicationResponse:
         peer = self.directory.identify(context)
-        hukou = request.application.applicant.hukou_division
-        if not serves(self.window.jurisdiction, hukou):
-            raise ApiError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"this bureau ({self.window.jurisdiction}) does not serve division {hukou}",
-                reason="NOT_SERVED_HERE",
-            )
         origin = case_pb2.Origin(
             peer=peer.name,
             accepting_receipt=request.accepting_receipt,
             accepting_division=request.accepting_division,
             clerk_jurisdiction=_metadata(context, CLERK_JURISDICTION_METADATA),
         )
-        accepted = await submission.accept_forwarded(self.window, request.application, origin)
-        with telemetry.bound_receipt(accepted.receipt):
-            detail = (
-                f"from {peer.name} (receipt {_metadata(context, RECEIPT_METADATA)}, "
-                f"clerk jurisdiction {origin.clerk_jurisdiction})"
-            )
-            await self.federation.audit(
-                f"peer:{peer.name}",
-                "forward.received",
-                accepted.receipt,
-                sent_fields(request.application),
-                detail,
-            )
+        accepted = await submission.accept_forwarded(
+            self.window, request.application, origin, _metadata(context, RECEIPT_METADATA)
+        )
         return fpb.ForwardApplicationResponse(receipt=accepted.receipt, status=accepted.status)
 
     async def ReportStatus(

@@ -14,6 +14,7 @@ import asyncio
 import grpc
 
 from gateway import permissions, views
+from gateway.federation import sent_fields
 from gateway.validation import check_application, serves
 from gateway.window import Window
 from onedoor.case.v1 import case_pb2
@@ -48,14 +49,35 @@ async def submit(
 
 
 async def accept_forwarded(
-    window: Window, request: pb.SubmitApplicationRequest, origin: case_pb2.Origin
+    window: Window,
+    request: pb.SubmitApplicationRequest,
+    origin: case_pb2.Origin,
+    receipt_sent: str,
 ) -> pb.SubmitApplicationResponse:
-    """An application another jurisdiction accepted, to be decided here: checked as at this
-    window, and idempotent by the accepting side's receipt."""
+    """An application another jurisdiction accepted (``origin``), to be decided here: checked
+    as at this window, idempotent by the accepting side's receipt, and its receipt audited.
+    ``receipt_sent`` is the receipt the peer's call carried in its metadata."""
+    hukou = request.applicant.hukou_division
+    if not serves(window.jurisdiction, hukou):
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"this bureau ({window.jurisdiction}) does not serve division {hukou}",
+            reason="NOT_SERVED_HERE",
+        )
     matter = check_application(request, catalog.load(), window.jurisdiction, clock=window.clock)
-    return await _accept(
+    accepted = await _accept(
         window, request, origin.accepting_receipt, matter.departments, origin=origin
     )
+    with telemetry.bound_receipt(accepted.receipt):
+        await window.audit.record(
+            f"peer:{origin.peer}",
+            "forward.received",
+            [accepted.receipt],
+            sent_fields(request),
+            f"from {origin.peer} (receipt {receipt_sent}, "
+            f"clerk jurisdiction {origin.clerk_jurisdiction})",
+        )
+    return accepted
 
 
 async def _accept(
