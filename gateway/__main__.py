@@ -10,13 +10,13 @@ import logging
 from aiohttp import web
 
 from gateway import peers, settings
-from gateway.applications import Window
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
 from gateway.http_api import create_app
+from gateway.window import Window
 from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from services.common import legal_calendar, telemetry

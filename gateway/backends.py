@@ -14,7 +14,7 @@ from onedoor.intake.v1 import intake_service_pb2_grpc
 from onedoor.registry.v1 import registry_service_pb2_grpc
 from services.common import auth
 from services.common.catalog import DEPARTMENTS
-from services.common.errors import from_rpc_error
+from services.common.errors import from_rpc_error, not_found
 
 T = TypeVar("T")
 
@@ -42,6 +42,11 @@ class Backends:
             for name in DEPARTMENTS
         }
         self.registry = registry_service_pb2_grpc.RegistryServiceStub(self.channels["registry"])
+
+    def department(self, name: str) -> department_service_pb2_grpc.DepartmentServiceStub:
+        if name not in self.departments:
+            raise not_found("department", name)
+        return self.departments[name]
 
     async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
         """Calls a backend; its errors come back as ApiError, ready to pass on."""

@@ -1,7 +1,7 @@
 """The gateway's side of "accept where the applicant lives, decide where the hukou is".
 
-Three loops, each driven by the ledger so that nothing is lost while a peer or this gateway
-is down, and safe to run in every replica (the ledger leases the work):
+One loop, three jobs a round, each driven by the ledger so that nothing is lost while a peer or
+this gateway is down, and safe to run in every replica (the ledger leases the work):
 - deliver: forwards held in the ledger go to the peer serving the home division, retried with
   back-off until the peer has them;
 - pull: the home jurisdiction's status of delivered cases, in case a push went astray;

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import grpc
 
-from gateway.applications import Window
+from gateway import submission
 from gateway.federation import (
     CLERK_JURISDICTION_METADATA,
     RECEIPT_METADATA,
     Federation,
     remote_case,
-    sent_fields,
 )
 from gateway.peers import PeerDirectory
-from gateway.validation import serves
+from gateway.window import Window
 from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
@@ -36,32 +35,15 @@ class FederationServicer(federation_service_pb2_grpc.FederationServiceServicer):
         self, request: fpb.ForwardApplicationRequest, context: grpc.aio.ServicerContext
     ) -> fpb.ForwardApplicationResponse:
         peer = self.directory.identify(context)
-        hukou = request.application.applicant.hukou_division
-        if not serves(self.window.jurisdiction, hukou):
-            raise ApiError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"this bureau ({self.window.jurisdiction}) does not serve division {hukou}",
-                reason="NOT_SERVED_HERE",
-            )
         origin = case_pb2.Origin(
             peer=peer.name,
             accepting_receipt=request.accepting_receipt,
             accepting_division=request.accepting_division,
             clerk_jurisdiction=_metadata(context, CLERK_JURISDICTION_METADATA),
         )
-        accepted = await self.window.accept_forwarded(request.application, origin)
-        with telemetry.bound_receipt(accepted.receipt):
-            detail = (
-                f"from {peer.name} (receipt {_metadata(context, RECEIPT_METADATA)}, "
-                f"clerk jurisdiction {origin.clerk_jurisdiction})"
-            )
-            await self.federation.audit(
-                f"peer:{peer.name}",
-                "forward.received",
-                accepted.receipt,
-                sent_fields(request.application),
-                detail,
-            )
+        accepted = await submission.accept_forwarded(
+            self.window, request.application, origin, _metadata(context, RECEIPT_METADATA)
+        )
         return fpb.ForwardApplicationResponse(receipt=accepted.receipt, status=accepted.status)
 
     async def ReportStatus(
@@ -70,12 +52,7 @@ class FederationServicer(federation_service_pb2_grpc.FederationServiceServicer):
         peer = self.directory.identify(context)
         remote = request.case
         with telemetry.bound_receipt(remote.accepting_receipt):
-            case = (
-                await self.window.backends.call(
-                    self.window.backends.intake.GetCase,
-                    intake_service_pb2.GetCaseRequest(receipt=remote.accepting_receipt),
-                )
-            ).case
+            case = await self.window.case(remote.accepting_receipt)
             if case.forwarding.peer != peer.name:
                 raise ApiError(
                     grpc.StatusCode.PERMISSION_DENIED,

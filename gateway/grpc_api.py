@@ -1,11 +1,12 @@
-"""GatewayService over gRPC: a thin face over the window's operations."""
+"""GatewayService over gRPC: each method hands the request to its use case, with the caller
+the token names."""
 
 from __future__ import annotations
 
 import grpc
 
-from gateway.applications import Window
-from gateway.validation import check_department, check_listing
+from gateway import audit_entries, decisions, divorce, lookup, materials, submission
+from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.common import auth
@@ -24,52 +25,49 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def SubmitApplication(
         self, request: pb.SubmitApplicationRequest, context: grpc.aio.ServicerContext
     ) -> pb.SubmitApplicationResponse:
-        return await self.window.submit(_caller(context), request)
+        return await submission.submit(self.window, _caller(context), request)
 
     async def GetApplication(
         self, request: pb.GetApplicationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetApplicationResponse:
-        return await self.window.get(_caller(context), request)
+        return await lookup.get_application(self.window, _caller(context), request)
 
     async def ListApplications(
         self, request: pb.ListApplicationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListApplicationsResponse:
-        check_listing(request)
-        return await self.window.list(_caller(context), request)
+        return await lookup.list_applications(self.window, _caller(context), request)
 
     async def ListMatters(
         self, request: pb.ListMattersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMattersResponse:
-        return await self.window.matters(_caller(context), request)
+        return await lookup.list_matters(self.window, _caller(context), request)
 
     async def SupplyMaterials(
         self, request: pb.SupplyMaterialsRequest, context: grpc.aio.ServicerContext
     ) -> pb.SupplyMaterialsResponse:
-        return await self.window.supply_materials(_caller(context), request)
+        return await materials.supply_materials(self.window, _caller(context), request)
 
     async def ConfirmDivorce(
         self, request: pb.ConfirmDivorceRequest, context: grpc.aio.ServicerContext
     ) -> pb.ConfirmDivorceResponse:
-        return await self.window.confirm_divorce(_caller(context), request)
+        return await divorce.confirm_divorce(self.window, _caller(context), request)
 
     async def WithdrawDivorce(
         self, request: pb.WithdrawDivorceRequest, context: grpc.aio.ServicerContext
     ) -> pb.WithdrawDivorceResponse:
-        return await self.window.withdraw_divorce(_caller(context), request)
+        return await divorce.withdraw_divorce(self.window, _caller(context), request)
 
     async def ListDepartmentCases(
         self, request: pb.ListDepartmentCasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDepartmentCasesResponse:
-        check_department(request.department)
-        return await self.window.department_cases(_caller(context), request)
+        return await decisions.list_department_cases(self.window, _caller(context), request)
 
     async def DecideCase(
         self, request: pb.DecideCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.DecideCaseResponse:
-        check_department(request.department)
-        return await self.window.decide(_caller(context), request)
+        return await decisions.decide_case(self.window, _caller(context), request)
 
     async def ListAuditEntries(
         self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAuditEntriesResponse:
-        return await self.window.audit_entries(_caller(context), request)
+        return await audit_entries.list_audit_entries(self.window, _caller(context), request)

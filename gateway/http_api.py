@@ -1,4 +1,5 @@
-"""The HTTP/JSON API over the window's operations, for front-ends that do not speak gRPC.
+"""The HTTP/JSON API over the window's use cases, for front-ends that do not speak gRPC: it
+only translates (path, query and body to the request message; the answer or error to JSON).
 
 Bodies use the proto JSON mapping (camelCase field names, enum names); errors use Google's
 JSON error shape with the field violations and the trace id. ``GET /healthz`` answers 200 only
@@ -18,9 +19,17 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from gateway import console, permissions
-from gateway.applications import Window
-from gateway.validation import check_department, check_listing
+from gateway import (
+    audit_entries,
+    console,
+    decisions,
+    divorce,
+    lookup,
+    materials,
+    permissions,
+    submission,
+)
+from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import auth, telemetry
 from services.common.auth import Principal
@@ -197,11 +206,11 @@ def create_app(window: Window) -> web.Application:
     async def submit(request: web.Request) -> web.Response:
         message = pb.SubmitApplicationRequest()
         await _parse_body(request, message)
-        return _json(_message_json(await window.submit(_caller(request), message)))
+        return _json(_message_json(await submission.submit(window, _caller(request), message)))
 
     async def get(request: web.Request) -> web.Response:
         message = pb.GetApplicationRequest(receipt=receipt_of(request))
-        return _json(_message_json(await window.get(_caller(request), message)))
+        return _json(_message_json(await lookup.get_application(window, _caller(request), message)))
 
     async def list_applications(request: web.Request) -> web.Response:
         message = pb.ListApplicationsRequest(
@@ -211,42 +220,45 @@ def create_app(window: Window) -> web.Application:
             page_token=request.query.get("pageToken", ""),
             department=request.query.get("department", ""),
         )
-        check_listing(message)
-        return _json(_message_json(await window.list(_caller(request), message)))
+        answer = await lookup.list_applications(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def supply_materials(request: web.Request) -> web.Response:
         message = pb.SupplyMaterialsRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.supply_materials(_caller(request), message)))
+        answer = await materials.supply_materials(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def confirm_divorce(request: web.Request) -> web.Response:
         message = pb.ConfirmDivorceRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.confirm_divorce(_caller(request), message)))
+        answer = await divorce.confirm_divorce(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def withdraw_divorce(request: web.Request) -> web.Response:
         message = pb.WithdrawDivorceRequest()
         await _parse_body(request, message)
         message.receipt = receipt_of(request)
-        return _json(_message_json(await window.withdraw_divorce(_caller(request), message)))
+        answer = await divorce.withdraw_divorce(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def department_cases(request: web.Request) -> web.Response:
-        check_department(request.match_info["department"])
         message = pb.ListDepartmentCasesRequest(
             department=request.match_info["department"],
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
         )
-        return _json(_message_json(await window.department_cases(_caller(request), message)))
+        answer = await decisions.list_department_cases(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def decide(request: web.Request) -> web.Response:
-        check_department(request.match_info["department"])
-        message = pb.DecideCaseRequest(department=request.match_info["department"])
-        await _parse_body(request, message.decision)
-        message.decision.receipt = receipt_of(request)
-        return _json(_message_json(await window.decide(_caller(request), message)))
+        message = pb.DecideCaseRequest()
+        await _parse_body(request, message)
+        message.department = request.match_info["department"]
+        message.receipt = receipt_of(request)
+        return _json(_message_json(await decisions.decide_case(window, _caller(request), message)))
 
     async def audit(request: web.Request) -> web.Response:
         message = pb.ListAuditEntriesRequest(
@@ -254,10 +266,12 @@ def create_app(window: Window) -> web.Application:
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
         )
-        return _json(_message_json(await window.audit_entries(_caller(request), message)))
+        answer = await audit_entries.list_audit_entries(window, _caller(request), message)
+        return _json(_message_json(answer))
 
     async def matters(request: web.Request) -> web.Response:
-        return _json(_message_json(await window.matters(_caller(request), pb.ListMattersRequest())))
+        answer = await lookup.list_matters(window, _caller(request), pb.ListMattersRequest())
+        return _json(_message_json(answer))
 
     async def healthz(request: web.Request) -> web.Response:
         permissions.require_role(_caller(request), "operator")

@@ -1,10 +1,14 @@
-"""Who may do what at the window. Every check runs before anything is read or changed.
+"""Who may do what at the window. Every check runs before anything is changed; the role and
+the window's jurisdiction before anything is read, a case's own jurisdiction (and, for an
+officer, its departments) as soon as the case is read.
 
 | role          | may                                                                   |
 |---------------|-----------------------------------------------------------------------|
-| window_clerk  | submit at a window of its jurisdiction; look up, supply materials and |
-|               | confirm divorces for cases accepted in its jurisdiction               |
-| officer       | its own department's queue and decisions, in its jurisdiction         |
+| window_clerk  | submit at a window of its jurisdiction; look up, list, supply         |
+|               | materials and confirm or withdraw divorces for cases accepted in its  |
+|               | jurisdiction                                                          |
+| officer       | its own department's queue and decisions, in its jurisdiction; look   |
+|               | up and list the cases its department decides there                    |
 | auditor       | the audit log of its jurisdiction                                     |
 | operator      | health only                                                           |
 Every role may read the catalog of matters.

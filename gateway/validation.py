@@ -21,7 +21,7 @@ from services.common import divisions, identity
 from services.common.catalog import DEPARTMENTS, Catalog, Matter
 from services.common.clock import BureauClock
 from services.common.errors import ApiError, FieldViolation, invalid_argument
-from services.common.receipt import REQUEST_ID_PATTERN
+from services.common.receipt import REQUEST_ID_PATTERN, is_receipt
 
 MAX_NAME = 50
 MAX_RELATION = 20
@@ -36,6 +36,8 @@ PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
 MAX_TEXT = 200
 # A consent recorded on a clerk's machine whose clock runs a little ahead is still valid.
 CLOCK_SKEW_SECONDS = 600
+# "Near" a deadline, for the overdue list, unless the caller says otherwise.
+DEFAULT_DUE_WITHIN_DAYS = 3
 # Ten years ahead covers every legal time limit; beyond it a date overflows behind the window.
 MAX_DUE_WITHIN_DAYS = 3650
 # Nobody the bureau serves was born earlier; any four-digit year parses (0001 too), and would
@@ -103,6 +105,30 @@ def check_listing(request: pb.ListApplicationsRequest) -> None:
         problems.append(FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}"))
     if problems:
         raise invalid_argument(problems)
+
+
+def check_receipt(receipt: str) -> None:
+    if not is_receipt(receipt):
+        raise invalid_argument(
+            [FieldViolation("receipt", "must look like 320585-7K3F9-QX2MA")],
+            reason="INVALID_RECEIPT",
+        )
+
+
+def check_supply(request: pb.SupplyMaterialsRequest) -> None:
+    """Whether the materials are this matter's is checked against the case, once it is read."""
+    check_receipt(request.receipt)
+    if not request.materials:
+        raise invalid_argument([FieldViolation("materials", "must name what was handed in")])
+
+
+def check_divorce_party(receipt: str, id_number: str, today: dt.date) -> None:
+    """The party confirming or withdrawing a divorce, as on the identity card presented."""
+    try:
+        identity.validate(id_number, today=today)
+    except identity.IdentityError as error:
+        raise invalid_argument([FieldViolation("id_number", str(error))]) from None
+    check_receipt(receipt)
 
 
 def serves(jurisdiction: str, division: str) -> bool:

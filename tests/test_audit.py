@@ -44,12 +44,13 @@ async def test_a_lookup_and_a_decision_are_audited_with_who_which_case_and_trace
         assert response.status == 200
         lookup_trace = response.headers["X-Trace-Id"]
     decide = f"/v1/departments/assistance/cases/{receipt}:decide"
-    # The body names another officer: the decision is still the signed-in officer's.
-    body = {
-        "requestId": str(uuid.uuid4()),
-        "decision": "DECISION_APPROVE",
-        "officerId": "officer-impersonated",
-    }
+    # A body naming another officer is refused: who decides is the signed-in officer.
+    body = {"requestId": str(uuid.uuid4()), "decision": "DECISION_APPROVE"}
+    impersonating = {**body, "officerId": "officer-impersonated"}
+    async with http.post(decide, json=impersonating, headers=OFFICER) as response:
+        assert response.status == 400, await response.text()
+        error = (await response.json())["error"]
+        assert error["details"][0]["fieldViolations"][0]["field"] == "officer_id"
     async with http.post(decide, json=body, headers=OFFICER) as response:
         assert response.status == 200, await response.text()
         decision_trace = response.headers["X-Trace-Id"]

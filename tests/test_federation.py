@@ -107,7 +107,6 @@ async def _approve_at_home(session: aiohttp.ClientSession, home: City, receipt: 
     body = {
         "requestId": str(uuid.uuid4()),
         "decision": "DECISION_APPROVE",
-        "officerId": "officer-home",
     }
     officer = _as(home, "officer", "assistance")
     await _post(

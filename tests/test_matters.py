@@ -51,7 +51,6 @@ async def decide(
         "requestId": str(uuid.uuid4()),
         "decision": decision,
         "reason": reason,
-        "officerId": "officer-9",
     }
     async with http.post(
         f"/v1/departments/{department}/cases/{receipt}:decide",
@@ -466,7 +465,6 @@ async def test_an_officer_cannot_approve_a_divorce_the_parties_have_not_confirme
     body = {
         "requestId": str(uuid.uuid4()),
         "decision": "DECISION_APPROVE",
-        "officerId": "officer-9",
     }
     async with http.post(
         f"/v1/departments/registry/cases/{receipt}:decide",

@@ -58,7 +58,6 @@ def _call(http, operation: str, receipt: str, headers: dict[str, str]):
         "requestId": str(uuid.uuid4()),
         "decision": "DECISION_REJECT",
         "reason": "x",
-        "officerId": "o",
     }
     return {
         "submit": lambda: http.post("/v1/applications", json=dibao_json(), headers=headers),
@@ -104,7 +103,7 @@ async def test_an_allowed_officer_decides(http):
     async with http.post("/v1/applications", json=dibao_json()) as response:
         receipt = (await response.json())["receipt"]
     await wait_for_entry(http, receipt, "ROUTED")
-    decision = {"requestId": str(uuid.uuid4()), "decision": "DECISION_APPROVE", "officerId": "o-1"}
+    decision = {"requestId": str(uuid.uuid4()), "decision": "DECISION_APPROVE"}
     async with _call(
         http, "decide for assistance", receipt, CALLERS["assistance officer"]
     ) as response:

@@ -1,6 +1,7 @@
-"""The window clerk's console: static pages served by the gateway itself, because bureau
-networks are closed (no CDN). The pages call the same HTTP API with the clerk's token, so
-the console holds no privilege of its own and needs none to be served."""
+"""The window's console, for clerks and department officers: static pages served by the
+gateway itself, because bureau networks are closed (no CDN). The pages call the same HTTP API
+with the user's token, so the console holds no privilege of its own and needs none to be
+served."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ that find a person match however the clerk typed it."""
 
 from __future__ import annotations
 
-from gateway.applications import _normalize_identity_numbers
+from gateway.submission import normalize_identity_numbers
 from onedoor.case.v1 import case_pb2
 
 TYPED = "320585 19800101 123x"
@@ -19,7 +19,7 @@ def test_numbers_in_the_details_are_normalized_like_the_applicant():
     case.details.economic_check_consent.consenting_id_number = TYPED
     case.details.economic_check_consent.member_id_numbers.append(TYPED)
 
-    _normalize_identity_numbers(case)
+    normalize_identity_numbers(case)
 
     consent = case.details.economic_check_consent
     assert {
@@ -35,7 +35,7 @@ def test_numbers_in_the_details_are_normalized_like_the_applicant():
 def test_details_an_application_lacks_stay_absent():
     case = case_pb2.Case()
     case.applicant.id_number = TYPED
-    _normalize_identity_numbers(case)
+    normalize_identity_numbers(case)
     assert not case.details.HasField("other_party")
     assert not case.details.HasField("death")
     assert not case.details.HasField("economic_check_consent")

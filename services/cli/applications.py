@@ -186,7 +186,12 @@ def application_view(application: dict[str, Any]) -> str:
                 tables.table(
                     ["DEPARTMENT", "STATE", "NOTE"],
                     [
-                        [p.get("department", ""), p.get("state", ""), p.get("note", "")]
+                        [
+                            p.get("department", ""),
+                            # PROGRESS_STATE_OPEN reads OPEN; a state written as a word stays.
+                            tables.short(p.get("state", ""), "PROGRESS_STATE_"),
+                            p.get("note", ""),
+                        ]
                         for p in progress
                     ],
                     max_width=[None, None, 100],

@@ -141,7 +141,6 @@ def forward_and_decide(accepting_url: str, home_url: str) -> tuple[dict[str, Any
     decision = {
         "requestId": str(uuid.uuid4()),
         "decision": "DECISION_APPROVE",
-        "officerId": "kunshan-officer-1",
     }
     _request(
         "POST",

@@ -115,15 +115,22 @@ function grid(...records) {
   return h("div", { class: "field-grid" }, records.map((record) => record.wrapper));
 }
 
+// The departments that lead a matter, in the catalog's order: the catalog the API serves
+// (GET /v1/matters) is the console's only list of departments.
+function leadingDepartments(matters) {
+  return [...new Set(matters.map((m) => m.departments[0]).filter(Boolean))];
+}
+
 export function renderNewApplication(root, context) {
   const matters = context.catalog;
+  const departments = leadingDepartments(matters);
   const chooserId = uniqueId("matter");
   const chooser = h(
     "select",
     { id: chooserId, name: "matter_code", "aria-describedby": `${chooserId}-about` },
     h("option", { value: "", i18n: "form.choose_matter" }),
   );
-  for (const department of ["assistance", "elderly", "orgs", "registry"]) {
+  for (const department of departments) {
     const group = h("optgroup");
     attribute(group, "label", `department.${department}`);
     for (const matter of matters.filter((m) => m.departments[0] === department)) {
@@ -135,7 +142,7 @@ export function renderNewApplication(root, context) {
   const formHost = h("div");
   // With no matter chosen yet, every matter is one click away, grouped by department.
   const picker = h("div", { class: "matter-picker" });
-  for (const department of ["assistance", "elderly", "orgs", "registry"]) {
+  for (const department of departments) {
     const list = h("ul");
     for (const matter of matters.filter((m) => m.departments[0] === department)) {
       list.append(

@@ -157,6 +157,12 @@ function caseDetails(application, refresh, catalog) {
   return h("article", { class: "case", "data-receipt": application.receipt }, ...sections);
 }
 
+// A department's progress state as the labels and styles name it: "awaiting_materials", whether
+// the API writes the word or the enum value PROGRESS_STATE_AWAITING_MATERIALS.
+function progressState(entry) {
+  return String(entry.state ?? "").replace(/^PROGRESS_STATE_/, "").toLowerCase();
+}
+
 function progressTable(application) {
   const id = uniqueId("progress");
   const progress = application.progress ?? [];
@@ -167,7 +173,7 @@ function progressTable(application) {
         "tr",
         { "data-department": entry.department },
         h("th", { scope: "row", i18n: `department.${entry.department}` }),
-        h("td", {}, h("span", { class: `state state-${entry.state}`, i18n: `progress.${entry.state}` })),
+        h("td", {}, h("span", { class: `state state-${progressState(entry)}`, i18n: `progress.${progressState(entry)}` })),
         h("td", { class: "note" }, entry.note || ""),
       ),
     );

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from onedoor.intake.v1 import intake_service_pb2 as pb
+from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.cli import chain, gateway_client
 from services.cli.__main__ import main
 from services.cli.outcome import ExitCode

@@ -83,3 +83,14 @@ def test_a_forwarded_case_shows_where_it_stands_at_home():
     assert "  home status    APPROVED" in shown
     assert "timeline at home:" in shown
     assert "2026-11-24 20:32:51 +08:00  FORWARDED  window      sent to 昆山市 (320583)" in shown
+
+
+def test_progress_reads_the_same_whether_its_state_is_a_word_or_an_enum_value():
+    shown = [
+        application_view(
+            {"receipt": RECEIPT, "progress": [{"department": "assistance", "state": state}]}
+        )
+        for state in ("AWAITING_MATERIALS", "PROGRESS_STATE_AWAITING_MATERIALS")
+    ]
+    assert shown[0] == shown[1]
+    assert "PROGRESS_STATE_" not in shown[1]
