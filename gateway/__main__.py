@@ -64,7 +64,7 @@ async def main(configured: settings.Settings) -> None:
         ],
         configured.server,
     )
-    runner = web.AppRunner(create_app(window), access_log=None)
+    runner = web.AppRunner(create_app(window, configured.cors_origins), access_log=None)
     await runner.setup()
     http_port = configured.http_port
     site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)

@@ -8,10 +8,11 @@ when the gateway and every service behind it report SERVING.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import grpc
@@ -22,13 +23,17 @@ from google.protobuf.message import Message
 from gateway import (
     audit_entries,
     console,
+    cors,
     decisions,
     divorce,
+    http_routes,
     lookup,
     materials,
+    openapi,
     permissions,
     submission,
 )
+from gateway.openapi import Route
 from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from services.common import auth, telemetry
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 TRACE_HEADER = "X-Trace-Id"
 CALLER = web.RequestKey("caller", Principal)
+PUBLIC_PATHS = frozenset(r.path for r in http_routes.ROUTES if r.public)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -160,7 +166,7 @@ async def _parse_body(request: web.Request, message: Message) -> None:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every call carries a bearer token, checked before the body is even read."""
-    if console.is_public(request.path):
+    if console.is_public(request.path) or request.path in PUBLIC_PATHS:
         return await handler(request)
     request[CALLER] = auth.verify(request.headers.get("Authorization", ""))
     return await handler(request)
@@ -195,9 +201,36 @@ def _query_bool(request: web.Request, name: str) -> bool:
     return raw in ("true", "1")
 
 
-def create_app(window: Window) -> web.Application:
+def _declared(route: Route, handler: Handler) -> Handler:
+    """The handler of a declared route: a query parameter the route does not declare is
+    refused, naming it (a misspelt filter would otherwise silently list everything)."""
+    known = {name for name, _, _ in route.query}
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        unknown = sorted(set(request.query) - known)
+        if unknown:
+            raise invalid_argument(
+                [
+                    FieldViolation(name, "is not a query parameter of this route")
+                    for name in unknown
+                ],
+                reason="UNKNOWN_QUERY_PARAMETER",
+            )
+        return await handler(request)
+
+    return checked
+
+
+@functools.cache
+def description() -> dict[str, Any]:
+    """The OpenAPI description of the routes this adapter registers."""
+    return openapi.document(http_routes.ROUTES, title="onedoor HTTP API", version="v1")
+
+
+def create_app(window: Window, cors_origins: Collection[str] = ()) -> web.Application:
     app = web.Application(
-        client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json, authenticate]
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[cors.middleware(cors_origins), errors_as_json, authenticate],
     )
 
     def receipt_of(request: web.Request) -> str:
@@ -282,18 +315,29 @@ def create_app(window: Window) -> web.Application:
             200 if serving else 503,
         )
 
-    receipt = "{receipt:[^/:]+}"
-    app.router.add_post("/v1/applications", submit)
-    app.router.add_get("/v1/applications", list_applications)
-    app.router.add_get(f"/v1/applications/{receipt}", get)
-    # AIP-136 custom methods.
-    app.router.add_post(f"/v1/applications/{receipt}:supplyMaterials", supply_materials)
-    app.router.add_post(f"/v1/applications/{receipt}:confirmDivorce", confirm_divorce)
-    app.router.add_post(f"/v1/applications/{receipt}:withdrawDivorce", withdraw_divorce)
-    app.router.add_get("/v1/departments/{department}/cases", department_cases)
-    app.router.add_post(f"/v1/departments/{{department}}/cases/{receipt}:decide", decide)
-    app.router.add_get("/v1/audit", audit)
-    app.router.add_get("/v1/matters", matters)
-    app.router.add_get("/healthz", healthz)
+    async def openapi_json(request: web.Request) -> web.Response:
+        return _json(description())
+
+    handlers: dict[str, Handler] = {
+        "submitApplication": submit,
+        "listApplications": list_applications,
+        "getApplication": get,
+        "supplyMaterials": supply_materials,
+        "confirmDivorce": confirm_divorce,
+        "withdrawDivorce": withdraw_divorce,
+        "listDepartmentCases": department_cases,
+        "decideCase": decide,
+        "listAuditEntries": audit,
+        "listMatters": matters,
+        "health": healthz,
+        "openapi": openapi_json,
+    }
+    for route in http_routes.ROUTES:
+        handler = handlers.pop(route.operation_id)
+        app.router.add_route(
+            route.method, http_routes.aiohttp_path(route), _declared(route, handler)
+        )
+    if handlers:
+        raise RuntimeError(f"handlers without a declared route: {', '.join(handlers)}")
     console.add_routes(app)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gateway import cors
 from gateway.backends import SERVICES
 from services.common import config, divisions
 from services.common.clock import BureauClock
@@ -46,6 +47,8 @@ class Settings:
     tls_cert_file: str
     tls_key_file: str
     keys: Keys
+    # Origins whose pages may call the HTTP API from a browser (CORS); none by default.
+    cors_origins: frozenset[str]
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -65,6 +68,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_NAME", identity),
         Variable("GATEWAY_TLS_CERT_FILE", identity),
         Variable("GATEWAY_TLS_KEY_FILE", identity),
+        Variable("GATEWAY_CORS_ORIGINS", ""),
         *Keys.variables(*KEYS),
     )
 
@@ -74,6 +78,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     jurisdiction = env.text("GATEWAY_JURISDICTION")
     if not divisions.is_known(jurisdiction):
         raise ConfigError(f"GATEWAY_JURISDICTION={jurisdiction} is not a GB/T 2260 division code")
+    try:
+        cors_origins = cors.parse_origins(env.text("GATEWAY_CORS_ORIGINS"))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     poll = env.number("GATEWAY_FEDERATION_POLL_SECONDS")
     if poll <= 0:
         raise ConfigError(f"GATEWAY_FEDERATION_POLL_SECONDS={poll}: use a positive number")
@@ -92,4 +100,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         tls_cert_file=env.text("GATEWAY_TLS_CERT_FILE"),
         tls_key_file=env.text("GATEWAY_TLS_KEY_FILE"),
         keys=Keys.read(env, *KEYS),
+        cors_origins=cors_origins,
     )
