@@ -357,7 +357,11 @@ class Window:
                     "the case is not waiting for materials",
                     reason="NOT_AWAITING_MATERIALS",
                 )
-            waiting = [p.department for p in case.progress if p.state == "awaiting_materials"]
+            waiting = [
+                p.department
+                for p in case.progress
+                if p.state == case_pb2.PROGRESS_STATE_AWAITING_MATERIALS
+            ]
             rounds = sum(
                 1
                 for e in case.timeline
