@@ -61,11 +61,7 @@ class RegistryDepartment(Department):
                     "is not married to the applicant in the registry's records",
                 )
             ]
-        if await conn.fetchval(
-            """SELECT 1 FROM divorces WHERE marriage_id = $1
-                AND state IN ('DIVORCE_STATE_COOLING_OFF', 'DIVORCE_STATE_AWAITING_CONFIRMATION')""",
-            current["id"],
-        ):
+        if await records.divorce_pending_for(conn, current["id"]):
             return [
                 Problem(
                     "details.other_party.id_number",

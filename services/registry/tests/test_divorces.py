@@ -108,22 +108,22 @@ class Now:
 def store(monkeypatch: pytest.MonkeyPatch) -> Store:
     store = Store()
 
-    async def divorce(conn: Conn, receipt: str, *, lock: bool = False) -> dict[str, Any] | None:
+    async def divorce(conn: Conn, receipt: str, *, lock: bool = False) -> records.Divorce | None:
         row = conn.store.divorces.get(receipt)
-        return dict(row) if row is not None else None
+        return records.Divorce(**row) if row is not None else None
 
-    async def set_divorce(conn: Conn, receipt: str, **changes: object) -> dict[str, Any]:
+    async def set_divorce(conn: Conn, receipt: str, **changes: object) -> records.Divorce:
         conn.store.divorces[receipt].update(changes)
-        return dict(conn.store.divorces[receipt])
+        return records.Divorce(**conn.store.divorces[receipt])
 
     async def end_marriage(conn: Conn, marriage_id: int, by: str) -> None:
         conn.store.ended_marriages.append(marriage_id)
 
-    async def pending_divorces(conn: Conn) -> list[dict[str, Any]]:
+    async def pending_divorces(conn: Conn) -> list[records.Divorce]:
         return [
-            dict(r)
+            records.Divorce(**r)
             for r in conn.store.divorces.values()
-            if r["state"] in ("DIVORCE_STATE_COOLING_OFF", "DIVORCE_STATE_AWAITING_CONFIRMATION")
+            if r["state"] in records.PENDING
         ]
 
     async def current_marriage(conn: Conn, key: str) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def filed(store: Store, filed_at: dt.datetime = FILED_AT) -> None:
         "key_a": person_key(HUSBAND),
         "key_b": person_key(WIFE),
         "filed_at": filed_at,
-        "state": "DIVORCE_STATE_COOLING_OFF",
+        "state": pb.DIVORCE_STATE_COOLING_OFF,
         "confirmed_a": False,
         "confirmed_b": False,
         "ended_at": None,
@@ -213,7 +213,7 @@ async def test_a_late_confirmation_is_refused_and_the_lapse_committed_before_the
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "DIVORCE_LAPSED")
     assert "by 2026-05-08 (the last day to confirm)" in refusal.message
     # The refusal did not roll the lapse back: the divorce and its case have lapsed.
-    assert store.divorces[RECEIPT]["state"] == "DIVORCE_STATE_LAPSED"
+    assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
     assert store.divorces[RECEIPT]["ended_at"] == now.instant
     assert store.moves == [(RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, "lapsed")]
     # Asked again, and swept: the same answer, and nothing lapses twice.
@@ -239,7 +239,7 @@ async def test_a_late_withdrawal_is_refused_with_the_dates_and_lapses_the_divorc
     refusal = await refused(registry.withdraw(RECEIPT, WIFE))
     assert refusal.reason == "NOT_COOLING_OFF"
     assert "2026-04-08" in refusal.message and "lapsed after 2026-05-08" in refusal.message
-    assert store.divorces[RECEIPT]["state"] == "DIVORCE_STATE_LAPSED"
+    assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
 
 
 async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store):
