@@ -10,6 +10,7 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
+from onedoor.events.v1 import events_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
@@ -27,7 +28,6 @@ from services.intake.status import (
 )
 
 SERVICE = "intake"
-CASE_ACCEPTED = "case_accepted"
 
 
 _PROGRESS_PREFIX = "PROGRESS_STATE_"
@@ -243,15 +243,14 @@ class CaseLedger:
         )
         event = outbox.event_row(
             SERVICE,
-            CASE_ACCEPTED,
-            {
-                "receipt": case.receipt,
-                "matter_code": case.matter_code,
-                "matter_version": case.matter_version,
-                "departments": list(case.departments),
-                "accepting_division": case.accepting_division,
-                "hukou_division": case.applicant.hukou_division,
-            },
+            events_pb2.CaseAccepted(
+                receipt=case.receipt,
+                matter_code=case.matter_code,
+                matter_version=case.matter_version,
+                departments=case.departments,
+                accepting_division=case.accepting_division,
+                hukou_division=case.applicant.hukou_division,
+            ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.
         async with (

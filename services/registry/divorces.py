@@ -13,6 +13,7 @@ import asyncpg
 import grpc
 
 from onedoor.department.v1 import department_service_pb2 as dpb
+from onedoor.events.v1 import events_pb2
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from onedoor.registry.v1 import registry_service_pb2_grpc
 from services.common import identity, telemetry
@@ -93,7 +94,7 @@ class Divorces:
             row.receipt,
             dpb.CASE_STATE_LAPSED,
             cooling_off.lapsed(divorce),
-            "lapsed",
+            events_pb2.OUTCOME_LAPSED,
         )
         return updated
 
@@ -141,7 +142,7 @@ class Divorces:
                 receipt,
                 dpb.CASE_STATE_OPEN,
                 "one party confirmed the divorce",
-                "confirmed",
+                events_pb2.OUTCOME_CONFIRMED,
             )
         else:
             row = await records.set_divorce(
@@ -153,7 +154,7 @@ class Divorces:
                 receipt,
                 dpb.CASE_STATE_APPROVED,
                 "both parties confirmed: divorce registered",
-                "approved",
+                events_pb2.OUTCOME_APPROVED,
             )
         return self.as_proto(row)
 
@@ -189,7 +190,7 @@ class Divorces:
             receipt,
             dpb.CASE_STATE_WITHDRAWN,
             "withdrawn by a party",
-            "withdrawn",
+            events_pb2.OUTCOME_WITHDRAWN,
         )
         return self.as_proto(row)
 

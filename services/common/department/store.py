@@ -11,12 +11,11 @@ from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.events.v1 import events_pb2
 from services.common import outbox, pagination, personal_data
 from services.common.department.decisions import OPEN_STATES, OUTCOME, state_after
 from services.common.department.rules import Opening
 from services.common.timestamps import to_timestamp
-
-CASE_DECIDED = "case_decided"
 
 OpenHook = Callable[[asyncpg.Connection, case_pb2.Case], Awaitable[Opening]]
 DecidedHook = Callable[[asyncpg.Connection, case_pb2.Case, int], Awaitable[None]]
@@ -146,7 +145,12 @@ class DepartmentCases:
             return await self.move(conn, receipt, new_state, reason, OUTCOME[decision])
 
     async def move(
-        self, conn: asyncpg.Connection, receipt: str, state: int, reason: str, outcome: str
+        self,
+        conn: asyncpg.Connection,
+        receipt: str,
+        state: pb.CaseState.ValueType,
+        reason: str,
+        outcome: events_pb2.Outcome.ValueType,
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
         the caller's transaction."""
@@ -160,13 +164,9 @@ class DepartmentCases:
         await outbox.add(
             conn,
             self.department,
-            CASE_DECIDED,
-            {
-                "receipt": receipt,
-                "department": self.department,
-                "outcome": outcome,
-                "reason": reason,
-            },
+            events_pb2.CaseDecided(
+                receipt=receipt, department=self.department, outcome=outcome, reason=reason
+            ),
         )
         return _from_row(updated, self.department)
 

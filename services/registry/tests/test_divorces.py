@@ -18,6 +18,7 @@ import pytest
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
+from onedoor.events.v1 import events_pb2
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from services.common.clock import BureauClock
 from services.common.errors import ApiError
@@ -52,7 +53,7 @@ class Store:
 
     def __init__(self) -> None:
         self.divorces: dict[str, dict[str, Any]] = {}
-        self.moves: list[tuple[str, int, str, str]] = []
+        self.moves: list[tuple[str, int, str, int]] = []
         self.ended_marriages: list[int] = []
         self.filed: list[tuple[Any, ...]] = []
 
@@ -90,7 +91,7 @@ class Pool:
 
 
 class Cases:
-    async def move(self, conn: Conn, receipt: str, state: int, reason: str, outcome: str) -> None:
+    async def move(self, conn: Conn, receipt: str, state: int, reason: str, outcome: int) -> None:
         conn.store.moves.append((receipt, state, reason, outcome))
 
 
@@ -178,7 +179,9 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
     assert "UTC" not in refusal.message
     answer = await registry.withdraw(RECEIPT, WIFE)
     assert answer.state == pb.DIVORCE_STATE_WITHDRAWN
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", "withdrawn")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", events_pb2.OUTCOME_WITHDRAWN)
+    ]
 
 
 @pytest.mark.parametrize("hour", [0, 1, 11, 23])
@@ -215,7 +218,9 @@ async def test_a_late_confirmation_is_refused_and_the_lapse_committed_before_the
     # The refusal did not roll the lapse back: the divorce and its case have lapsed.
     assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
     assert store.divorces[RECEIPT]["ended_at"] == now.instant
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, "lapsed")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+    ]
     # Asked again, and swept: the same answer, and nothing lapses twice.
     again = await refused(registry.confirm(RECEIPT, WIFE))
     assert (again.reason, again.message) == (refusal.reason, refusal.message)
@@ -230,7 +235,9 @@ async def test_a_late_confirmation_after_the_sweep_gets_the_same_answer(store):
     refusal = await refused(registry.confirm(RECEIPT, HUSBAND))
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "DIVORCE_LAPSED")
     assert "by 2026-05-08 (the last day to confirm)" in refusal.message
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, "lapsed")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+    ]
 
 
 async def test_a_late_withdrawal_is_refused_with_the_dates_and_lapses_the_divorce(store):
@@ -254,7 +261,7 @@ async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store
         dpb.CASE_STATE_LAPSED,
         "the divorce application lapsed: both parties had to confirm in person by 2026-05-08 "
         "(the last day to confirm)",
-        "lapsed",
+        events_pb2.OUTCOME_LAPSED,
     )
 
 
