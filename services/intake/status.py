@@ -1,11 +1,15 @@
-"""How a timeline entry moves a department's progress and the case's status. Pure rules."""
+"""Which timeline entries may be appended, and how one moves a department's progress and the
+case's status. Pure rules."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TypeAlias
 
+import grpc
+
 from onedoor.case.v1 import case_pb2
+from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 Status: TypeAlias = case_pb2.CaseStatus.ValueType
 Kind: TypeAlias = case_pb2.TimelineEntryKind.ValueType
@@ -49,6 +53,26 @@ _DEPARTMENT_STATE_AFTER: dict[Kind, Progress] = {
     case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN: case_pb2.PROGRESS_STATE_WITHDRAWN,
     case_pb2.TIMELINE_ENTRY_KIND_LAPSED: case_pb2.PROGRESS_STATE_LAPSED,
 }
+
+
+def check_entry(entry_key: str, entry: case_pb2.TimelineEntry) -> None:
+    """An entry another service may append: keyed, of a kind, and not one of the ledger's own
+    (acceptance and completion). Raises INVALID_ARGUMENT otherwise."""
+    if not entry_key:
+        raise invalid_argument([FieldViolation("entry_key", "is required")])
+    if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_UNSPECIFIED:
+        raise invalid_argument([FieldViolation("entry.kind", "is required")])
+    if entry.kind in (
+        case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED,
+        case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
+    ):
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "only the ledger records acceptance",
+            violations=(
+                FieldViolation("entry.kind", "ACCEPTED and COMPLETED are the ledger's own"),
+            ),
+        )
 
 
 def department_state_after(current: Progress, kind: Kind) -> Progress:

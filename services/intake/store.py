@@ -1,4 +1,6 @@
-"""The case ledger's storage. SQL lives here and nowhere else in intake."""
+"""The case ledger's storage: cases, their timeline, progress and open claims, and the
+case_accepted event. One of intake's three stores (with forwards.py and audit_log.py), the
+only modules that hold its SQL."""
 
 from __future__ import annotations
 
