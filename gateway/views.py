@@ -35,7 +35,7 @@ _CLOSED = frozenset(
 def awaiting_materials(progress: case_pb2.DepartmentProgress) -> bool:
     """Whether a deciding department waits for materials: the gateway's only reading of a
     department's progress state."""
-    return progress.state == "awaiting_materials"
+    return progress.state == case_pb2.PROGRESS_STATE_AWAITING_MATERIALS
 
 
 def as_application(

@@ -51,7 +51,7 @@ async def test_a_created_case_reads_back_as_it_was_answered(intake):
     del stored.case.timeline[1:]
     stored.case.status = created.case.status
     for progress in stored.case.progress:
-        progress.state, progress.note = "pending", ""
+        progress.state, progress.note = case_pb2.PROGRESS_STATE_PENDING, ""
     assert created.case == stored.case
 
     again = await intake.CreateCase(

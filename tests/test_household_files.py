@@ -31,6 +31,7 @@ from services.common import db
 from services.common.clock import BureauClock
 from services.common.config import DEFAULT_POSTGRES
 from services.common.department.serve import DEPARTMENT_MIGRATIONS
+from services.common.department.servicer import DepartmentServicer
 from services.common.department.store import DepartmentCases
 from services.common.keyed_hash import person_key
 from services.common.receipt import receipt_for
@@ -155,12 +156,12 @@ async def test_applications_naming_someone_on_a_file_at_once_all_join_that_file(
 
 
 async def test_ten_dibao_applications_at_once_open_on_one_file_and_grant_on_it(pool):
-    """The incident, through the case store and the department's own hooks."""
+    """The incident, through the department's workflow (servicer, rules, store) without gRPC."""
     application = dibao_proto()
     department = AssistanceDepartment(
         BureauClock(), standards.load(), economic_check.FakeBank(None)
     )
-    cases = DepartmentCases(pool, "assistance")
+    workflow = DepartmentServicer(department, DepartmentCases(pool, "assistance"))
 
     def case(number: int) -> case_pb2.Case:
         return case_pb2.Case(
@@ -176,13 +177,13 @@ async def test_ten_dibao_applications_at_once_open_on_one_file_and_grant_on_it(p
         )
 
     applications = [case(n) for n in range(10)]
-    opened = await asyncio.gather(*(cases.open(c, department.open) for c in applications))
+    opened = await asyncio.gather(*(workflow.open_case(c) for c in applications))
     file_ids = {found.household_file for found, created in opened if created}
     assert len(file_ids) == 1 and len(opened) == 10
 
     for each in applications:
-        await in_transaction(
-            pool, lambda c, each=each: department.decided(c, each, pb.DECISION_APPROVE)
+        await workflow.decide(
+            f"approve-{each.receipt}", each.receipt, pb.DECISION_APPROVE, "", "officer-1"
         )
     benefit_files = {
         r["file_id"]
@@ -272,12 +273,13 @@ async def test_a_death_stops_every_recurring_payment_of_the_person_on_every_file
     elsewhere = await benefit(pool, other, "assistance.hardship", deceased)
     neighbours = await benefit(pool, other, "assistance.dibao", neighbour)
     files = [own, empty, other]
-    cases = DepartmentCases(pool, "assistance")
+    department = AssistanceDepartment(
+        BureauClock(), standards.load(), economic_check.FakeBank(None)
+    )
+    workflow = DepartmentServicer(department, DepartmentCases(pool, "assistance"))
 
     def settle(receipt: str) -> Awaitable[tuple[bool, str]]:
-        return cases.settle_death(
-            receipt, deceased, lambda c: household_files.record_death(c, deceased, DIED)
-        )
+        return workflow.settle_death(receipt, deceased, DIED)
 
     held, outcome = await settle(f"D-{uuid.uuid4().hex[:10]}")
 

@@ -203,7 +203,9 @@ async def test_matter_is_routed_assessed_eligible_and_approved(http, matter):
     await decide(http, department, receipt, "DECISION_APPROVE")
     shown = await wait_for_entry(http, receipt, "APPROVED")
     assert shown["status"] == "CASE_STATUS_APPROVED"
-    assert [(p["department"], p["state"]) for p in shown["progress"]] == [(department, "approved")]
+    assert [(p["department"], p["state"]) for p in shown["progress"]] == [
+        (department, "PROGRESS_STATE_APPROVED")
+    ]
 
 
 async def test_every_catalog_matter_is_covered_by_these_tests(http):
@@ -554,9 +556,9 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
     shown = await _completed(http, _death(elder))
     assert shown["status"] == "CASE_STATUS_COMPLETED"
     assert {p["department"]: p["state"] for p in shown["progress"]} == {
-        "registry": "reported",
-        "assistance": "reported",
-        "elderly": "reported",
+        "registry": "PROGRESS_STATE_REPORTED",
+        "assistance": "PROGRESS_STATE_REPORTED",
+        "elderly": "PROGRESS_STATE_REPORTED",
     }
     assert "closed: nobody is left" in note_of(shown, "REPORTED", "assistance")
     elderly_note = note_of(shown, "REPORTED", "elderly")

@@ -11,7 +11,7 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from services.assistance import economic_check, eligibility, household_files
 from services.assistance.standards import Standards
 from services.common.clock import BureauClock
-from services.common.department.rules import Department, Opening
+from services.common.department.rules import Department, Opening, StoredCase
 from services.common.keyed_hash import person_key
 from services.common.timestamps import to_timestamp
 
@@ -87,23 +87,21 @@ class AssistanceDepartment(Department):
         return Opening(assessment, household_file=file_id)
 
     async def decided(
-        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
-    ) -> None:
+        self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
+    ) -> list[pb.Fact]:
         if decision != pb.DECISION_APPROVE:
-            return
-        row = await conn.fetchrow(
-            "SELECT household_file, assessment->>'amountFen' AS amount FROM department_cases WHERE receipt = $1",
-            case.receipt,
-        )
+            return []
+        case = stored.application
         await household_files.grant(
             conn,
             case.receipt,
-            row["household_file"],
+            stored.record.household_file,
             case.matter_code,
             person_key(case.applicant.id_number),
-            int(row["amount"] or 0),
+            stored.record.assessment.amount_fen,
             case.matter_code in RECURRING,
         )
+        return []
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date

@@ -1,22 +1,21 @@
 """The transactional outbox, shared by every service that publishes events.
 
-A service calls :func:`add` inside the transaction that changes its state; the relay
-(``services.relay``) claims unpublished rows, publishes them with publisher confirms and marks
-them published. A crash between publish and mark publishes again: delivery is at least once,
+A service calls :func:`add` with an event of ``onedoor.events.v1`` (services.common.events)
+inside the transaction that changes its state; the relay (``services.relay``) claims
+unpublished rows, publishes them with publisher confirms and marks them published. A crash between publish and mark publishes again: delivery is at least once,
 and every consumer is idempotent by ``event_id``.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from google.protobuf.message import Message
 
-from services.common import telemetry
+from services.common import events, telemetry
 
 
 def exchange_of(service: str) -> str:
@@ -24,28 +23,24 @@ def exchange_of(service: str) -> str:
     return f"{service}.events"
 
 
-def event_row(
-    service: str, event_type: str, payload: Mapping[str, Any]
-) -> tuple[str, str, str, str, str]:
-    """An outbox row's values (event_id, exchange, event_type, payload, trace_context), for a
+def event_row(service: str, event: Message) -> tuple[str, str, str, str, str]:
+    """An outbox row's values (event_id, exchange, event_type, payload, trace_context) for an
+    event of onedoor.events.v1, stamped with a new event id and the schema version, for a
     writer that inserts it in a statement of its own making."""
-    event_id = str(uuid.uuid4())
-    body = {"event_id": event_id, **payload}
+    stamped = events.stamped(event)
     carrier = telemetry.inject({})
     return (
-        event_id,
+        stamped.event_id,  # type: ignore[attr-defined]
         exchange_of(service),
-        event_type,
-        json.dumps(body, ensure_ascii=False),
+        events.event_type(stamped),
+        json.dumps(events.to_body(stamped), ensure_ascii=False),
         json.dumps(dict(carrier)),
     )
 
 
-async def add(
-    conn: asyncpg.Connection, service: str, event_type: str, payload: Mapping[str, Any]
-) -> str:
+async def add(conn: asyncpg.Connection, service: str, event: Message) -> str:
     """Queues an event in the caller's transaction; returns its event id."""
-    row = event_row(service, event_type, payload)
+    row = event_row(service, event)
     await conn.execute(
         """INSERT INTO outbox (event_id, exchange, event_type, payload, trace_context)
            VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
-from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from services.common import identity
 from services.common.clock import BureauClock
-from services.common.department.rules import Department, Opening, Problem, fact
+from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.keyed_hash import person_key
 from services.elderly.allowance import SENIOR_AGE, AllowanceTable
 
@@ -82,10 +81,11 @@ class ElderlyDepartment(Department):
         return Opening(pb.Assessment(eligible=eligible, reason=reason, facts=facts))
 
     async def decided(
-        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
-    ) -> None:
+        self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
+    ) -> list[pb.Fact]:
         if decision != pb.DECISION_APPROVE:
-            return
+            return []
+        case = stored.application
         key = person_key(case.applicant.id_number)
         if case.matter_code == "elderly.senior_card":
             await conn.execute(
@@ -98,11 +98,7 @@ class ElderlyDepartment(Department):
                 case.receipt,
             )
         elif case.matter_code == "elderly.age_allowance":
-            row = await conn.fetchrow(
-                "SELECT assessment FROM department_cases WHERE receipt = $1", case.receipt
-            )
-            assessment = pb.Assessment()
-            json_format.Parse(row["assessment"], assessment)
+            assessment = stored.record.assessment
             band = next((f.value for f in assessment.facts if f.name == "band"), "")
             await conn.execute(
                 """INSERT INTO age_allowances (person_key, receipt, band, amount_fen) VALUES ($1, $2, $3, $4)
@@ -129,6 +125,7 @@ class ElderlyDepartment(Department):
                 case.receipt,
                 key,
             )
+        return []
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date

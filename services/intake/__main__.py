@@ -10,6 +10,7 @@ from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import db, legal_calendar, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake import settings
+from services.intake.audit_log import AuditLog
 from services.intake.server import IntakeServicer
 from services.intake.store import CaseLedger
 
@@ -28,7 +29,7 @@ async def main(configured: settings.Settings) -> None:
     clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(logging.getLogger("services.intake"), calendar, clock.today())
-    servicer = IntakeServicer(CaseLedger(pool, clock, calendar))
+    servicer = IntakeServicer(CaseLedger(pool, clock, calendar), AuditLog(pool))
     registration = Registration(
         intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
         servicer,

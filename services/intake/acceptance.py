@@ -4,13 +4,31 @@
 from __future__ import annotations
 
 from onedoor.case.v1 import case_pb2
-from services.common import telemetry
+from services.common import catalog, telemetry
 from services.common.catalog import Exclusive, Matter
 from services.common.clock import BureauClock
 from services.common.deadlines import decision_deadline
+from services.common.errors import FieldViolation, invalid_argument
 from services.common.keyed_hash import person_key, request_fingerprint
 from services.common.legal_calendar import LegalCalendar
-from services.common.receipt import receipt_for
+from services.common.receipt import is_request_id, receipt_for
+
+
+def check_request(request_id: str, asked: case_pb2.Case) -> Matter:
+    """The matter of an application the ledger may accept, or INVALID_ARGUMENT naming what is
+    wrong. The gateway validated the application for the window; this guards the ledger's own
+    invariants against any other caller."""
+    problems = []
+    if not is_request_id(request_id):
+        problems.append(FieldViolation("request_id", "must be 8-64 letters, digits or ._:-"))
+    matter = catalog.load().latest(asked.matter_code)
+    if matter is None:
+        problems.append(FieldViolation("case.matter_code", "is not a matter of the catalog"))
+    if len(asked.accepting_division) != 6:
+        problems.append(FieldViolation("case.accepting_division", "must be a 6-digit code"))
+    if problems or matter is None:
+        raise invalid_argument(problems)
+    return matter
 
 
 def new_case(

@@ -29,7 +29,26 @@ def _proto(row: asyncpg.Record) -> pb.AuditEntry:
     )
 
 
-async def append(conn: asyncpg.Connection, entries: Sequence[pb.AuditEntry]) -> list[pb.AuditEntry]:
+class AuditLog:
+    """The audit_log table: the append-only, hash-chained record of who did what."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(self, entries: Sequence[pb.AuditEntry]) -> list[pb.AuditEntry]:
+        """Appends the entries in order, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await _append(conn, entries)
+
+    async def page(self, receipt: str, size: int, token: str) -> tuple[list[pb.AuditEntry], str]:
+        """Entries in sequence order, of one case or (with an empty receipt) of all."""
+        async with self.pool.acquire() as conn:
+            return await _page(conn, receipt, size, token)
+
+
+async def _append(
+    conn: asyncpg.Connection, entries: Sequence[pb.AuditEntry]
+) -> list[pb.AuditEntry]:
     """Appends in order in the caller's transaction. The lock orders writers along the chain,
     and is held to commit: one lock, one read of the last hash and one insert per batch, so a
     gateway that batches its entries pays for the commit once."""
@@ -93,7 +112,7 @@ async def append(conn: asyncpg.Connection, entries: Sequence[pb.AuditEntry]) -> 
     return stored
 
 
-async def page(
+async def _page(
     conn: asyncpg.Connection, receipt: str, size: int, token: str
 ) -> tuple[list[pb.AuditEntry], str]:
     after = pagination.decode_sequence(token)

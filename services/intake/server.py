@@ -8,41 +8,33 @@ import grpc
 
 from onedoor.case.v1 import case_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import catalog, pagination, telemetry
+from services.common import pagination, telemetry
 from services.common.deadlines import due_cutoff
 from services.common.errors import (
-    ApiError,
     FieldViolation,
     duplicate_application,
     invalid_argument,
     not_found,
     request_id_reused,
 )
-from services.common.receipt import is_request_id
-from services.intake import acceptance, audit_log
+from services.intake import acceptance, status
+from services.intake.audit_log import AuditLog
 from services.intake.store import CaseLedger, DuplicateApplication, RequestIdReused
 
 
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, ledger: CaseLedger) -> None:
+    """Translates each call into the ledger's terms and delegates: the rules of a new case are
+    acceptance's, those of a timeline entry status's, the SQL the stores' (store, forwards,
+    audit_log)."""
+
+    def __init__(self, ledger: CaseLedger, audit: AuditLog) -> None:
         self.ledger = ledger
+        self.audit = audit
 
     async def CreateCase(
         self, request: intake_service_pb2.CreateCaseRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.CreateCaseResponse:
-        # The gateway validated the application for the window; this guards the ledger's
-        # own invariants against any other caller.
-        problems = []
-        if not is_request_id(request.request_id):
-            problems.append(FieldViolation("request_id", "must be 8-64 letters, digits or ._:-"))
-        matter = catalog.load().latest(request.case.matter_code)
-        if matter is None:
-            problems.append(FieldViolation("case.matter_code", "is not a matter of the catalog"))
-        if len(request.case.accepting_division) != 6:
-            problems.append(FieldViolation("case.accepting_division", "must be a 6-digit code"))
-        if problems or matter is None:
-            raise invalid_argument(problems)
-
+        matter = acceptance.check_request(request.request_id, request.case)
         case = acceptance.new_case(
             request.request_id, request.case, matter, self.ledger.clock, self.ledger.calendar
         )
@@ -74,21 +66,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         request: intake_service_pb2.AppendTimelineEntryRequest,
         context: grpc.aio.ServicerContext,
     ) -> intake_service_pb2.AppendTimelineEntryResponse:
-        if not request.entry_key:
-            raise invalid_argument([FieldViolation("entry_key", "is required")])
-        if request.entry.kind == case_pb2.TIMELINE_ENTRY_KIND_UNSPECIFIED:
-            raise invalid_argument([FieldViolation("entry.kind", "is required")])
-        if request.entry.kind in (
-            case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED,
-            case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
-        ):
-            raise ApiError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "only the ledger records acceptance",
-                violations=(
-                    FieldViolation("entry.kind", "ACCEPTED and COMPLETED are the ledger's own"),
-                ),
-            )
+        status.check_entry(request.entry_key, request.entry)
         with telemetry.bound_receipt(request.receipt):
             entry = case_pb2.TimelineEntry()
             entry.CopyFrom(request.entry)
@@ -176,15 +154,13 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         ]
         if incomplete or not request.entries:
             raise invalid_argument(incomplete or [FieldViolation("entries", "must not be empty")])
-        async with self.ledger.pool.acquire() as conn, conn.transaction():
-            appended = await audit_log.append(conn, request.entries)
+        appended = await self.audit.append(request.entries)
         return intake_service_pb2.AppendAuditResponse(entries=appended)
 
     async def ListAudit(
         self, request: intake_service_pb2.ListAuditRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.ListAuditResponse:
-        async with self.ledger.pool.acquire() as conn:
-            entries, token = await audit_log.page(
-                conn, request.receipt, pagination.page_size(request.page_size), request.page_token
-            )
+        entries, token = await self.audit.page(
+            request.receipt, pagination.page_size(request.page_size), request.page_token
+        )
         return intake_service_pb2.ListAuditResponse(entries=entries, next_page_token=token)

@@ -1,4 +1,6 @@
-"""The case ledger's storage. SQL lives here and nowhere else in intake."""
+"""The case ledger's storage: cases, their timeline, progress and open claims, and the
+case_accepted event. One of intake's three stores (with forwards.py and audit_log.py), the
+only modules that hold its SQL."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
+from onedoor.events.v1 import events_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
@@ -17,15 +20,29 @@ from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
 from services.intake.status import (
+    AWAITING,
     FINAL,
     FINAL_NAMES,
     PENDING,
+    Progress,
     case_status,
     department_state_after,
 )
 
 SERVICE = "intake"
-CASE_ACCEPTED = "case_accepted"
+
+
+_PROGRESS_PREFIX = "PROGRESS_STATE_"
+
+
+def _progress_word(state: Progress) -> str:
+    """A progress state as case_departments stores it: PROGRESS_STATE_AWAITING_MATERIALS is
+    "awaiting_materials"."""
+    return case_pb2.ProgressState.Name(state).removeprefix(_PROGRESS_PREFIX).lower()
+
+
+def _progress_of(word: str) -> Progress:
+    return case_pb2.ProgressState.Value(_PROGRESS_PREFIX + word.upper())
 
 
 class DuplicateApplication(Exception):
@@ -93,7 +110,7 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     for department, state, note in sorted(
         row["progress_states"], key=lambda p: order.get(p[0], 99)
     ):
-        case.progress.add(department=department, state=state, note=note)
+        case.progress.add(department=department, state=_progress_of(state), note=note)
     return personal_data.unseal_case(case)
 
 
@@ -228,15 +245,14 @@ class CaseLedger:
         )
         event = outbox.event_row(
             SERVICE,
-            CASE_ACCEPTED,
-            {
-                "receipt": case.receipt,
-                "matter_code": case.matter_code,
-                "matter_version": case.matter_version,
-                "departments": list(case.departments),
-                "accepting_division": case.accepting_division,
-                "hukou_division": case.applicant.hukou_division,
-            },
+            events_pb2.CaseAccepted(
+                receipt=case.receipt,
+                matter_code=case.matter_code,
+                matter_version=case.matter_version,
+                departments=case.departments,
+                accepting_division=case.accepting_division,
+                hukou_division=case.applicant.hukou_division,
+            ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.
         async with (
@@ -305,7 +321,7 @@ class CaseLedger:
                 json_format.MessageToJson(sealed.details),
                 case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
                 accepted_note,
-                PENDING,
+                _progress_word(PENDING),
                 *event,
                 # Held for the home jurisdiction: nothing is routed here.
                 not forwarded,
@@ -353,13 +369,13 @@ class CaseLedger:
     ) -> None:
         receipt = row["receipt"]
         progress = {
-            p["department"]: p["state"]
+            p["department"]: _progress_of(p["state"])
             for p in await conn.fetch(
                 "SELECT department, state FROM case_departments WHERE receipt = $1", receipt
             )
         }
         touched = (
-            [d for d, s in progress.items() if s == "awaiting_materials"]
+            [d for d, s in progress.items() if s == AWAITING]
             if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
             else [entry.department]
             if entry.department in progress
@@ -372,7 +388,7 @@ class CaseLedger:
                     WHERE receipt = $1 AND department = $2""",
                 receipt,
                 department,
-                progress[department],
+                _progress_word(progress[department]),
                 entry.note,
             )
         matter = catalog.load().version(row["matter_code"], row["matter_version"])

@@ -6,8 +6,8 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from services.common.department.rules import Department, Opening, Problem, fact
-from services.common.department.store import OPEN_STATE_NAMES
+from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
+from services.common.department.store import open_applications
 from services.orgs import registration
 
 
@@ -24,17 +24,9 @@ class OrgsDepartment(Department):
             division,
             name,
         )
-        pending = await conn.fetch(
-            """SELECT application->'details'->'organisation'->>'name' AS name
-                 FROM department_cases
-                WHERE matter_code = 'orgs.register' AND accepting_division = $1
-                  AND state = ANY($2::text[]) AND receipt <> $3""",
-            division,
-            OPEN_STATE_NAMES,
-            case.receipt,
-        )
+        pending = await open_applications(conn, "orgs.register", division, case.receipt)
         return bool(registered) or any(
-            registration.normalized_name(r["name"] or "") == name for r in pending
+            registration.normalized_name(p.details.organisation.name) == name for p in pending
         )
 
     async def _active(self, conn: asyncpg.Connection, credit_code: str) -> asyncpg.Record | None:
@@ -99,10 +91,11 @@ class OrgsDepartment(Department):
         return Opening(pb.Assessment(eligible=not problems, reason=reason, facts=facts))
 
     async def decided(
-        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
-    ) -> None:
+        self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
+    ) -> list[pb.Fact]:
         if decision != pb.DECISION_APPROVE:
-            return
+            return []
+        case = stored.application
         organisation = case.details.organisation
         if case.matter_code == "orgs.register":
             code = registration.assign_credit_code(
@@ -118,15 +111,7 @@ class OrgsDepartment(Department):
                 case.accepting_division,
                 case.receipt,
             )
-            await conn.execute(
-                """UPDATE department_cases
-                      SET assessment = jsonb_set(assessment, '{facts}',
-                          coalesce(assessment->'facts', '[]'::jsonb) || jsonb_build_array(
-                              jsonb_build_object('name', 'credit_code', 'value', $2::text)))
-                    WHERE receipt = $1""",
-                case.receipt,
-                code,
-            )
+            return [fact("credit_code", code)]
         elif case.matter_code == "orgs.annual_report":
             await conn.execute(
                 "INSERT INTO annual_reports (credit_code, year, receipt) VALUES ($1, $2, $3)",
@@ -139,3 +124,4 @@ class OrgsDepartment(Department):
                 "UPDATE organisations SET deregistered_at = now() WHERE credit_code = $1",
                 organisation.credit_code,
             )
+        return []

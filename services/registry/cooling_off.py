@@ -69,11 +69,6 @@ class DivorcePeriods:
     def confirmation_first_day(self) -> dt.date:
         return self.cooling_off_last_day + _ONE_DAY
 
-    @property
-    def lapses_on(self) -> dt.date:
-        """The first day on which the application has lapsed."""
-        return self.confirmation_last_day + _ONE_DAY
-
 
 def periods(filed_on: dt.date, calendar: LegalCalendar) -> DivorcePeriods:
     """The periods of an application filed on the bureau's local date ``filed_on``."""
@@ -106,10 +101,6 @@ def phase(divorce: DivorcePeriods, today: dt.date) -> Phase:
 
 def may_withdraw(divorce: DivorcePeriods, today: dt.date) -> bool:
     return phase(divorce, today) is Phase.COOLING_OFF
-
-
-def may_confirm(divorce: DivorcePeriods, today: dt.date) -> bool:
-    return phase(divorce, today) is Phase.CONFIRMATION
 
 
 def end_times(divorce: DivorcePeriods, clock: BureauClock) -> tuple[dt.datetime, dt.datetime]:

@@ -11,7 +11,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
 from services.common.clock import BureauClock
-from services.common.department.rules import Department, Opening, Problem, fact
+from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.department.store import DepartmentCases
 from services.common.errors import ApiError
 from services.common.grpc_server import Registration
@@ -61,11 +61,7 @@ class RegistryDepartment(Department):
                     "is not married to the applicant in the registry's records",
                 )
             ]
-        if await conn.fetchval(
-            """SELECT 1 FROM divorces WHERE marriage_id = $1
-                AND state IN ('DIVORCE_STATE_COOLING_OFF', 'DIVORCE_STATE_AWAITING_CONFIRMATION')""",
-            current["id"],
-        ):
+        if await records.divorce_pending_for(conn, current["id"]):
             return [
                 Problem(
                     "details.other_party.id_number",
@@ -121,10 +117,11 @@ class RegistryDepartment(Department):
         return Opening(pb.Assessment(eligible=True, reason="both parties of age and free to marry"))
 
     async def decided(
-        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
-    ) -> None:
+        self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
+    ) -> list[pb.Fact]:
         if decision != pb.DECISION_APPROVE:
-            return
+            return []
+        case = stored.application
         if case.matter_code == "registry.divorce":
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -143,6 +140,7 @@ class RegistryDepartment(Department):
                     reason="ALREADY_MARRIED",
                 )
             await records.register_marriage(conn, a, b, case.receipt)
+        return []
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date

@@ -13,6 +13,7 @@ import asyncpg
 import grpc
 
 from onedoor.department.v1 import department_service_pb2 as dpb
+from onedoor.events.v1 import events_pb2
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from onedoor.registry.v1 import registry_service_pb2_grpc
 from services.common import identity, telemetry
@@ -24,21 +25,18 @@ from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.registry import cooling_off, records
 from services.registry.cooling_off import DivorcePeriods, Phase
+from services.registry.records import PENDING, Divorce, DivorceState
 
 log = logging.getLogger(__name__)
-
-PENDING = ("DIVORCE_STATE_COOLING_OFF", "DIVORCE_STATE_AWAITING_CONFIRMATION")
-LAPSED = "DIVORCE_STATE_LAPSED"
 
 
 def _refuse(message: str, reason: str) -> ApiError:
     return ApiError(grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason)
 
 
-def _closed(state: str) -> ApiError:
-    return _refuse(
-        f"the divorce is {state.removeprefix('DIVORCE_STATE_').lower()}", "DIVORCE_CLOSED"
-    )
+def _closed(state: DivorceState) -> ApiError:
+    word = pb.DivorceState.Name(state).removeprefix("DIVORCE_STATE_").lower()
+    return _refuse(f"the divorce is {word}", "DIVORCE_CLOSED")
 
 
 class Divorces:
@@ -54,30 +52,30 @@ class Divorces:
         self.clock = clock
         self.calendar = calendar
 
-    def periods(self, row: asyncpg.Record) -> DivorcePeriods:
-        return cooling_off.periods_of(row["filed_at"], self.clock, self.calendar)
+    def periods(self, row: Divorce) -> DivorcePeriods:
+        return cooling_off.periods_of(row.filed_at, self.clock, self.calendar)
 
-    def as_proto(self, row: asyncpg.Record) -> pb.Divorce:
+    def as_proto(self, row: Divorce) -> pb.Divorce:
         cooling_off_end, confirmation_end = cooling_off.end_times(self.periods(row), self.clock)
         return pb.Divorce(
-            receipt=row["receipt"],
-            state=pb.DivorceState.Value(row["state"]),
-            filed_time=to_timestamp(row["filed_at"]),
+            receipt=row.receipt,
+            state=row.state,
+            filed_time=to_timestamp(row.filed_at),
             cooling_off_end_time=to_timestamp(cooling_off_end),
             confirmation_end_time=to_timestamp(confirmation_end),
-            confirmations=int(row["confirmed_a"]) + int(row["confirmed_b"]),
+            confirmations=int(row.confirmed_a) + int(row.confirmed_b),
         )
 
     async def _party(
         self, conn: asyncpg.Connection, receipt: str, id_number: str
-    ) -> tuple[asyncpg.Record, str]:
+    ) -> tuple[Divorce, str]:
         row = await records.divorce(conn, receipt, lock=True)
         if row is None:
             raise not_found("divorce", receipt)
         key = person_key(id_number)
-        if key == row["key_a"]:
+        if key == row.key_a:
             return row, "a"
-        if key == row["key_b"]:
+        if key == row.key_b:
             return row, "b"
         raise ApiError(
             grpc.StatusCode.PERMISSION_DENIED,
@@ -86,27 +84,28 @@ class Divorces:
         )
 
     async def _lapse(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
-    ) -> asyncpg.Record:
+        self, conn: asyncpg.Connection, row: Divorce, divorce: DivorcePeriods
+    ) -> Divorce:
         updated = await records.set_divorce(
-            conn, row["receipt"], state=LAPSED, ended_at=self.clock.now()
+            conn, row.receipt, state=pb.DIVORCE_STATE_LAPSED, ended_at=self.clock.now()
         )
         await self.cases.move(
-            conn, row["receipt"], dpb.CASE_STATE_LAPSED, cooling_off.lapsed(divorce), "lapsed"
+            conn,
+            row.receipt,
+            dpb.CASE_STATE_LAPSED,
+            cooling_off.lapsed(divorce),
+            events_pb2.OUTCOME_LAPSED,
         )
         return updated
 
     async def _lapsed_by_now(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
+        self, conn: asyncpg.Connection, row: Divorce, divorce: DivorcePeriods
     ) -> bool:
         """Whether the application has lapsed, recording the lapse if the sweep has not yet:
         a party who comes too late gets the same answer before the sweep as after it."""
-        if row["state"] == LAPSED:
+        if row.state == pb.DIVORCE_STATE_LAPSED:
             return True
-        if (
-            row["state"] in PENDING
-            and cooling_off.phase(divorce, self.clock.today()) is Phase.LAPSED
-        ):
+        if row.state in PENDING and cooling_off.phase(divorce, self.clock.today()) is Phase.LAPSED:
             await self._lapse(conn, row, divorce)
             return True
         return False
@@ -123,35 +122,39 @@ class Divorces:
             raise _refuse(cooling_off.lapsed(divorce), "DIVORCE_LAPSED")
 
     async def _confirm(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, side: str, divorce: DivorcePeriods
+        self, conn: asyncpg.Connection, row: Divorce, side: str, divorce: DivorcePeriods
     ) -> pb.Divorce:
-        receipt = row["receipt"]
-        if row["state"] not in PENDING:
-            raise _closed(row["state"])
+        receipt = row.receipt
+        if row.state not in PENDING:
+            raise _closed(row.state)
         if cooling_off.phase(divorce, self.clock.today()) is Phase.COOLING_OFF:
             raise _refuse(cooling_off.still_cooling_off(divorce), "COOLING_OFF")
-        if row[f"confirmed_{side}"]:
+        if row.confirmed_by(side):
             return self.as_proto(row)
         row = await records.set_divorce(
             conn,
             receipt,
-            **{f"confirmed_{side}": True, "state": "DIVORCE_STATE_AWAITING_CONFIRMATION"},
+            **{f"confirmed_{side}": True, "state": pb.DIVORCE_STATE_AWAITING_CONFIRMATION},
         )
-        if not (row["confirmed_a"] and row["confirmed_b"]):
+        if not (row.confirmed_a and row.confirmed_b):
             await self.cases.move(
-                conn, receipt, dpb.CASE_STATE_OPEN, "one party confirmed the divorce", "confirmed"
+                conn,
+                receipt,
+                dpb.CASE_STATE_OPEN,
+                "one party confirmed the divorce",
+                events_pb2.OUTCOME_CONFIRMED,
             )
         else:
             row = await records.set_divorce(
-                conn, receipt, state="DIVORCE_STATE_CONFIRMED", ended_at=self.clock.now()
+                conn, receipt, state=pb.DIVORCE_STATE_CONFIRMED, ended_at=self.clock.now()
             )
-            await records.end_marriage(conn, row["marriage_id"], "divorce")
+            await records.end_marriage(conn, row.marriage_id, "divorce")
             await self.cases.move(
                 conn,
                 receipt,
                 dpb.CASE_STATE_APPROVED,
                 "both parties confirmed: divorce registered",
-                "approved",
+                events_pb2.OUTCOME_APPROVED,
             )
         return self.as_proto(row)
 
@@ -168,22 +171,26 @@ class Divorces:
             )
 
     async def _withdraw(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, divorce: DivorcePeriods
+        self, conn: asyncpg.Connection, row: Divorce, divorce: DivorcePeriods
     ) -> pb.Divorce:
-        receipt = row["receipt"]
-        if row["state"] not in PENDING:
-            raise _closed(row["state"])
-        if row["state"] != "DIVORCE_STATE_COOLING_OFF" or not cooling_off.may_withdraw(
+        receipt = row.receipt
+        if row.state not in PENDING:
+            raise _closed(row.state)
+        if row.state != pb.DIVORCE_STATE_COOLING_OFF or not cooling_off.may_withdraw(
             divorce, self.clock.today()
         ):
             raise _refuse(
                 cooling_off.withdrawal_closed(divorce, self.clock.today()), "NOT_COOLING_OFF"
             )
         row = await records.set_divorce(
-            conn, receipt, state="DIVORCE_STATE_WITHDRAWN", ended_at=self.clock.now()
+            conn, receipt, state=pb.DIVORCE_STATE_WITHDRAWN, ended_at=self.clock.now()
         )
         await self.cases.move(
-            conn, receipt, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", "withdrawn"
+            conn,
+            receipt,
+            dpb.CASE_STATE_WITHDRAWN,
+            "withdrawn by a party",
+            events_pb2.OUTCOME_WITHDRAWN,
         )
         return self.as_proto(row)
 
@@ -197,10 +204,10 @@ class Divorces:
                 if cooling_off.phase(divorce, today) is not Phase.LAPSED:
                     continue
                 async with conn.transaction():
-                    locked = await records.divorce(conn, row["receipt"], lock=True)
+                    locked = await records.divorce(conn, row.receipt, lock=True)
                     # A party may have confirmed or withdrawn since the list was read.
-                    if locked is not None and locked["state"] == row["state"]:
-                        with telemetry.bound_receipt(row["receipt"]):
+                    if locked is not None and locked.state == row.state:
+                        with telemetry.bound_receipt(row.receipt):
                             await self._lapse(conn, locked, divorce)
                         lapsed += 1
         return lapsed

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from onedoor.case.v1 import case_pb2
+from onedoor.events.v1 import events_pb2
+from services.common import events
 
 _OUTCOME_KIND = {
-    "approved": case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
-    "rejected": case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
-    "materials_requested": case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED,
-    "confirmed": case_pb2.TIMELINE_ENTRY_KIND_CONFIRMED,
-    "withdrawn": case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN,
-    "lapsed": case_pb2.TIMELINE_ENTRY_KIND_LAPSED,
+    events_pb2.OUTCOME_APPROVED: case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
+    events_pb2.OUTCOME_REJECTED: case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
+    events_pb2.OUTCOME_MATERIALS_REQUESTED: case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED,
+    events_pb2.OUTCOME_CONFIRMED: case_pb2.TIMELINE_ENTRY_KIND_CONFIRMED,
+    events_pb2.OUTCOME_WITHDRAWN: case_pb2.TIMELINE_ENTRY_KIND_WITHDRAWN,
+    events_pb2.OUTCOME_LAPSED: case_pb2.TIMELINE_ENTRY_KIND_LAPSED,
 }
+
+E = TypeVar("E", bound=Message)
 
 
 # Failures worth another try: the event is requeued. CANCELLED is among them because the
@@ -85,22 +90,37 @@ def overdue(receipt: str, departments: list[str], deadline: str) -> TimelineWrit
     )
 
 
-def decided(payload: Mapping[str, Any]) -> TimelineWrite:
+def parse(body: Mapping[str, Any], cls: type[E]) -> E:
+    """The event in a message's body; one that cannot be parsed is unroutable."""
     try:
-        kind = _OUTCOME_KIND[payload["outcome"]]
-        return TimelineWrite(
-            payload["receipt"],
-            f"event:{payload['event_id']}",
-            case_pb2.TimelineEntry(
-                kind=kind, department=payload["department"], note=payload.get("reason", "")
-            ),
+        return events.parse(body, cls)
+    except events.MalformedEvent as error:
+        raise UnroutableEvent(str(error)) from None
+
+
+def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
+    kind = _OUTCOME_KIND.get(event.outcome)
+    missing = [
+        name
+        for name, absent in (
+            ("event_id", not event.event_id),
+            ("receipt", not event.receipt),
+            ("department", not event.department),
+            ("outcome", kind is None),
         )
-    except KeyError as missing:
-        raise UnroutableEvent(f"case_decided event lacks or misnames {missing}") from None
+        if absent
+    ]
+    if missing or kind is None:
+        raise UnroutableEvent(f"case_decided event lacks or misnames {', '.join(missing)}")
+    return TimelineWrite(
+        event.receipt,
+        f"event:{event.event_id}",
+        case_pb2.TimelineEntry(kind=kind, department=event.department, note=event.reason),
+    )
 
 
-def departments_of(payload: Mapping[str, Any], known: set[str]) -> list[str]:
-    departments = list(payload.get("departments", []))
+def departments_of(event: events_pb2.CaseAccepted, known: set[str]) -> list[str]:
+    departments = list(event.departments)
     unknown = [d for d in departments if d not in known]
     if not departments or unknown:
         raise UnroutableEvent(f"case_accepted names no department or unknown ones: {unknown}")

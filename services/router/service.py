@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import eventlet
+from google.protobuf.message import Message
 from nameko.timer import timer
 from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
@@ -25,8 +26,9 @@ from opentelemetry import trace
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
+from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import auth, catalog, telemetry
+from services.common import auth, catalog, events, telemetry
 from services.common.catalog import DEPARTMENTS
 from services.router import settings
 from services.router.consumer import event_handler
@@ -38,11 +40,13 @@ from services.router.routing import (
     departments_of,
     is_transient,
     overdue,
+    parse,
     reported,
     routed,
 )
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Message)
 _tracer = telemetry.tracer(__name__)
 
 CALL_TIMEOUT_SECONDS = 10
@@ -65,31 +69,35 @@ def _department_proxy(name: str) -> ReconnectingGrpcProxy:
 
 
 def _handled(
-    handler: Callable[[Any, Mapping[str, Any]], None],
-) -> Callable[[Any, Mapping[str, Any]], None]:
-    """Requeues on transient trouble (after a pause, so a service that is down is not hammered)
-    and drops events that can never succeed."""
+    cls: type[E],
+) -> Callable[[Callable[[Any, E], None]], Callable[[Any, Mapping[str, Any]], None]]:
+    """Parses the message's body into the event ``cls``, requeues on transient trouble (after
+    a pause, so a service that is down is not hammered) and drops events that can never
+    succeed."""
 
-    def handle(self: Any, payload: Mapping[str, Any]) -> None:
-        receipt = str(payload.get("receipt", ""))
-        with telemetry.bound_receipt(receipt):
-            try:
-                handler(self, payload)
-            except UnroutableEvent as error:
-                log.error("dropping event for %s: %s", receipt, error)
-            except GrpcError as error:
-                if is_transient(error.code):
-                    log.warning("%s: %s; will retry", receipt, error.code.name)
+    def wrap(handler: Callable[[Any, E], None]) -> Callable[[Any, Mapping[str, Any]], None]:
+        def handle(self: Any, body: Mapping[str, Any]) -> None:
+            receipt = str(body.get("receipt", ""))
+            with telemetry.bound_receipt(receipt):
+                try:
+                    handler(self, parse(body, cls))
+                except UnroutableEvent as error:
+                    log.error("dropping event for %s: %s", receipt, error)
+                except GrpcError as error:
+                    if is_transient(error.code):
+                        log.warning("%s: %s; will retry", receipt, error.code.name)
+                        eventlet.sleep(RETRY_PAUSE_SECONDS)
+                        raise
+                    log.error("dropping event for %s: %s", receipt, error.code.name)
+                except OSError as error:
+                    log.warning("%s: %s; will retry", receipt, type(error).__name__)
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     raise
-                log.error("dropping event for %s: %s", receipt, error.code.name)
-            except OSError as error:
-                log.warning("%s: %s; will retry", receipt, type(error).__name__)
-                eventlet.sleep(RETRY_PAUSE_SECONDS)
-                raise
 
-    handle.__name__ = handler.__name__
-    return handle
+        handle.__name__ = handler.__name__
+        return handle
+
+    return wrap
 
 
 class RouterService:
@@ -151,15 +159,15 @@ class RouterService:
             )
             self._append(reported(case.receipt, department, settled.outcome))
 
-    @event_handler("intake", "case_accepted", requeue_on_error=True)
-    @_handled
-    def on_case_accepted(self, payload: Mapping[str, Any]) -> None:
-        departments = departments_of(payload, set(DEPARTMENTS))
+    @event_handler("intake", events.CASE_ACCEPTED, requeue_on_error=True)
+    @_handled(events_pb2.CaseAccepted)
+    def on_case_accepted(self, event: events_pb2.CaseAccepted) -> None:
+        departments = departments_of(event, set(DEPARTMENTS))
         case = self._call(
             self.intake,
             INTAKE,
             "GetCase",
-            intake_service_pb2.GetCaseRequest(receipt=payload["receipt"]),
+            intake_service_pb2.GetCaseRequest(receipt=event.receipt),
         ).case
         matter = catalog.load().version(case.matter_code, case.matter_version)
         if matter is None:
@@ -177,28 +185,28 @@ class RouterService:
                 routed(case.receipt, department, f"assessment: {verdict}: {assessment.reason}")
             )
 
-    def _on_decided(self, payload: Mapping[str, Any]) -> None:
-        self._append(decided(payload))
+    def _on_decided(self, event: events_pb2.CaseDecided) -> None:
+        self._append(decided(event))
 
-    @event_handler("assistance", "case_decided", requeue_on_error=True)
-    @_handled
-    def on_assistance_decided(self, payload: Mapping[str, Any]) -> None:
-        self._on_decided(payload)
+    @event_handler("assistance", events.CASE_DECIDED, requeue_on_error=True)
+    @_handled(events_pb2.CaseDecided)
+    def on_assistance_decided(self, event: events_pb2.CaseDecided) -> None:
+        self._on_decided(event)
 
-    @event_handler("elderly", "case_decided", requeue_on_error=True)
-    @_handled
-    def on_elderly_decided(self, payload: Mapping[str, Any]) -> None:
-        self._on_decided(payload)
+    @event_handler("elderly", events.CASE_DECIDED, requeue_on_error=True)
+    @_handled(events_pb2.CaseDecided)
+    def on_elderly_decided(self, event: events_pb2.CaseDecided) -> None:
+        self._on_decided(event)
 
-    @event_handler("orgs", "case_decided", requeue_on_error=True)
-    @_handled
-    def on_orgs_decided(self, payload: Mapping[str, Any]) -> None:
-        self._on_decided(payload)
+    @event_handler("orgs", events.CASE_DECIDED, requeue_on_error=True)
+    @_handled(events_pb2.CaseDecided)
+    def on_orgs_decided(self, event: events_pb2.CaseDecided) -> None:
+        self._on_decided(event)
 
-    @event_handler("registry", "case_decided", requeue_on_error=True)
-    @_handled
-    def on_registry_decided(self, payload: Mapping[str, Any]) -> None:
-        self._on_decided(payload)
+    @event_handler("registry", events.CASE_DECIDED, requeue_on_error=True)
+    @_handled(events_pb2.CaseDecided)
+    def on_registry_decided(self, event: events_pb2.CaseDecided) -> None:
+        self._on_decided(event)
 
     @timer(interval=OVERDUE_CHECK_SECONDS)
     def raise_overdue(self) -> None:

@@ -7,6 +7,7 @@ from typing import TypeAlias
 import grpc
 
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.events.v1 import events_pb2
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 State: TypeAlias = pb.CaseState.ValueType
@@ -21,10 +22,10 @@ _STATE_AFTER: dict[DecisionValue, State] = {
 }
 
 # How each decision is told to the rest of the platform (the case_decided event's outcome).
-OUTCOME = {
-    pb.DECISION_APPROVE: "approved",
-    pb.DECISION_REJECT: "rejected",
-    pb.DECISION_REQUEST_MATERIALS: "materials_requested",
+OUTCOME: dict[DecisionValue, events_pb2.Outcome.ValueType] = {
+    pb.DECISION_APPROVE: events_pb2.OUTCOME_APPROVED,
+    pb.DECISION_REJECT: events_pb2.OUTCOME_REJECTED,
+    pb.DECISION_REQUEST_MATERIALS: events_pb2.OUTCOME_MATERIALS_REQUESTED,
 }
 
 

@@ -29,13 +29,23 @@ class Opening:
     household_file: str = ""
 
 
+@dataclass(frozen=True)
+class StoredCase:
+    """A department case as the store holds it: the department's record of it (state,
+    assessment, household file) and the application the window accepted."""
+
+    record: pb.DepartmentCase
+    application: case_pb2.Case
+
+
 def fact(name: str, value: object) -> pb.Fact:
     return pb.Fact(name=name, value=str(value))
 
 
 class Department:
-    """One department's rules and records. Each hook runs inside the store's transaction, so a
-    record it writes commits (or not) with the case change that caused it."""
+    """One department's rules and records. The servicer calls each rule on the connection of
+    the transaction that changes the case, so a record the rule writes commits (or not) with
+    the case change that caused it; the rule answers, and the servicer writes the case."""
 
     name: str = ""
 
@@ -52,10 +62,11 @@ class Department:
         raise NotImplementedError
 
     async def decided(
-        self, conn: asyncpg.Connection, case: case_pb2.Case, decision: pb.Decision.ValueType
-    ) -> None:
+        self, conn: asyncpg.Connection, case: StoredCase, decision: pb.Decision.ValueType
+    ) -> list[pb.Fact]:
         """What an officer's decision does to the department's records (a marriage registered,
-        a card issued)."""
+        a card issued); returns the facts it established, for the case's assessment."""
+        return []
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date

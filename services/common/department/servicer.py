@@ -1,4 +1,10 @@
-"""DepartmentService, served the same way by every department over its own rules."""
+"""DepartmentService, served the same way by every department over its own rules.
+
+Each operation runs one way: the servicer checks the request, opens a transaction through
+the store, asks the department's rule (on that transaction's connection) and writes what
+follows through the store. The use cases (:meth:`DepartmentServicer.open_case`,
+:meth:`~DepartmentServicer.decide`, :meth:`~DepartmentServicer.settle_death`) take plain
+arguments, so tests drive them without gRPC."""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ import datetime as dt
 
 import grpc
 
+from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import department_service_pb2_grpc
 from services.common import identity, pagination, telemetry
-from services.common.department.decisions import check_request
+from services.common.department.decisions import OUTCOME, check_request, state_after
 from services.common.department.rules import Department
 from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
 from services.common.errors import FieldViolation, invalid_argument, not_found
@@ -35,7 +42,7 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
     async def CheckApplication(
         self, request: pb.CheckApplicationRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckApplicationResponse:
-        async with self.cases.pool.acquire() as conn:
+        async with self.cases.connection() as conn:
             problems = await self.department.check(conn, request.case)
         return pb.CheckApplicationResponse(
             problems=[pb.Problem(field=p.field, description=p.description) for p in problems]
@@ -46,8 +53,18 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
     ) -> pb.OpenCaseResponse:
         self._require_mine(list(request.case.departments), "case.departments")
         with telemetry.bound_receipt(request.case.receipt):
-            opened, created = await self.cases.open(request.case, self.department.open)
+            opened, created = await self.open_case(request.case)
             return pb.OpenCaseResponse(case=opened, opened=created)
+
+    async def open_case(self, case: case_pb2.Case) -> tuple[pb.DepartmentCase, bool]:
+        """Opens the case once, assessed by the department's rules; a second call returns the
+        first."""
+        async with self.cases.transaction(case.receipt) as conn:
+            existing = await self.cases.find(conn, case.receipt)
+            if existing is not None:
+                return existing.record, False
+            opening = await self.department.open(conn, case)
+            return await self.cases.insert(conn, case, opening), True
 
     async def GetCase(
         self, request: pb.GetCaseRequest, context: grpc.aio.ServicerContext
@@ -80,17 +97,41 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             )
         check_request(request.decision, request.reason, request.officer_id)
         with telemetry.bound_receipt(request.receipt):
-            decided = await self.cases.decide(
+            decided = await self.decide(
                 request.request_id,
                 request.receipt,
                 request.decision,
                 request.reason,
                 request.officer_id,
-                self.department.decided,
             )
             if decided is None:
                 raise not_found("case", request.receipt)
             return pb.DecideCaseResponse(case=decided)
+
+    async def decide(
+        self,
+        request_id: str,
+        receipt: str,
+        decision: pb.Decision.ValueType,
+        reason: str,
+        officer_id: str,
+    ) -> pb.DepartmentCase | None:
+        """Records an officer's decision, what it does to the department's records, and its
+        case_decided event in one transaction. A request id seen before changes nothing."""
+        async with self.cases.transaction() as conn:
+            found = await self.cases.find(conn, receipt, for_update=True)
+            if found is None:
+                return None
+            if await self.cases.decision_seen(conn, request_id):
+                return found.record
+            new_state = state_after(found.record.state, decision)
+            await self.cases.record_decision(
+                conn, request_id, receipt, decision, reason, officer_id
+            )
+            established = await self.department.decided(conn, found, decision)
+            if established:
+                await self.cases.add_facts(conn, receipt, established)
+            return await self.cases.move(conn, receipt, new_state, reason, OUTCOME[decision])
 
     async def ResumeCase(
         self, request: pb.ResumeCaseRequest, context: grpc.aio.ServicerContext
@@ -117,7 +158,15 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             raise invalid_argument(problems)
         key = person_key(request.deceased_id_number)
         with telemetry.bound_receipt(request.receipt):
-            held, outcome = await self.cases.settle_death(
-                request.receipt, key, lambda conn: self.department.settle_death(conn, key, died)
-            )
+            held, outcome = await self.settle_death(request.receipt, key, died)
             return pb.SettleDeathResponse(held_something=held, outcome=outcome)
+
+    async def settle_death(self, receipt: str, key: str, died: dt.date) -> tuple[bool, str]:
+        """Settles once per death registration; a repeated call returns the first outcome."""
+        async with self.cases.transaction(receipt) as conn:
+            settled = await self.cases.settlement(conn, receipt)
+            if settled is not None:
+                return settled
+            held, outcome = await self.department.settle_death(conn, key, died)
+            await self.cases.record_settlement(conn, receipt, key, held, outcome)
+            return held, outcome

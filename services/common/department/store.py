@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.events.v1 import events_pb2
 from services.common import outbox, pagination, personal_data
-from services.common.department.decisions import OPEN_STATES, OUTCOME, state_after
-from services.common.department.rules import Opening
+from services.common.department.decisions import OPEN_STATES
+from services.common.department.rules import Opening, StoredCase
 from services.common.timestamps import to_timestamp
-
-CASE_DECIDED = "case_decided"
-
-OpenHook = Callable[[asyncpg.Connection, case_pb2.Case], Awaitable[Opening]]
-DecidedHook = Callable[[asyncpg.Connection, case_pb2.Case, int], Awaitable[None]]
 
 
 def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
@@ -41,56 +38,74 @@ def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
     return found
 
 
-def application_of(row: asyncpg.Record) -> case_pb2.Case:
+def _application_of(row: asyncpg.Record) -> case_pb2.Case:
     return personal_data.unseal_case(
         json_format.ParseDict(json.loads(row["application"]), case_pb2.Case())
     )
 
 
-async def _lock(conn: asyncpg.Connection, receipt: str) -> None:
-    # Serialises work on one receipt (a redelivered event racing the first) inside a
-    # transaction, even before the case's row exists.
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", receipt)
-
-
 class DepartmentCases:
+    """The department_cases, decisions and death_settlements tables. The servicer opens a
+    transaction here, applies the department's rules on its connection, and writes the result
+    back through these methods: the store never calls the department."""
+
     def __init__(self, pool: asyncpg.Pool, department: str) -> None:
         self.pool = pool
         self.department = department
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection outside any transaction, for reading (the window's checks)."""
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, receipt: str = "") -> AsyncIterator[asyncpg.Connection]:
+        """A transaction; with a receipt, work on that receipt is serialised (a redelivered
+        event racing the first) even before the case's row exists."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if receipt:
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", receipt)
+            yield conn
 
     async def get(self, receipt: str) -> pb.DepartmentCase | None:
         row = await self.pool.fetchrow("SELECT * FROM department_cases WHERE receipt = $1", receipt)
         return _from_row(row, self.department) if row else None
 
-    async def open(self, case: case_pb2.Case, assess: OpenHook) -> tuple[pb.DepartmentCase, bool]:
-        """Opens the case once, assessing it with the department's rules; a second call returns
-        the first."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await _lock(conn, case.receipt)
-            row = await conn.fetchrow(
-                "SELECT * FROM department_cases WHERE receipt = $1", case.receipt
-            )
-            if row is not None:
-                return _from_row(row, self.department), False
-            opening = await assess(conn, case)
-            row = await conn.fetchrow(
-                """INSERT INTO department_cases (receipt, matter_code, matter_version, state,
-                       hukou_division, accepting_division, decision_deadline, application,
-                       assessment, household_file)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
-                   RETURNING *""",
-                case.receipt,
-                case.matter_code,
-                case.matter_version,
-                pb.CaseState.Name(pb.CASE_STATE_OPEN),
-                case.applicant.hukou_division,
-                case.accepting_division,
-                case.decision_deadline.ToDatetime(dt.UTC),
-                json_format.MessageToJson(personal_data.seal_case(case)),
-                json_format.MessageToJson(opening.assessment),
-                opening.household_file,
-            )
-            return _from_row(row, self.department), True
+    async def find(
+        self, conn: asyncpg.Connection, receipt: str, *, for_update: bool = False
+    ) -> StoredCase | None:
+        row = await conn.fetchrow(
+            "SELECT * FROM department_cases WHERE receipt = $1"
+            + (" FOR UPDATE" if for_update else ""),
+            receipt,
+        )
+        if row is None:
+            return None
+        return StoredCase(_from_row(row, self.department), _application_of(row))
+
+    async def insert(
+        self, conn: asyncpg.Connection, case: case_pb2.Case, opening: Opening
+    ) -> pb.DepartmentCase:
+        """Stores a newly opened case with the department's assessment of it."""
+        row = await conn.fetchrow(
+            """INSERT INTO department_cases (receipt, matter_code, matter_version, state,
+                   hukou_division, accepting_division, decision_deadline, application,
+                   assessment, household_file)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
+               RETURNING *""",
+            case.receipt,
+            case.matter_code,
+            case.matter_version,
+            pb.CaseState.Name(pb.CASE_STATE_OPEN),
+            case.applicant.hukou_division,
+            case.accepting_division,
+            case.decision_deadline.ToDatetime(dt.UTC),
+            json_format.MessageToJson(personal_data.seal_case(case)),
+            json_format.MessageToJson(opening.assessment),
+            opening.household_file,
+        )
+        return _from_row(row, self.department)
 
     async def list(
         self, states: list[str], size: int, token: str
@@ -113,40 +128,50 @@ class DepartmentCases:
         )
         return [_from_row(r, self.department) for r in page], token
 
-    async def decide(
+    async def decision_seen(self, conn: asyncpg.Connection, request_id: str) -> bool:
+        return bool(
+            await conn.fetchval("SELECT 1 FROM decisions WHERE request_id = $1", request_id)
+        )
+
+    async def record_decision(
         self,
+        conn: asyncpg.Connection,
         request_id: str,
         receipt: str,
         decision: pb.Decision.ValueType,
         reason: str,
         officer_id: str,
-        decided: DecidedHook,
-    ) -> pb.DepartmentCase | None:
-        """Records an officer's decision, what it does to the department's records, and its
-        case_decided event in one transaction. A request id seen before changes nothing."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT * FROM department_cases WHERE receipt = $1 FOR UPDATE", receipt
-            )
-            if row is None:
-                return None
-            if await conn.fetchval("SELECT 1 FROM decisions WHERE request_id = $1", request_id):
-                return _from_row(row, self.department)
-            new_state = state_after(pb.CaseState.Value(row["state"]), decision)
-            await conn.execute(
-                """INSERT INTO decisions (request_id, receipt, decision, reason, officer_id)
-                   VALUES ($1, $2, $3, $4, $5)""",
-                request_id,
-                receipt,
-                pb.Decision.Name(decision),
-                reason,
-                officer_id,
-            )
-            await decided(conn, application_of(row), decision)
-            return await self.move(conn, receipt, new_state, reason, OUTCOME[decision])
+    ) -> None:
+        await conn.execute(
+            """INSERT INTO decisions (request_id, receipt, decision, reason, officer_id)
+               VALUES ($1, $2, $3, $4, $5)""",
+            request_id,
+            receipt,
+            pb.Decision.Name(decision),
+            reason,
+            officer_id,
+        )
+
+    async def add_facts(
+        self, conn: asyncpg.Connection, receipt: str, facts: Sequence[pb.Fact]
+    ) -> None:
+        """Adds facts a decision established (a credit code assigned) to the case's assessment."""
+        await conn.execute(
+            """UPDATE department_cases
+                  SET assessment = jsonb_set(assessment, '{facts}',
+                      coalesce(assessment->'facts', '[]'::jsonb) || $2::jsonb)
+                WHERE receipt = $1""",
+            receipt,
+            json.dumps([json_format.MessageToDict(f) for f in facts], ensure_ascii=False),
+        )
 
     async def move(
-        self, conn: asyncpg.Connection, receipt: str, state: int, reason: str, outcome: str
+        self,
+        conn: asyncpg.Connection,
+        receipt: str,
+        state: pb.CaseState.ValueType,
+        reason: str,
+        outcome: events_pb2.Outcome.ValueType,
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
         the caller's transaction."""
@@ -160,13 +185,9 @@ class DepartmentCases:
         await outbox.add(
             conn,
             self.department,
-            CASE_DECIDED,
-            {
-                "receipt": receipt,
-                "department": self.department,
-                "outcome": outcome,
-                "reason": reason,
-            },
+            events_pb2.CaseDecided(
+                receipt=receipt, department=self.department, outcome=outcome, reason=reason
+            ),
         )
         return _from_row(updated, self.department)
 
@@ -185,30 +206,42 @@ class DepartmentCases:
                 )
             return _from_row(row, self.department) if row else None
 
-    async def settle_death(
-        self,
-        receipt: str,
-        person_key: str,
-        settle: Callable[[asyncpg.Connection], Awaitable[tuple[bool, str]]],
-    ) -> tuple[bool, str]:
-        """Settles once per death registration; a repeated call returns the first outcome."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await _lock(conn, receipt)
-            row = await conn.fetchrow(
-                "SELECT held_something, outcome FROM death_settlements WHERE receipt = $1", receipt
-            )
-            if row is not None:
-                return row["held_something"], row["outcome"]
-            held, outcome = await settle(conn)
-            await conn.execute(
-                """INSERT INTO death_settlements (receipt, person_key, held_something, outcome)
-                   VALUES ($1, $2, $3, $4)""",
-                receipt,
-                person_key,
-                held,
-                outcome,
-            )
-            return held, outcome
+    async def settlement(self, conn: asyncpg.Connection, receipt: str) -> tuple[bool, str] | None:
+        """What the department did for a death registration, if it has settled it."""
+        row = await conn.fetchrow(
+            "SELECT held_something, outcome FROM death_settlements WHERE receipt = $1", receipt
+        )
+        return (row["held_something"], row["outcome"]) if row is not None else None
+
+    async def record_settlement(
+        self, conn: asyncpg.Connection, receipt: str, person_key: str, held: bool, outcome: str
+    ) -> None:
+        await conn.execute(
+            """INSERT INTO death_settlements (receipt, person_key, held_something, outcome)
+               VALUES ($1, $2, $3, $4)""",
+            receipt,
+            person_key,
+            held,
+            outcome,
+        )
 
 
 OPEN_STATE_NAMES = [pb.CaseState.Name(s) for s in sorted(OPEN_STATES)]
+
+
+async def open_applications(
+    conn: asyncpg.Connection, matter_code: str, accepting_division: str, excluding: str
+) -> list[case_pb2.Case]:
+    """The applications of a matter accepted at ``accepting_division`` and still being decided
+    (open or awaiting materials), but for the case ``excluding``: for a department's checks
+    against what is pending (an organisation name asked for twice)."""
+    rows = await conn.fetch(
+        """SELECT application FROM department_cases
+            WHERE matter_code = $1 AND accepting_division = $2
+              AND state = ANY($3::text[]) AND receipt <> $4""",
+        matter_code,
+        accepting_division,
+        OPEN_STATE_NAMES,
+        excluding,
+    )
+    return [_application_of(r) for r in rows]

@@ -12,64 +12,99 @@ REPORTED = pb.TIMELINE_ENTRY_KIND_REPORTED
 
 
 def test_a_department_moves_from_pending_to_open_to_decided():
-    assert department_state_after("pending", ROUTED) == "open"
-    assert department_state_after("open", REQUESTED) == "awaiting_materials"
-    assert department_state_after("awaiting_materials", SUPPLIED) == "open"
-    assert department_state_after("open", APPROVED) == "approved"
+    assert department_state_after(pb.PROGRESS_STATE_PENDING, ROUTED) == pb.PROGRESS_STATE_OPEN
+    assert (
+        department_state_after(pb.PROGRESS_STATE_OPEN, REQUESTED)
+        == pb.PROGRESS_STATE_AWAITING_MATERIALS
+    )
+    assert (
+        department_state_after(pb.PROGRESS_STATE_AWAITING_MATERIALS, SUPPLIED)
+        == pb.PROGRESS_STATE_OPEN
+    )
+    assert department_state_after(pb.PROGRESS_STATE_OPEN, APPROVED) == pb.PROGRESS_STATE_APPROVED
 
 
-@pytest.mark.parametrize("decided", ["approved", "rejected", "reported", "withdrawn", "lapsed"])
+@pytest.mark.parametrize(
+    "decided",
+    [
+        pb.PROGRESS_STATE_APPROVED,
+        pb.PROGRESS_STATE_REJECTED,
+        pb.PROGRESS_STATE_REPORTED,
+        pb.PROGRESS_STATE_WITHDRAWN,
+        pb.PROGRESS_STATE_LAPSED,
+    ],
+)
 @pytest.mark.parametrize("kind", [ROUTED, REQUESTED, SUPPLIED, APPROVED])
 def test_nothing_moves_a_department_back_from_a_decision(decided, kind):
     assert department_state_after(decided, kind) == decided
 
 
 def test_a_late_routed_entry_does_not_undo_a_request_for_materials():
-    assert department_state_after("awaiting_materials", ROUTED) == "awaiting_materials"
+    assert (
+        department_state_after(pb.PROGRESS_STATE_AWAITING_MATERIALS, ROUTED)
+        == pb.PROGRESS_STATE_AWAITING_MATERIALS
+    )
 
 
 def test_single_department_case_follows_its_department():
     accepted = pb.CASE_STATUS_ACCEPTED
     assert (
-        case_status(accepted, ROUTED, {"assistance": "open"}, joint=False) == pb.CASE_STATUS_ROUTED
+        case_status(accepted, ROUTED, {"assistance": pb.PROGRESS_STATE_OPEN}, joint=False)
+        == pb.CASE_STATUS_ROUTED
     )
     assert (
         case_status(
-            pb.CASE_STATUS_ROUTED, REQUESTED, {"assistance": "awaiting_materials"}, joint=False
+            pb.CASE_STATUS_ROUTED,
+            REQUESTED,
+            {"assistance": pb.PROGRESS_STATE_AWAITING_MATERIALS},
+            joint=False,
         )
         == pb.CASE_STATUS_AWAITING_MATERIALS
     )
     assert (
         case_status(
-            pb.CASE_STATUS_AWAITING_MATERIALS, SUPPLIED, {"assistance": "open"}, joint=False
+            pb.CASE_STATUS_AWAITING_MATERIALS,
+            SUPPLIED,
+            {"assistance": pb.PROGRESS_STATE_OPEN},
+            joint=False,
         )
         == pb.CASE_STATUS_ROUTED
     )
     assert (
-        case_status(pb.CASE_STATUS_ROUTED, APPROVED, {"assistance": "approved"}, joint=False)
+        case_status(
+            pb.CASE_STATUS_ROUTED, APPROVED, {"assistance": pb.PROGRESS_STATE_APPROVED}, joint=False
+        )
         == pb.CASE_STATUS_APPROVED
     )
     assert (
-        case_status(pb.CASE_STATUS_ROUTED, REJECTED, {"assistance": "rejected"}, joint=False)
+        case_status(
+            pb.CASE_STATUS_ROUTED, REJECTED, {"assistance": pb.PROGRESS_STATE_REJECTED}, joint=False
+        )
         == pb.CASE_STATUS_REJECTED
     )
 
 
 def test_a_decision_before_routed_is_kept():
-    status = case_status(pb.CASE_STATUS_ACCEPTED, APPROVED, {"assistance": "approved"}, joint=False)
+    status = case_status(
+        pb.CASE_STATUS_ACCEPTED, APPROVED, {"assistance": pb.PROGRESS_STATE_APPROVED}, joint=False
+    )
     assert status == pb.CASE_STATUS_APPROVED
     assert (
-        case_status(status, ROUTED, {"assistance": "approved"}, joint=False)
+        case_status(status, ROUTED, {"assistance": pb.PROGRESS_STATE_APPROVED}, joint=False)
         == pb.CASE_STATUS_APPROVED
     )
 
 
 def test_a_joint_case_completes_only_when_every_department_has_reported():
-    progress = {"registry": "reported", "assistance": "reported", "elderly": "pending"}
+    progress = {
+        "registry": pb.PROGRESS_STATE_REPORTED,
+        "assistance": pb.PROGRESS_STATE_REPORTED,
+        "elderly": pb.PROGRESS_STATE_PENDING,
+    }
     assert (
         case_status(pb.CASE_STATUS_ROUTED, REPORTED, progress, joint=True) == pb.CASE_STATUS_ROUTED
     )
-    progress["elderly"] = "reported"
+    progress["elderly"] = pb.PROGRESS_STATE_REPORTED
     assert (
         case_status(pb.CASE_STATUS_ROUTED, REPORTED, progress, joint=True)
         == pb.CASE_STATUS_COMPLETED
@@ -81,7 +116,7 @@ def test_withdrawal_and_lapse_end_a_case():
         case_status(
             pb.CASE_STATUS_ROUTED,
             pb.TIMELINE_ENTRY_KIND_WITHDRAWN,
-            {"registry": "withdrawn"},
+            {"registry": pb.PROGRESS_STATE_WITHDRAWN},
             joint=False,
         )
         == pb.CASE_STATUS_WITHDRAWN
@@ -90,7 +125,7 @@ def test_withdrawal_and_lapse_end_a_case():
         case_status(
             pb.CASE_STATUS_ROUTED,
             pb.TIMELINE_ENTRY_KIND_LAPSED,
-            {"registry": "lapsed"},
+            {"registry": pb.PROGRESS_STATE_LAPSED},
             joint=False,
         )
         == pb.CASE_STATUS_LAPSED
@@ -101,4 +136,9 @@ def test_withdrawal_and_lapse_end_a_case():
     "final", [pb.CASE_STATUS_APPROVED, pb.CASE_STATUS_COMPLETED, pb.CASE_STATUS_LAPSED]
 )
 def test_a_final_case_stays_final(final):
-    assert case_status(final, REQUESTED, {"assistance": "awaiting_materials"}, joint=False) == final
+    assert (
+        case_status(
+            final, REQUESTED, {"assistance": pb.PROGRESS_STATE_AWAITING_MATERIALS}, joint=False
+        )
+        == final
+    )

@@ -18,6 +18,7 @@ import pytest
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
+from onedoor.events.v1 import events_pb2
 from onedoor.registry.v1 import registry_service_pb2 as pb
 from services.common.clock import BureauClock
 from services.common.errors import ApiError
@@ -52,7 +53,7 @@ class Store:
 
     def __init__(self) -> None:
         self.divorces: dict[str, dict[str, Any]] = {}
-        self.moves: list[tuple[str, int, str, str]] = []
+        self.moves: list[tuple[str, int, str, int]] = []
         self.ended_marriages: list[int] = []
         self.filed: list[tuple[Any, ...]] = []
 
@@ -90,7 +91,7 @@ class Pool:
 
 
 class Cases:
-    async def move(self, conn: Conn, receipt: str, state: int, reason: str, outcome: str) -> None:
+    async def move(self, conn: Conn, receipt: str, state: int, reason: str, outcome: int) -> None:
         conn.store.moves.append((receipt, state, reason, outcome))
 
 
@@ -108,22 +109,22 @@ class Now:
 def store(monkeypatch: pytest.MonkeyPatch) -> Store:
     store = Store()
 
-    async def divorce(conn: Conn, receipt: str, *, lock: bool = False) -> dict[str, Any] | None:
+    async def divorce(conn: Conn, receipt: str, *, lock: bool = False) -> records.Divorce | None:
         row = conn.store.divorces.get(receipt)
-        return dict(row) if row is not None else None
+        return records.Divorce(**row) if row is not None else None
 
-    async def set_divorce(conn: Conn, receipt: str, **changes: object) -> dict[str, Any]:
+    async def set_divorce(conn: Conn, receipt: str, **changes: object) -> records.Divorce:
         conn.store.divorces[receipt].update(changes)
-        return dict(conn.store.divorces[receipt])
+        return records.Divorce(**conn.store.divorces[receipt])
 
     async def end_marriage(conn: Conn, marriage_id: int, by: str) -> None:
         conn.store.ended_marriages.append(marriage_id)
 
-    async def pending_divorces(conn: Conn) -> list[dict[str, Any]]:
+    async def pending_divorces(conn: Conn) -> list[records.Divorce]:
         return [
-            dict(r)
+            records.Divorce(**r)
             for r in conn.store.divorces.values()
-            if r["state"] in ("DIVORCE_STATE_COOLING_OFF", "DIVORCE_STATE_AWAITING_CONFIRMATION")
+            if r["state"] in records.PENDING
         ]
 
     async def current_marriage(conn: Conn, key: str) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def filed(store: Store, filed_at: dt.datetime = FILED_AT) -> None:
         "key_a": person_key(HUSBAND),
         "key_b": person_key(WIFE),
         "filed_at": filed_at,
-        "state": "DIVORCE_STATE_COOLING_OFF",
+        "state": pb.DIVORCE_STATE_COOLING_OFF,
         "confirmed_a": False,
         "confirmed_b": False,
         "ended_at": None,
@@ -178,7 +179,9 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
     assert "UTC" not in refusal.message
     answer = await registry.withdraw(RECEIPT, WIFE)
     assert answer.state == pb.DIVORCE_STATE_WITHDRAWN
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", "withdrawn")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", events_pb2.OUTCOME_WITHDRAWN)
+    ]
 
 
 @pytest.mark.parametrize("hour", [0, 1, 11, 23])
@@ -213,9 +216,11 @@ async def test_a_late_confirmation_is_refused_and_the_lapse_committed_before_the
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "DIVORCE_LAPSED")
     assert "by 2026-05-08 (the last day to confirm)" in refusal.message
     # The refusal did not roll the lapse back: the divorce and its case have lapsed.
-    assert store.divorces[RECEIPT]["state"] == "DIVORCE_STATE_LAPSED"
+    assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
     assert store.divorces[RECEIPT]["ended_at"] == now.instant
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, "lapsed")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+    ]
     # Asked again, and swept: the same answer, and nothing lapses twice.
     again = await refused(registry.confirm(RECEIPT, WIFE))
     assert (again.reason, again.message) == (refusal.reason, refusal.message)
@@ -230,7 +235,9 @@ async def test_a_late_confirmation_after_the_sweep_gets_the_same_answer(store):
     refusal = await refused(registry.confirm(RECEIPT, HUSBAND))
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "DIVORCE_LAPSED")
     assert "by 2026-05-08 (the last day to confirm)" in refusal.message
-    assert store.moves == [(RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, "lapsed")]
+    assert store.moves == [
+        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+    ]
 
 
 async def test_a_late_withdrawal_is_refused_with_the_dates_and_lapses_the_divorce(store):
@@ -239,7 +246,7 @@ async def test_a_late_withdrawal_is_refused_with_the_dates_and_lapses_the_divorc
     refusal = await refused(registry.withdraw(RECEIPT, WIFE))
     assert refusal.reason == "NOT_COOLING_OFF"
     assert "2026-04-08" in refusal.message and "lapsed after 2026-05-08" in refusal.message
-    assert store.divorces[RECEIPT]["state"] == "DIVORCE_STATE_LAPSED"
+    assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
 
 
 async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store):
@@ -254,7 +261,7 @@ async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store
         dpb.CASE_STATE_LAPSED,
         "the divorce application lapsed: both parties had to confirm in person by 2026-05-08 "
         "(the last day to confirm)",
-        "lapsed",
+        events_pb2.OUTCOME_LAPSED,
     )
 
 

@@ -145,16 +145,16 @@ def test_the_filing_day_itself_is_within_cooling_off():
     assert phase_on(PLAIN_FILINGS[0], PLAIN_FILINGS[0]) is Phase.COOLING_OFF
 
 
-def test_may_withdraw_and_may_confirm_follow_the_phase():
+def test_may_withdraw_follows_the_phase():
     assert cooling_off.may_withdraw(PLAIN, dt.date(2026, 4, 8))
-    assert not cooling_off.may_confirm(PLAIN, dt.date(2026, 4, 8))
+    assert cooling_off.phase(PLAIN, dt.date(2026, 4, 8)) is not Phase.CONFIRMATION
     assert not cooling_off.may_withdraw(PLAIN, dt.date(2026, 4, 9))
-    assert cooling_off.may_confirm(PLAIN, dt.date(2026, 4, 9))
-    assert cooling_off.may_confirm(PLAIN, dt.date(2026, 5, 8))
-    assert not cooling_off.may_confirm(PLAIN, dt.date(2026, 5, 9))
+    assert cooling_off.phase(PLAIN, dt.date(2026, 4, 9)) is Phase.CONFIRMATION
+    assert cooling_off.phase(PLAIN, dt.date(2026, 5, 8)) is Phase.CONFIRMATION
+    assert cooling_off.phase(PLAIN, dt.date(2026, 5, 9)) is not Phase.CONFIRMATION
     assert not cooling_off.may_withdraw(PLAIN, dt.date(2026, 5, 9))
     assert PLAIN.confirmation_first_day == dt.date(2026, 4, 9)
-    assert PLAIN.lapses_on == dt.date(2026, 5, 9)
+    assert cooling_off.phase(PLAIN, dt.date(2026, 5, 9)) is Phase.LAPSED
 
 
 def test_filings_an_hour_apart_across_local_midnight_get_different_periods():
@@ -212,7 +212,7 @@ def test_a_cooling_off_period_ending_in_the_spring_festival_runs_past_it():
     assert divorce.confirmation_last_day == dt.date(2026, 3, 26)
     assert cooling_off.may_withdraw(divorce, dt.date(2026, 2, 23))
     assert cooling_off.may_withdraw(divorce, dt.date(2026, 2, 24))
-    assert cooling_off.may_confirm(divorce, dt.date(2026, 2, 25))
+    assert cooling_off.phase(divorce, dt.date(2026, 2, 25)) is Phase.CONFIRMATION
 
 
 @pytest.mark.parametrize(
@@ -227,7 +227,7 @@ def test_a_last_day_on_a_make_up_working_weekend_day_stays_there(filed_on, make_
     divorce = cooling_off.periods(filed_on, CALENDAR)
     assert divorce.cooling_off_last_day == make_up_day
     assert cooling_off.may_withdraw(divorce, make_up_day)
-    assert cooling_off.may_confirm(divorce, make_up_day + dt.timedelta(days=1))
+    assert cooling_off.phase(divorce, make_up_day + dt.timedelta(days=1)) is Phase.CONFIRMATION
 
 
 def test_the_last_day_to_confirm_is_the_divorce_case_deadline_intake_reckons():

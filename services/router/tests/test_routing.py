@@ -2,12 +2,15 @@ import grpc
 import pytest
 
 from onedoor.case.v1 import case_pb2 as pb
+from onedoor.events.v1 import events_pb2
+from services.common import events
 from services.router.routing import (
     UnroutableEvent,
     decided,
     departments_of,
     is_transient,
     overdue,
+    parse,
     reported,
     routed,
 )
@@ -24,43 +27,64 @@ def test_routed_entry_key_is_the_same_for_a_redelivered_event():
 @pytest.mark.parametrize(
     ("outcome", "kind"),
     [
-        ("approved", pb.TIMELINE_ENTRY_KIND_APPROVED),
-        ("rejected", pb.TIMELINE_ENTRY_KIND_REJECTED),
-        ("materials_requested", pb.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED),
-        ("confirmed", pb.TIMELINE_ENTRY_KIND_CONFIRMED),
-        ("withdrawn", pb.TIMELINE_ENTRY_KIND_WITHDRAWN),
-        ("lapsed", pb.TIMELINE_ENTRY_KIND_LAPSED),
+        (events_pb2.OUTCOME_APPROVED, pb.TIMELINE_ENTRY_KIND_APPROVED),
+        (events_pb2.OUTCOME_REJECTED, pb.TIMELINE_ENTRY_KIND_REJECTED),
+        (events_pb2.OUTCOME_MATERIALS_REQUESTED, pb.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED),
+        (events_pb2.OUTCOME_CONFIRMED, pb.TIMELINE_ENTRY_KIND_CONFIRMED),
+        (events_pb2.OUTCOME_WITHDRAWN, pb.TIMELINE_ENTRY_KIND_WITHDRAWN),
+        (events_pb2.OUTCOME_LAPSED, pb.TIMELINE_ENTRY_KIND_LAPSED),
     ],
 )
 def test_outcomes_map_to_timeline_entries_keyed_by_event(outcome, kind):
-    payload = {
-        "event_id": "e-1",
-        "receipt": "r",
-        "department": "assistance",
-        "outcome": outcome,
-        "reason": "x",
-    }
-    write = decided(payload)
+    sent = events.stamped(
+        events_pb2.CaseDecided(receipt="r", department="assistance", outcome=outcome, reason="x")
+    )
+    # As it travels: the JSON body nameko hands the handler.
+    write = decided(parse(events.to_body(sent), events_pb2.CaseDecided))
     assert write.entry.kind == kind
-    assert write.entry_key == "event:e-1"
+    assert write.entry_key == f"event:{sent.event_id}"
     assert write.entry.note == "x"
 
 
+def test_an_event_written_before_the_schema_version_is_still_routed():
+    body = {
+        "event_id": "e-1",
+        "receipt": "r",
+        "department": "registry",
+        "outcome": "lapsed",
+        "reason": "x",
+    }
+    write = decided(parse(body, events_pb2.CaseDecided))
+    assert write.entry.kind == pb.TIMELINE_ENTRY_KIND_LAPSED
+    assert write.entry_key == "event:e-1"
+
+
+def test_case_accepted_travels_as_proto_json_with_its_field_names():
+    sent = events.stamped(
+        events_pb2.CaseAccepted(receipt="r", matter_code="assistance.dibao", departments=["a"])
+    )
+    body = events.to_body(sent)
+    assert body["receipt"] == "r" and body["departments"] == ["a"]
+    assert body["schema_version"] == events.SCHEMA_VERSION and body["event_id"]
+    assert parse(body, events_pb2.CaseAccepted) == sent
+
+
 def test_malformed_events_are_unroutable_not_retried():
+    def case_decided(**fields):
+        return parse(fields, events_pb2.CaseDecided)
+
     with pytest.raises(UnroutableEvent):
-        decided(
-            {
-                "event_id": "e-1",
-                "receipt": "r",
-                "department": "assistance",
-                "outcome": "maybe",
-            }
-        )
+        decided(case_decided(event_id="e-1", receipt="r", department="assistance", outcome="maybe"))
     with pytest.raises(UnroutableEvent):
-        departments_of({"departments": ["assistance", "space"]}, {"assistance"})
+        decided(case_decided(receipt="r", department="assistance", outcome="OUTCOME_APPROVED"))
     with pytest.raises(UnroutableEvent):
-        departments_of({"departments": []}, {"assistance"})
-    assert departments_of({"departments": ["assistance"]}, {"assistance"}) == ["assistance"]
+        parse({"receipt": ["not", "a", "string"]}, events_pb2.CaseDecided)
+    with pytest.raises(UnroutableEvent):
+        departments_of(events_pb2.CaseAccepted(departments=["assistance", "space"]), {"assistance"})
+    with pytest.raises(UnroutableEvent):
+        departments_of(events_pb2.CaseAccepted(), {"assistance"})
+    accepted = events_pb2.CaseAccepted(departments=["assistance"])
+    assert departments_of(accepted, {"assistance"}) == ["assistance"]
 
 
 def test_overdue_is_once_per_case_and_names_the_departments():
