@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 
-.PHONY: install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench k8s lint fmt clean
+.PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP)
 
@@ -27,6 +27,18 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 	@rm -rf gen && mkdir -p gen
 	@$(PY) -m grpc_tools.protoc -I protos --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS:protos/%=%)
 	@touch $(GEN_STAMP)
+
+# Records the current protos as the contract `make lint` holds them to. Run it after a
+# compatible change (lint has passed against the old contract), so additions are kept too.
+proto-contract: install
+	@cd protos && ../$(VENV)/bin/buf breaking --against contract.binpb
+	@cd protos && ../$(VENV)/bin/buf build -o contract.binpb
+	@echo "==> protos/contract.binpb records the current v1 contracts"
+
+# The HTTP API's OpenAPI description kept in the repository (a test fails when it is stale).
+openapi: install
+	@$(PY) -c 'import json; from gateway.http_api import description; open("docs/openapi.json", "w").write(json.dumps(description(), ensure_ascii=False, indent=2) + "\n")'
+	@echo "==> docs/openapi.json describes the HTTP API as the gateway serves it"
 
 infra:
 	@bash deploy/local/ensure-infra.sh
@@ -74,6 +86,9 @@ lint: install
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy services gateway bench
 	@cd protos && ../$(VENV)/bin/buf lint
+	@# The v1 contracts may only grow: a breaking change to them fails here (and so in CI).
+	@cd protos && ../$(VENV)/bin/buf breaking --against contract.binpb \
+	  || { echo "a v1 contract changed incompatibly (above): add a field or an RPC instead, or start a v2 package" >&2; exit 1; }
 
 fmt: install
 	@$(VENV)/bin/ruff format .
