@@ -104,10 +104,8 @@ class RouterService:
     name = "router"
 
     intake = ReconnectingGrpcProxy(_target("intake"), intake_service_pb2_grpc.IntakeServiceStub)
-    assistance = _department_proxy("assistance")
-    elderly = _department_proxy("elderly")
-    orgs = _department_proxy("orgs")
-    registry = _department_proxy("registry")
+    # A proxy and an on_<department>_decided handler per department of the catalog are added
+    # below the class.
 
     def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
         """One gRPC call as a CLIENT span whose context (and the case's receipt, in baggage)
@@ -188,26 +186,6 @@ class RouterService:
     def _on_decided(self, event: events_pb2.CaseDecided) -> None:
         self._append(decided(event))
 
-    @event_handler("assistance", events.CASE_DECIDED, requeue_on_error=True)
-    @_handled(events_pb2.CaseDecided)
-    def on_assistance_decided(self, event: events_pb2.CaseDecided) -> None:
-        self._on_decided(event)
-
-    @event_handler("elderly", events.CASE_DECIDED, requeue_on_error=True)
-    @_handled(events_pb2.CaseDecided)
-    def on_elderly_decided(self, event: events_pb2.CaseDecided) -> None:
-        self._on_decided(event)
-
-    @event_handler("orgs", events.CASE_DECIDED, requeue_on_error=True)
-    @_handled(events_pb2.CaseDecided)
-    def on_orgs_decided(self, event: events_pb2.CaseDecided) -> None:
-        self._on_decided(event)
-
-    @event_handler("registry", events.CASE_DECIDED, requeue_on_error=True)
-    @_handled(events_pb2.CaseDecided)
-    def on_registry_decided(self, event: events_pb2.CaseDecided) -> None:
-        self._on_decided(event)
-
     @timer(interval=OVERDUE_CHECK_SECONDS)
     def raise_overdue(self) -> None:
         """Marks every open case past its deadline once, escalating it to the supervisors of
@@ -240,3 +218,23 @@ class RouterService:
     @http("GET", "/healthz")
     def healthz(self, request: Any) -> tuple[int, str]:
         return 200, "SERVING"
+
+
+def _decided_handler(department: str) -> Callable[[Any, Mapping[str, Any]], None]:
+    """The entry point for a department's case_decided events (one queue per department, as
+    nameko names them after the method)."""
+
+    @event_handler(department, events.CASE_DECIDED, requeue_on_error=True)
+    @_handled(events_pb2.CaseDecided)
+    def on_decided(self: RouterService, event: events_pb2.CaseDecided) -> None:
+        self._on_decided(event)
+
+    on_decided.__name__ = f"on_{department}_decided"
+    return on_decided
+
+
+# nameko finds a service's dependencies and entry points among its class attributes when the
+# container starts: one proxy and one handler for every department the catalog names.
+for _department in DEPARTMENTS:
+    setattr(RouterService, _department, _department_proxy(_department))
+    setattr(RouterService, f"on_{_department}_decided", _decided_handler(_department))
