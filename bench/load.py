@@ -24,7 +24,6 @@ import aiohttp
 import grpc
 
 from bench.applications import Applications
-from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 
 SUBMIT = "/onedoor.gateway.v1.GatewayService/SubmitApplication"
@@ -204,14 +203,13 @@ class GrpcWindow:
             request_serializer=pb.DecideCaseRequest.SerializeToString,
             response_deserializer=pb.DecideCaseResponse.FromString,
         )
-        decision = dpb.DecideCaseRequest(
-            request_id=self.applications.request_id(),
-            receipt=receipt,
-            decision=dpb.DECISION_APPROVE,
-            officer_id="bench-officer",
-        )
         await decide(
-            pb.DecideCaseRequest(department=department, decision=decision),
+            pb.DecideCaseRequest(
+                department=department,
+                receipt=receipt,
+                request_id=self.applications.request_id(),
+                decision=pb.DECISION_APPROVE,
+            ),
             timeout=CALL_TIMEOUT_SECONDS,
             metadata=(("authorization", authorization),),
         )
