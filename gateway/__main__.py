@@ -15,7 +15,7 @@ from gateway.backends import Backends
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
-from gateway.http_api import create_app
+from gateway.http_api import Readiness, create_app
 from gateway.window import Window
 from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
@@ -64,7 +64,8 @@ async def main(configured: settings.Settings) -> None:
         ],
         configured.server,
     )
-    runner = web.AppRunner(create_app(window, configured.cors_origins), access_log=None)
+    readiness = Readiness()
+    runner = web.AppRunner(create_app(window, configured.cors_origins, readiness), access_log=None)
     await runner.setup()
     http_port = configured.http_port
     site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)
@@ -103,6 +104,7 @@ async def main(configured: settings.Settings) -> None:
         http_port,
     )
     await wait_for_termination()
+    readiness.draining()
     log.info("gateway stopping: draining calls in flight")
     if federation_task is not None:
         federation_task.cancel()

@@ -227,7 +227,21 @@ def description() -> dict[str, Any]:
     return openapi.document(http_routes.ROUTES, title="onedoor HTTP API", version="v1")
 
 
-def create_app(window: Window, cors_origins: Collection[str] = ()) -> web.Application:
+class Readiness:
+    """Whether the gateway takes requests: true until it starts draining on SIGTERM, so a load
+    balancer's plain HTTP check (GET /readyz) stops sending new ones before it goes."""
+
+    def __init__(self) -> None:
+        self.ready = True
+
+    def draining(self) -> None:
+        self.ready = False
+
+
+def create_app(
+    window: Window, cors_origins: Collection[str] = (), readiness: Readiness | None = None
+) -> web.Application:
+    readiness = readiness or Readiness()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[cors.middleware(cors_origins), errors_as_json, authenticate],
@@ -315,6 +329,14 @@ def create_app(window: Window, cors_origins: Collection[str] = ()) -> web.Applic
             200 if serving else 503,
         )
 
+    async def livez(request: web.Request) -> web.Response:
+        return _json({"status": "SERVING"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        if readiness.ready:
+            return _json({"status": "SERVING"})
+        return _json({"status": "NOT_SERVING"}, 503)
+
     async def openapi_json(request: web.Request) -> web.Response:
         return _json(description())
 
@@ -330,6 +352,8 @@ def create_app(window: Window, cors_origins: Collection[str] = ()) -> web.Applic
         "listAuditEntries": audit,
         "listMatters": matters,
         "health": healthz,
+        "live": livez,
+        "ready": readyz,
         "openapi": openapi_json,
     }
     for route in http_routes.ROUTES:

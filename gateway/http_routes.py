@@ -115,6 +115,22 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/livez",
+        "live",
+        "Whether the gateway's process answers (load balancers; no token, nothing but the status)",
+        response=None,
+        public=True,
+    ),
+    Route(
+        "GET",
+        "/readyz",
+        "ready",
+        "Whether the gateway takes requests: 503 once it is draining (no token, only the status)",
+        response=None,
+        public=True,
+    ),
+    Route(
+        "GET",
         "/openapi.json",
         "openapi",
         "This description",

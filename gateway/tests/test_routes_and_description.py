@@ -21,7 +21,7 @@ def _served() -> set[tuple[str, str]]:
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter", "")
         if route.method == "HEAD" or not (
-            path.startswith("/v1") or path in ("/healthz", "/openapi.json")
+            path.startswith("/v1") or path in ("/healthz", "/livez", "/readyz", "/openapi.json")
         ):
             continue  # the console's pages are not the API
         for name, _ in (("receipt", 0), ("department", 0)):
@@ -49,3 +49,25 @@ def test_every_route_declares_its_parameters_and_answers():
         for name, _ in route.path_params:
             assert f"{{{name}}}" in route.path, (route.operation_id, name)
         assert route.operation_id and route.summary
+
+
+async def test_livez_and_readyz_answer_without_a_token_and_show_only_the_status():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from gateway.http_api import Readiness
+
+    readiness = Readiness()
+    client = TestClient(TestServer(create_app(NoWindow(), readiness=readiness)))  # type: ignore[arg-type]
+    await client.start_server()
+    try:
+        live = await client.get("/livez")
+        assert (live.status, await live.json()) == (200, {"status": "SERVING"})
+        ready = await client.get("/readyz")
+        assert (ready.status, await ready.json()) == (200, {"status": "SERVING"})
+        readiness.draining()
+        draining = await client.get("/readyz")
+        assert (draining.status, await draining.json()) == (503, {"status": "NOT_SERVING"})
+        # The detailed health stays behind the operator's token.
+        assert (await client.get("/healthz")).status == 401
+    finally:
+        await client.close()
