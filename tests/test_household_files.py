@@ -25,16 +25,15 @@ import pytest
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from services.assistance import economic_check, household_files, standards
-from services.assistance.__main__ import MIGRATIONS
 from services.assistance.department import AssistanceDepartment
 from services.common import db
 from services.common.clock import BureauClock
 from services.common.config import DEFAULT_POSTGRES
-from services.common.department.serve import DEPARTMENT_MIGRATIONS
 from services.common.department.servicer import DepartmentServicer
 from services.common.department.store import DepartmentCases
 from services.common.keyed_hash import person_key
 from services.common.receipt import receipt_for
+from services.common.schema import COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, directories_for
 from tests.factories import dibao_proto, person
 
 pytestmark = pytest.mark.platform
@@ -47,6 +46,8 @@ REST_OF_OPENING = 0.05
 DIED = dt.date(2026, 11, 20)
 NOTHING_TO_DO = (False, "nothing to do: no household file holds the person")
 # Files the tests make by hand as the unlocked file_for left them, empty on purpose.
+# Assistance's own migrations (the last of the service's directories).
+MIGRATIONS = directories_for("assistance")[-1]
 LEGACY = "HF-LEGACY"
 
 
@@ -67,7 +68,7 @@ async def _drop(url: str) -> None:
 
 @pytest.fixture(scope="module")
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    url, opened = await _scratch_database([DEPARTMENT_MIGRATIONS, MIGRATIONS])
+    url, opened = await _scratch_database(directories_for("assistance"))
     try:
         yield opened
     finally:
@@ -383,7 +384,7 @@ async def test_the_repair_migration_mends_split_households(tmp_path):
     first_only = tmp_path / "assistance" / "migrations"
     first_only.mkdir(parents=True)
     shutil.copy(MIGRATIONS / "0001_household_files.sql", first_only)
-    url, legacy = await _scratch_database([DEPARTMENT_MIGRATIONS, first_only])
+    url, legacy = await _scratch_database([COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, first_only])
     try:
         applicant, spouse, widower, late_wife = keys(4)
         for file_id in ("HF-HOME", "HF-EMPTY", "HF-UNUSED", "HF-UNDECIDED", "HF-WIDOWER"):

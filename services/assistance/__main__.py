@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from services.assistance import economic_check, settings, standards
 from services.assistance.department import AssistanceDepartment
 from services.common.department.serve import run
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 if __name__ == "__main__":
     configured = settings.from_env()
@@ -22,6 +19,5 @@ if __name__ == "__main__":
         run(
             configured.department,
             lambda pool: AssistanceDepartment(clock, department_standards, assets),
-            MIGRATIONS,
         )
     )

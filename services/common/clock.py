@@ -58,14 +58,6 @@ class BureauClock:
         24:00), as a UTC instant."""
         return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.zone).astimezone(dt.UTC)
 
-    def start_of_day(self, day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(0, 0), tzinfo=self.zone).astimezone(dt.UTC)
-
-    def shown(self, instant: dt.datetime) -> str:
-        """How people see an instant: the bureau's local time with its offset."""
-        local = self.local(instant)
-        return f"{local:%Y-%m-%d %H:%M} ({local.isoformat()[-6:]})"
-
 
 def fixed(instant: dt.datetime, zone: str = DEFAULT_TIME_ZONE) -> BureauClock:
     """A clock stopped at ``instant``: for tests and for reasoning about a given moment."""

@@ -19,8 +19,6 @@ from services.common import schema
 
 log = logging.getLogger(__name__)
 
-COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
-
 
 async def ensure_database(url: str) -> None:
     """Creates the database named in ``url`` if it does not exist (local runs and tests; in a
@@ -60,7 +58,7 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
 
 async def open_pool(
     url: str,
-    migrations: Sequence[Path] = (),
+    directories: Sequence[Path],
     *,
     min_size: int = 1,
     max_size: int = 10,
@@ -68,8 +66,8 @@ async def open_pool(
     check_schema: bool = True,
     service: str = "",
 ) -> asyncpg.Pool:
-    """A pool on a migrated database: the outbox's migrations, then the service's own in order
-    (none for a process, like the relay, that only uses the outbox). With ``apply_migrations``
+    """A pool on a database migrated with ``directories`` (``schema.directories_for`` the
+    service; the outbox's alone for the relay). With ``apply_migrations``
     (local runs and tests) the database is created and migrated here; without (a cluster,
     where migrating is an operator's step) the schema is only checked, and a database behind or
     ahead of this version is refused (schema.SchemaMismatch, naming what to run)."""
@@ -79,7 +77,6 @@ async def open_pool(
         url, min_size=min_size, max_size=max_size, reset=_keep_session_state
     )
     assert pool is not None
-    directories = [COMMON_MIGRATIONS, *migrations]
     if apply_migrations:
         await migrate(pool, directories)
     elif check_schema:

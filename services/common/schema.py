@@ -35,7 +35,8 @@ DEPARTMENT_MIGRATIONS = SERVICES_DIR / "common" / "department" / "migrations"
 
 def directories_for(service: str) -> list[Path]:
     """A service database's migration directories, in the order they run: the outbox's, the
-    shared department tables' for a department, then the service's own."""
+    shared department tables' for a department, then the service's own. The one list the
+    services (at start-up) and ``onedoor migrate`` both use."""
     from services.common.catalog import DEPARTMENTS
 
     if service == "intake":
@@ -131,14 +132,15 @@ async def apply(conn: asyncpg.Connection, migrations: Sequence[Migration]) -> li
     try:
         await conn.execute(_TABLE)
         await conn.execute(_CHECKSUM)
-        for entry in await status(conn, migrations):
+        found = await status(conn, migrations)
+        for entry in found:
             if entry.state is State.CHANGED:
                 raise SchemaMismatch(
                     f"migration {entry.name} was changed after it was applied: restore the "
                     "file as it was and add a new migration for the change"
                 )
         by_name = {m.name: m for m in migrations}
-        for entry in await status(conn, migrations):
+        for entry in found:
             migration = by_name.get(entry.name)
             if migration is None:
                 continue

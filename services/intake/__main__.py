@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import db, legal_calendar, telemetry
+from services.common import db, legal_calendar, schema, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake import settings
 from services.intake.audit_log import AuditLog
 from services.intake.server import IntakeServicer
 from services.intake.store import CaseLedger
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def main(configured: settings.Settings) -> None:
@@ -22,7 +19,7 @@ async def main(configured: settings.Settings) -> None:
     telemetry.setup(configured.telemetry)
     pool = await db.open_pool(
         configured.database_url,
-        [MIGRATIONS],
+        schema.directories_for("intake"),
         apply_migrations=configured.migrate_at_start,
         service="intake",
     )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from services.common.department.serve import run
 from services.orgs import settings
 from services.orgs.department import OrgsDepartment
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-
 if __name__ == "__main__":
     configured = settings.from_env()
-    asyncio.run(run(configured, lambda pool: OrgsDepartment(configured.clock), MIGRATIONS))
+    asyncio.run(run(configured, lambda pool: OrgsDepartment(configured.clock)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import asyncpg
 
@@ -14,8 +13,6 @@ from services.common.department.serve import run
 from services.common.legal_calendar import LegalCalendar
 from services.registry import settings
 from services.registry.department import RegistryDepartment
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger("registry")
 
@@ -39,7 +36,6 @@ if __name__ == "__main__":
         run(
             configured.department,
             lambda pool: department(pool, clock, calendar),
-            MIGRATIONS,
             background=lambda registry: registry.divorces.sweep_forever(configured.sweep_seconds),
         )
     )

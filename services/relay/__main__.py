@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aio_pika
 
-from services.common import db, telemetry
+from services.common import db, schema, telemetry
 from services.common.grpc_server import GrpcServer, wait_for_termination
 from services.relay import settings
 from services.relay.publisher import EventPublisher
@@ -36,6 +36,7 @@ async def main(configured: settings.Settings) -> None:
     pools = [
         await db.open_pool(
             configured.database_urls[s],
+            [schema.COMMON_MIGRATIONS],
             max_size=3,
             apply_migrations=configured.migrate_at_start,
             check_schema=False,

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
 
 from onedoor.department.v1 import department_service_pb2, department_service_pb2_grpc
-from services.common import db, telemetry
+from services.common import db, schema, telemetry
 from services.common.department.rules import Department
 from services.common.department.servicer import DepartmentServicer
 from services.common.department.settings import DepartmentSettings
 from services.common.department.store import DepartmentCases
 from services.common.grpc_server import Registration, serve
 
-DEPARTMENT_MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = department_service_pb2.DESCRIPTOR.services_by_name["DepartmentService"].full_name
 
 
@@ -28,7 +26,6 @@ D = TypeVar("D", bound=Department)
 async def run(
     settings: DepartmentSettings,
     make: Callable[[asyncpg.Pool], D],
-    migrations: Path | None = None,
     background: Callable[[D], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Runs the department of ``settings`` until SIGTERM. ``make`` builds it on its pool;
@@ -37,7 +34,7 @@ async def run(
     telemetry.setup(settings.telemetry)
     pool = await db.open_pool(
         settings.database_url,
-        [DEPARTMENT_MIGRATIONS, *([migrations] if migrations else [])],
+        schema.directories_for(settings.name),
         apply_migrations=settings.migrate_at_start,
         service=settings.name,
     )

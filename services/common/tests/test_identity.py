@@ -8,6 +8,7 @@ import pytest
 from stdnum.cn import ric
 
 from services.common import identity
+from services.common.clock import BureauClock
 from services.common.identity import IdentityError
 
 KNOWN_VALID = "11010519491231002X"  # published sample (stdnum / GB 11643 examples)
@@ -113,11 +114,12 @@ def test_validate_has_no_default_day() -> None:
 
 
 def test_birth_date_and_age_do_not_read_the_host_date() -> None:
-    # Born "tomorrow" by the host's date: age_on judges on the day it is given, nothing else.
-    host_tomorrow = datetime.date.today() + datetime.timedelta(days=1)
-    number = make(f"320585{host_tomorrow:%Y%m%d}001")
-    assert identity.birth_date(number) == host_tomorrow
-    assert identity.age_on(number, host_tomorrow) == 0
+    # Born tomorrow: neither reads any clock, so neither calls the number "in the future";
+    # age_on judges on the day it is given, nothing else.
+    tomorrow = BureauClock().today() + datetime.timedelta(days=1)
+    number = make(f"320585{tomorrow:%Y%m%d}001")
+    assert identity.birth_date(number) == tomorrow
+    assert identity.age_on(number, tomorrow) == 0
 
 
 def test_birth_date() -> None:
