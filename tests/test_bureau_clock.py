@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -72,13 +74,29 @@ def faked_gateway(
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            # faketime runs the gateway as its child: its own process group, so that stopping
+            # it stops the gateway too, not only the wrapper.
+            start_new_session=True,
         )
     try:
         _wait_serving(grpc_port, process)
         yield f"http://127.0.0.1:{http_port}", instant
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
+        # The group is empty once the gateway has gone: nothing of the test is left running.
+        deadline = time.monotonic() + 15
+        while _group_alive(process.pid):
+            assert time.monotonic() < deadline, "the faked gateway outlived its test"
+            time.sleep(0.1)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _wait_serving(port: int, process: subprocess.Popen[bytes]) -> None:
