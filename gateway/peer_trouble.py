@@ -81,6 +81,8 @@ DECIDED = frozenset(
         grpc.StatusCode.NOT_FOUND,
     }
 )
+# Failures of the connection rather than answers of the peer: they carry no reason of its own.
+TRANSPORT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 # Reasons with which a peer refuses our certificate after the handshake (gateway.peers).
 CERTIFICATE_REASONS = frozenset({"WRONG_AUTHORITY", "UNKNOWN_PEER"})
 
@@ -156,7 +158,8 @@ def classify(
         return Failure(Cause.PEER_DOWN, f"{peer}: {name}")
     if code is grpc.StatusCode.PERMISSION_DENIED and reason in CERTIFICATE_REASONS:
         return Failure(
-            Cause.TLS_REFUSED, f"{peer}: {name} {reason}: the peer refused this bureau's certificate"
+            Cause.TLS_REFUSED,
+            f"{peer}: {name} {reason}: the peer refused this bureau's certificate",
         )
     said = f" {reason}" if reason else ""
     return Failure(Cause.REFUSED_BY_PEER, f"{peer}: {name}{said}", retry=code not in DECIDED)
