@@ -11,6 +11,7 @@ from services.cli import (
     applications,
     audit,
     departments,
+    forwards,
     gateway_client,
     migrate,
     settings,
@@ -23,7 +24,8 @@ ENVIRONMENT_HELP = """\
 environment:
   ONEDOOR_GATEWAY    the gateway's HTTP address (default http://127.0.0.1:8080)
   ONEDOOR_TOKEN      the bearer token; `onedoor token` makes one for local use
-  ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686"""
+  ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686
+  BUREAU_TIME_ZONE   the zone times are shown in (default Asia/Shanghai)"""
 
 EXAMPLES = """\
 examples:
@@ -83,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     applications.register(commands, common)
     departments.register(commands, common)
     audit.register(commands, common)
+    forwards.register(commands, common)
     tokens.register(commands)
     migrate.register(commands)
     return root
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     configured.keys.configure()
     args.gateway = args.gateway or configured.gateway
     args.token = args.token or configured.token
+    args.clock = configured.clock
     if args.command == "migrate":
         args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):
