@@ -86,7 +86,9 @@ TRANSPORT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXC
 # Reasons with which a peer refuses our certificate after the handshake (gateway.peers).
 CERTIFICATE_REASONS = frozenset({"WRONG_AUTHORITY", "UNKNOWN_PEER"})
 
-_HANDSHAKE_FAILED = re.compile(r"Tls handshake failed|Handshake failed|SSL_ERROR_SSL", re.I)
+_HANDSHAKE_FAILED = re.compile(
+    r"Tls handshake failed|Handshake failed|SSL_ERROR_SSL|Verification Check failed", re.I
+)
 _VERIFY = re.compile(
     r"CERTIFICATE_VERIFY_FAILED: ([a-z][a-z ]+[a-z])|"
     r"(Hostname Verification Check failed)|"
@@ -135,8 +137,6 @@ def classify(
     met (asked for only when :func:`needs_probe` says so)."""
     name = code.name
     if code is grpc.StatusCode.UNAVAILABLE and _HANDSHAKE_FAILED.search(details):
-        return Failure(Cause.TLS_REFUSED, f"{peer}: {_handshake_text(details)}")
-    if code is grpc.StatusCode.UNAVAILABLE and "Verification Check failed" in details:
         return Failure(Cause.TLS_REFUSED, f"{peer}: {_handshake_text(details)}")
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         if probe is Probe.CLOSED_AFTER_HANDSHAKE:
