@@ -8,7 +8,7 @@ import warnings
 
 # eventlet announces its deprecation when imported, before logging is set up, in a line that
 # is not JSON; it works (see STACK notes), and the announcement says nothing to an operator.
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
