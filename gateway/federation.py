@@ -214,6 +214,7 @@ class Federation:
                 attempt,
                 failure.text,
                 "; retried with back-off" if failure.retry else "; settled as refused at home",
+                extra={"peer": peer_name, "cause": failure.cause.value},
             )
             await self.audit(
                 f"peer:{peer_name}",
@@ -229,6 +230,7 @@ class Federation:
                 peer_name,
                 failure.cause.value,
                 attempt,
+                extra={"peer": peer_name, "cause": failure.cause.value},
             )
 
     async def deliver(
@@ -246,7 +248,9 @@ class Federation:
                     await self._failed(case, case.forwarding.peer, failure, previous_cause)
                     return
                 if case.forwarding.attempts == 0:
-                    log.info("forwarding %s to %s", case.receipt, peer.name)
+                    log.info(
+                        "forwarding %s to %s", case.receipt, peer.name, extra={"peer": peer.name}
+                    )
                 request = fpb.ForwardApplicationRequest(
                     accepting_receipt=case.receipt,
                     accepting_division=case.accepting_division,
@@ -270,6 +274,7 @@ class Federation:
                     peer.name,
                     answer.receipt,
                     case.forwarding.attempts + 1,
+                    extra={"peer": peer.name},
                 )
                 await self.audit(
                     f"peer:{peer.name}",
