@@ -175,7 +175,11 @@ class Federation:
         """Why a call to ``peer`` failed; probes the handshake only when the error is silent
         about it (see gateway.peer_trouble)."""
         code, details = error.code(), error.details() or ""
-        reason = from_rpc_error(error).reason if code not in peer_trouble.TRANSPORT else ""
+        reason = ""
+        if code not in peer_trouble.TRANSPORT:
+            # A peer's malformed status details must not stop the loop: the code suffices.
+            with contextlib.suppress(ValueError):
+                reason = from_rpc_error(error).reason
         probe = None
         if peer_trouble.needs_probe(code, details):
             probe = await self.directory.probe(peer)

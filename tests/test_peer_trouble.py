@@ -184,7 +184,12 @@ async def test_a_peer_certificate_from_another_authority_is_a_tls_refusal(pair, 
         before, REFUSALS, peer="kunshan", cause="tls_refused"
     )
     assert moved >= 2
-    assert value(after, WAITING, peer="kunshan") >= 1
+
+    async def counted():
+        # The backlog is read from the ledger every few seconds, not at every scrape.
+        return value(scrape(metrics), WAITING, peer="kunshan") >= 1
+
+    await eventually(counted, timeout=30, what="the forward in the waiting gauge")
 
     # Audited once for the change of cause, not once per retry.
     failed = [e for e in await _audit(session, taicang, receipt) if e["action"] == "forward.failed"]
