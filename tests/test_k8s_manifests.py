@@ -406,6 +406,8 @@ def rabbitmq_pods(namespace: str, cluster: str) -> Pod:
             "management": (15672, "TCP"),
             "epmd": (4369, "TCP"),
             "cluster-rpc": (25672, "TCP"),
+            # the rabbitmq_prometheus plugin's /metrics
+            "prometheus": (15692, "TCP"),
         },
     )
 
