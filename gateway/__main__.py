@@ -63,6 +63,7 @@ async def main(configured: settings.Settings) -> None:
             )
         ],
         configured.server,
+        access_log=logging.getLogger("gateway.access"),
     )
     readiness = Readiness()
     runner = web.AppRunner(create_app(window, configured.cors_origins, readiness), access_log=None)

@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
 from onedoor.registry.v1 import registry_service_pb2_grpc
-from services.common import auth
+from services.common import auth, rpc_metrics
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import from_rpc_error, not_found
 
@@ -33,7 +33,11 @@ class Backends:
     def __init__(self, addresses: Mapping[str, str]) -> None:
         """``addresses``: host:port of each of SERVICES, from the gateway's settings."""
         self.channels = {
-            name: grpc.aio.insecure_channel(addresses[name], options=CHANNEL_OPTIONS)
+            name: grpc.aio.insecure_channel(
+                addresses[name],
+                options=CHANNEL_OPTIONS,
+                interceptors=rpc_metrics.client_interceptors(),
+            )
             for name in SERVICES
         }
         self.intake = intake_service_pb2_grpc.IntakeServiceStub(self.channels["intake"])

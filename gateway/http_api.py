@@ -33,6 +33,7 @@ from gateway import (
     permissions,
     submission,
 )
+from gateway.access_log import access_log
 from gateway.openapi import Route
 from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
@@ -244,7 +245,7 @@ def create_app(
     readiness = readiness or Readiness()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[cors.middleware(cors_origins), errors_as_json, authenticate],
+        middlewares=[access_log, cors.middleware(cors_origins), errors_as_json, authenticate],
     )
 
     def receipt_of(request: web.Request) -> str:

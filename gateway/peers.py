@@ -22,6 +22,7 @@ import grpc
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from services.common import rpc_metrics
 from services.common.config import ConfigError
 from services.common.errors import ApiError
 
@@ -79,6 +80,7 @@ class PeerDirectory:
                 ("grpc.initial_reconnect_backoff_ms", 500),
                 ("grpc.max_reconnect_backoff_ms", 5000),
             ],
+            interceptors=rpc_metrics.client_interceptors(),
         )
 
     def identify(self, context: grpc.aio.ServicerContext) -> Peer:

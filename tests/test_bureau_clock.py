@@ -64,6 +64,7 @@ def faked_gateway(
         "GATEWAY_HTTP_PORT": str(http_port),
         "GATEWAY_GRPC_PORT": str(grpc_port),
         "GATEWAY_PEER_PORT": str(free_port()),
+        "GATEWAY_METRICS_PORT": str(free_port()),
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }
     log = platform.log_path(f"gateway-faked-{request.param.replace(':', '')}")

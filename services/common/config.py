@@ -121,6 +121,14 @@ DEFAULT_PORTS = {
 }
 assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services share a port"
 
+# Where each process serves Prometheus text on GET /metrics, from OpenTelemetry's customary
+# 9464 on (a cluster sets each pod's to 9464; one machine running them all needs eight).
+FIRST_METRICS_PORT = 9464
+METRICS_PORTS = {
+    name: FIRST_METRICS_PORT + i
+    for i, name in enumerate(("gateway", "intake", *DEPARTMENTS, "relay", "router"))
+}
+
 
 # --- the variables several processes read ----------------------------------------------------
 
@@ -162,8 +170,9 @@ def bureau_clock(env: Environment) -> BureauClock:
 
 @dataclass(frozen=True)
 class TelemetrySettings:
-    """What services.common.telemetry is set up with. The OTel SDK reads the rest of the
-    standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*) itself."""
+    """What services.common.telemetry, metrics and logs are set up with. The OTel SDK reads the
+    rest of the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*,
+    OTEL_METRIC_EXPORT_INTERVAL) itself."""
 
     # The process's own name, in every log line.
     process: str
@@ -174,46 +183,83 @@ class TelemetrySettings:
     # http/protobuf (the spec's default, and the only one that works under eventlet) or grpc.
     otlp_protocol: str
     log_level: str
+    # prometheus (GET /metrics on metrics_port), otlp, console; none turns metrics off.
+    metrics_exporters: tuple[str, ...] = ("prometheus",)
+    metrics_port: int = FIRST_METRICS_PORT
+    # Where /metrics listens: the pod's address in a cluster, loopback on a developer's machine.
+    metrics_host: str = "0.0.0.0"
 
     EXPORTERS = ("otlp", "console", "none")
+    METRICS_EXPORTERS = ("prometheus", "otlp", "console", "none")
     PROTOCOLS = ("http/protobuf", "grpc")
 
     @staticmethod
     def variables(process: str) -> tuple[Variable, ...]:
         return (
             Variable("OTEL_TRACES_EXPORTER", "none"),
+            Variable("OTEL_METRICS_EXPORTER", "prometheus"),
             Variable("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", ""),
+            Variable("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", ""),
             Variable("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
             Variable("OTEL_SERVICE_NAME", process),
+            Variable(
+                f"{process.upper()}_METRICS_PORT", str(METRICS_PORTS[process]), listens="metrics"
+            ),
+            BIND_HOST,
             Variable("LOG_LEVEL", "INFO"),
         )
 
-    @classmethod
-    def read(cls, process: str, env: Environment) -> TelemetrySettings:
-        names = [n.strip() for n in env.text("OTEL_TRACES_EXPORTER").split(",")]
+    @staticmethod
+    def _names(env: Environment, variable: str, allowed: Iterable[str]) -> tuple[str, ...]:
+        allowed = tuple(allowed)
+        names = [n.strip() for n in env.text(variable).split(",")]
         for name in names:
-            if name not in ("", *cls.EXPORTERS):
-                raise ConfigError(
-                    f"OTEL_TRACES_EXPORTER={name!r} is not supported; use otlp, console or none"
-                )
-        protocol = env.text("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.text(
-            "OTEL_EXPORTER_OTLP_PROTOCOL"
-        )
+            if name not in ("", *allowed):
+                raise ConfigError(f"{variable}={name!r} is not supported; use {', '.join(allowed)}")
+        return tuple(n for n in names if n not in ("", "none"))
+
+    @classmethod
+    def _protocol(cls, env: Environment, signal: str) -> str:
+        variable = f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"
+        protocol = env.text(variable) or env.text("OTEL_EXPORTER_OTLP_PROTOCOL")
         if protocol not in cls.PROTOCOLS:
             raise ConfigError(
-                f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use "
+                f"{variable} or OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use "
                 "http/protobuf or grpc"
+            )
+        return protocol
+
+    @classmethod
+    def read(cls, process: str, env: Environment) -> TelemetrySettings:
+        exporters = cls._names(env, "OTEL_TRACES_EXPORTER", cls.EXPORTERS)
+        metrics_exporters = cls._names(env, "OTEL_METRICS_EXPORTER", cls.METRICS_EXPORTERS)
+        protocol = cls._protocol(env, "TRACES")
+        if "otlp" in metrics_exporters and cls._protocol(env, "METRICS") != protocol:
+            raise ConfigError(
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL differs from the traces' protocol; "
+                "onedoor sends both the same way: set OTEL_EXPORTER_OTLP_PROTOCOL only"
             )
         level = env.text("LOG_LEVEL").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+        port = env.integer(f"{process.upper()}_METRICS_PORT")
         return cls(
             process=process,
             service_name=env.text("OTEL_SERVICE_NAME"),
-            exporters=tuple(n for n in names if n not in ("", "none")),
+            exporters=exporters,
             otlp_protocol=protocol,
             log_level=level,
+            metrics_exporters=metrics_exporters,
+            metrics_port=port,
+            metrics_host=env.text(BIND_HOST.name),
         )
+
+
+def opt_in_stable_http_conventions() -> None:
+    """The HTTP instrumentation reads its semantic-convention mode from the environment only:
+    the stable conventions label request durations with the route template
+    (``http.route``), never the raw path, which names receipts."""
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
 
 @dataclass(frozen=True)

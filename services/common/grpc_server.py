@@ -23,7 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from services.common import auth, telemetry
+from services.common import auth, rpc_metrics, telemetry
 from services.common.config import ServerSettings
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
@@ -145,6 +145,7 @@ class GrpcServer:
         settings: ServerSettings,
         credentials: grpc.ServerCredentials | None = None,
         internal: bool = False,
+        access_log: logging.Logger | None = None,
     ) -> None:
         self.port = port
         self.settings = settings
@@ -152,6 +153,7 @@ class GrpcServer:
         self.health = HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[
+                rpc_metrics.ServerMetricsInterceptor(access_log),
                 *([ServiceCredentialInterceptor()] if internal else []),
                 ApiErrorInterceptor(),
             ],

@@ -1,5 +1,6 @@
 """OpenTelemetry for every onedoor process, set up once from the process's settings
-(``config.TelemetrySettings``, read from the standard OTEL_* variables):
+(``config.TelemetrySettings``, read from the standard OTEL_* variables): traces here, metrics
+in services.common.metrics, JSON logs in services.common.logs, all three from :func:`setup`.
 
 - ``OTEL_TRACES_EXPORTER``: ``otlp`` (deployments; endpoint from ``OTEL_EXPORTER_OTLP_ENDPOINT``,
   protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf``, the spec's default, or
@@ -15,7 +16,6 @@ each span as it starts, SQL spans included, so an operator finds a case's traces
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 
@@ -28,9 +28,10 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from services.common import config, logs, metrics
 from services.common.config import TelemetrySettings
 
-RECEIPT_KEY = "onedoor.receipt"
+RECEIPT_KEY = logs.RECEIPT_BAGGAGE
 
 _provider: TracerProvider | None = None
 
@@ -83,13 +84,17 @@ def setup(
     instrument_grpc_aio: bool = True,
     instrument_asyncpg: bool = True,
 ) -> None:
-    """Installs the tracer provider and the instrumentations a process needs. Call first."""
+    """Installs JSON logging, the tracer and meter providers and the instrumentations a
+    process needs. Call first."""
     global _provider
     if _provider is not None:
         return
+    logs.setup(settings.process, settings.log_level)
+    config.opt_in_stable_http_conventions()
     resource = Resource.create(
         {"service.name": settings.service_name, "service.namespace": "onedoor"}
     )
+    metrics.setup(settings, resource)
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(ReceiptSpanProcessor())
     for exporter in _exporters(settings):
@@ -111,13 +116,13 @@ def setup(
         # Statements are recorded with their placeholders, never their parameters.
         AsyncPGInstrumentor(capture_parameters=False).instrument()
 
-    _setup_logging(settings.process, settings.log_level)
-
 
 def shutdown() -> None:
-    """Flushes spans still in the batch; call on the way out."""
+    """Flushes spans still in the batch and metrics the OTLP reader holds; call on the way
+    out."""
     if _provider is not None:
         _provider.shutdown()
+    metrics.shutdown()
 
 
 def tracer(name: str) -> trace.Tracer:
@@ -150,42 +155,3 @@ def inject(carrier: MutableMapping[str, str]) -> MutableMapping[str, str]:
 
 def extract(carrier: Mapping[str, str]) -> context.Context:
     return propagate.extract(carrier)
-
-
-class _TraceIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.trace_id = current_trace_id() or "-"
-        return True
-
-
-# Libraries that log frames or message bodies at DEBUG (nameko-grpc logs the request bytes it
-# sends): they never go below INFO, whatever LOG_LEVEL says, so personal data in a request
-# cannot reach a log line.
-PAYLOAD_LOGGERS = (
-    "nameko_grpc",
-    "h2",
-    "hpack",
-    "kombu",
-    "amqp",
-    "aiormq",
-    "aio_pika",
-    "grpc",
-    "asyncpg",
-)
-
-
-def _setup_logging(service_name: str, level: str) -> None:
-    """One line per record with the trace id, so a log line leads to its trace. Log calls in
-    onedoor never pass personal data; messages name receipts, never people."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_TraceIdFilter())
-    handler.setFormatter(
-        logging.Formatter(
-            f"%(asctime)s %(levelname)s {service_name} %(name)s trace=%(trace_id)s %(message)s"
-        )
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in PAYLOAD_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

@@ -25,7 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.catalog import DEPARTMENTS
-from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POSTGRES
+from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POSTGRES, METRICS_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
@@ -82,13 +82,18 @@ class Ports:
     router_http: int = 8090
     # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
     departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
+    # Each process's GET /metrics.
+    metrics: Mapping[str, int] = field(default_factory=lambda: dict(METRICS_PORTS), hash=False)
 
     @classmethod
     def free(cls) -> Ports:
-        single = [f.name for f in dataclasses.fields(cls) if f.name != "departments"]
+        single = [
+            f.name for f in dataclasses.fields(cls) if f.name not in ("departments", "metrics")
+        ]
         return cls(
             **{name: free_port() for name in single},
             departments={d: free_port() for d in DEPARTMENTS},
+            metrics={name: free_port() for name in METRICS_PORTS},
         )
 
     def __getattr__(self, name: str) -> int:
@@ -156,12 +161,18 @@ class Platform:
             # eventlet announces its deprecation on every import; it works, see STACK notes.
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
+        for process, port in p.metrics.items():
+            env[f"{process.upper()}_METRICS_PORT"] = str(port)
         for service in SERVICES_WITH_DATABASES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
             env[f"{service.upper()}_GRPC_PORT"] = str(p.grpc_port(service))
             env[f"{service.upper()}_ADDR"] = f"127.0.0.1:{p.grpc_port(service)}"
         env.update(self.extra_env)
         return env
+
+    def metrics_url(self, name: str) -> str:
+        """Where a process serves Prometheus text."""
+        return f"http://127.0.0.1:{self.ports.metrics[name]}/metrics"
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"

@@ -4,7 +4,13 @@ eventlet must patch the process before anything else is imported; keep this proc
 grpc.aio and asyncpg (the router reaches the services over gRPC through nameko-grpc).
 """
 
-import eventlet
+import warnings
+
+# eventlet announces its deprecation when imported, before logging is set up, in a line that
+# is not JSON; it works (see STACK notes), and the announcement says nothing to an operator.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

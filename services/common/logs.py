@@ -1,0 +1,91 @@
+"""One JSON object per line on stdout, in every process, for the cluster's log agent:
+
+    {"time": "2026-12-02T01:02:03.456789+00:00", "level": "INFO", "logger": "gateway.access",
+     "message": "POST /v1/applications 200", "service": "gateway",
+     "trace_id": "4bf9...", "span_id": "00f0...", "receipt": "320585-20261202-000017"}
+
+``trace_id`` and ``span_id`` lead from a line to its trace (null outside a span); ``receipt``
+is there when the line was written while working on a case (it travels in baggage, see
+services.common.telemetry). Fields a call passes with ``extra=`` appear as their own keys.
+
+Log calls in onedoor never pass personal data: messages name receipts, matters, departments
+and peers, never people. Libraries that log request bodies at DEBUG are held at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+
+from opentelemetry import baggage, trace
+from pythonjsonlogger.json import JsonFormatter
+
+# Libraries that log frames or message bodies at DEBUG (nameko-grpc logs the request bytes it
+# sends): they never go below INFO, whatever LOG_LEVEL says, so personal data in a request
+# cannot reach a log line. urllib3 only says, on every export, that spans were sent.
+PAYLOAD_LOGGERS = (
+    "urllib3",
+    "nameko_grpc",
+    "h2",
+    "hpack",
+    "kombu",
+    "amqp",
+    "aiormq",
+    "aio_pika",
+    "grpc",
+    "asyncpg",
+)
+
+# The baggage entry naming the case being worked on (telemetry.RECEIPT_KEY).
+RECEIPT_BAGGAGE = "onedoor.receipt"
+
+
+class TraceContextFilter(logging.Filter):
+    """Adds the current span's ids and the case's receipt to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            record.trace_id = format(span_context.trace_id, "032x")
+            record.span_id = format(span_context.span_id, "016x")
+        else:
+            record.trace_id = None
+            record.span_id = None
+        receipt = baggage.get_baggage(RECEIPT_BAGGAGE)
+        if receipt:
+            record.receipt = str(receipt)
+        return True
+
+
+def formatter(service: str) -> logging.Formatter:
+    return JsonFormatter(
+        ["levelname", "name", "message"],
+        rename_fields={"levelname": "level", "name": "logger"},
+        static_fields={"service": service},
+        timestamp="time",
+        json_ensure_ascii=False,
+    )
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, tb: types.TracebackType | None
+) -> None:
+    logging.getLogger("onedoor").critical(
+        "the process stopped on %s", kind.__name__, exc_info=(kind, error, tb)
+    )
+
+
+def setup(service: str, level: str) -> None:
+    """Replaces the root logger's handlers with one JSON line per record on stdout; warnings
+    and an uncaught exception's traceback go the same way, so every line parses."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(TraceContextFilter())
+    handler.setFormatter(formatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
