@@ -70,8 +70,7 @@ async def test_the_outbox_backlog_rises_while_the_relay_is_stopped_and_falls_whe
         # Every department reports its own outbox, idle or not.
         assessment = await _scrape(platform, "assistance")
         assert any(
-            name == WAITING and ("service", "assistance") in labels
-            for name, labels in assessment
+            name == WAITING and ("service", "assistance") in labels for name, labels in assessment
         )
     finally:
         # The platform is the whole session's: the relay comes back whatever happened here.
@@ -116,9 +115,11 @@ async def test_a_routed_case_moves_the_routers_and_the_relays_metrics(platform, 
 
     router_after = await eventually(routed, what="the routed latency to count the case")
     assert value(router_after, ROUTED_COUNT) - value(router_before, ROUTED_COUNT) == 1
-    assert value(router_after, ROUTED_COUNT, matter="assistance.dibao") - value(
-        router_before, ROUTED_COUNT, matter="assistance.dibao"
-    ) == 1
+    assert (
+        value(router_after, ROUTED_COUNT, matter="assistance.dibao")
+        - value(router_before, ROUTED_COUNT, matter="assistance.dibao")
+        == 1
+    )
     assert (
         value(router_after, ROUTER_EVENTS, event="CaseAccepted")
         - value(router_before, ROUTER_EVENTS, event="CaseAccepted")
@@ -130,11 +131,15 @@ async def test_a_routed_case_moves_the_routers_and_the_relays_metrics(platform, 
         >= 1
     )
     relay_after = await _scrape(platform, "relay")
-    assert value(relay_after, PUBLISH_COUNT, service="intake") - value(
-        relay_before, PUBLISH_COUNT, service="intake"
-    ) >= 1
+    assert (
+        value(relay_after, PUBLISH_COUNT, service="intake")
+        - value(relay_before, PUBLISH_COUNT, service="intake")
+        >= 1
+    )
 
-    routed_lines = [r for r in _router_lines(platform, receipt) if r["message"].startswith("routed")]
+    routed_lines = [
+        r for r in _router_lines(platform, receipt) if r["message"].startswith("routed")
+    ]
     assert len(routed_lines) == 1, routed_lines
     assert routed_lines[0]["level"] == "INFO"
     assert routed_lines[0]["message"] == f"routed {receipt} (assistance.dibao) to assistance"
