@@ -21,6 +21,7 @@ import re
 import sys
 import threading
 import types
+from typing import TextIO
 
 from opentelemetry import baggage, trace
 from pythonjsonlogger.json import JsonFormatter
@@ -119,43 +120,60 @@ def capture_native_stderr() -> None:
     threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
-class StderrRecords(io.TextIOBase):
-    """``sys.stderr`` as records of the ``stderr`` logger, a line each: what Python code
-    prints there past logging (eventlet's hub prints a green thread's traceback) parses too.
-    No thread and no file descriptor, so it works under eventlet."""
+TRACEBACK = "Traceback (most recent call last):"
 
-    def __init__(self) -> None:
-        self._pending = ""
-        self._writing = False
-        self._log = logging.getLogger("stderr")
+
+class StderrRecords(io.TextIOBase):
+    """``sys.stderr`` as records: what Python code prints there past logging (eventlet's hub
+    prints the exception that ends a green thread with ``traceback.print_exception``) parses
+    too. Each line is a WARNING record, a traceback one ERROR record from its heading to its
+    exception's line. No thread and no file descriptor, so it works under eventlet."""
+
+    def __init__(self, logger: logging.Logger, original: TextIO) -> None:
+        self.logger = logger
+        self.original = original
+        self._partial = ""
+        self._traceback: list[str] = []
+        self._logging = False
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        if self._writing:
-            # Logging itself failed and reports it here: say it where it still can.
-            if sys.__stderr__ is not None:
-                sys.__stderr__.write(text)
-            return len(text)
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        self._emit(lines)
+        if self._logging:
+            # The log handler itself reporting a failure: a record of it would recurse.
+            return self.original.write(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._line(line)
         return len(text)
 
     def flush(self) -> None:
-        if self._pending:
-            lines, self._pending = [self._pending], ""
-            self._emit(lines)
+        if self._partial:
+            self._line(self._partial)
+            self._partial = ""
+        if self._traceback:
+            self._emit(logging.ERROR, "\n".join(self._traceback))
+            self._traceback = []
 
-    def _emit(self, lines: list[str]) -> None:
-        self._writing = True
+    def _line(self, line: str) -> None:
+        if self._traceback:
+            self._traceback.append(line)
+            # Frames are indented; the exception's own line, which ends it, is not.
+            if line and not line[0].isspace():
+                self._emit(logging.ERROR, "\n".join(self._traceback))
+                self._traceback = []
+        elif line.startswith(TRACEBACK):
+            self._traceback = [line]
+        elif line.strip():
+            self._emit(logging.WARNING, line)
+
+    def _emit(self, level: int, message: str) -> None:
+        self._logging = True
         try:
-            for line in lines:
-                if line.strip():
-                    self._log.error("%s", line)
+            self.logger.log(level, "%s", message)
         finally:
-            self._writing = False
+            self._logging = False
 
 
 def setup(service: str, level: str, native_stderr: bool = True) -> None:
@@ -174,4 +192,4 @@ def setup(service: str, level: str, native_stderr: bool = True) -> None:
     sys.excepthook = _log_uncaught
     if native_stderr:
         capture_native_stderr()
-    sys.stderr = StderrRecords()
+    sys.stderr = StderrRecords(logging.getLogger("stderr"), sys.stderr)

@@ -19,7 +19,7 @@ from nameko.cli.run import run  # noqa: E402
 from nameko_opentelemetry import NamekoInstrumentor  # noqa: E402
 
 from services.common import telemetry  # noqa: E402
-from services.router import settings, stderr  # noqa: E402
+from services.router import settings  # noqa: E402
 from services.router.consumer import TRACING_ADAPTERS  # noqa: E402
 
 
@@ -34,7 +34,6 @@ def main() -> None:
         instrument_asyncpg=False,
         native_stderr=False,
     )
-    stderr.as_records()
     NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
     nameko.config.update(
         {

@@ -1,10 +1,11 @@
-"""What eventlet prints to stderr becomes records: a traceback one record, other lines one each."""
+"""What is printed to stderr past logging becomes records: a traceback one record, other lines
+one each."""
 
 import io
 import logging
 import traceback
 
-from services.router.stderr import StderrAsRecords
+from services.common.logs import StderrRecords
 
 
 class Kept(logging.Handler):
@@ -16,13 +17,13 @@ class Kept(logging.Handler):
         self.records.append(record)
 
 
-def _stderr() -> tuple[StderrAsRecords, Kept, io.StringIO]:
+def _stderr() -> tuple[StderrRecords, Kept, io.StringIO]:
     logger = logging.getLogger("test.stderr")
     logger.propagate = False
     kept = Kept()
     logger.handlers[:] = [kept]
     original = io.StringIO()
-    return StderrAsRecords(logger, original), kept, original
+    return StderrRecords(logger, original), kept, original
 
 
 def test_a_printed_traceback_is_one_error_record():
