@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,10 +36,28 @@ class PlatformError(RuntimeError):
     pass
 
 
+# Below Linux's ephemeral range (32768-60999), from which the kernel picks the local ports of
+# outgoing connections: a port found free there can be taken by a connection to PostgreSQL
+# before the process meant to listen on it starts.
+_PORT_RANGE = (20000, 32767)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on, never the same twice in this process (a platform's
+    processes bind theirs only once started, after every port is chosen)."""
+    for _ in range(1000):
+        port = random.randint(*_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise PlatformError(f"no free port in {_PORT_RANGE[0]}-{_PORT_RANGE[1]} on 127.0.0.1")
 
 
 def _rabbitmqctl(*args: str) -> None:
