@@ -103,7 +103,9 @@ async def submit(
         raise
     if accepted.created:
         _ACCEPTED.add(1, {"matter": matter})
-        log.info("application accepted: matter %s, receipt %s, %s", matter, accepted.receipt, route)
+        log.info(
+            "application accepted: matter %s, receipt %s, route %s", matter, accepted.receipt, route
+        )
     else:
         log.info(
             "application resent: matter %s, answered with receipt %s", matter, accepted.receipt
