@@ -7,6 +7,7 @@ minutes apart. In order, each phase announced as it runs:
 
 1. the baseline (bench.baseline: grpc.aio + one asyncpg INSERT) at 8, 32 and 64 in flight;
 2. tracing: platforms "off" and "on" side by side, accept over gRPC at 32 in flight in turns;
+   then metrics: platforms "no-metrics" and "on" (both traced; "on" scraped every 5 s) alike;
 3. platform "on": accept over gRPC and over HTTP at 8, 32 and 64 in flight, then routing at
    70% of the best gRPC accept rate;
 4. growth: platforms "small" (10 thousand cases) and "large" (1 million), bulk-loaded, side by
@@ -94,6 +95,10 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
     _start(on, cleanup, "ON (OTLP, batch exporter, to the sink)")
     asyncio.run(bench.tracing(off, on, sink))
     _stop(bench, off)
+    unmetered = PlatformRun("no-metrics", sink.endpoint, log_dir, metrics=False)
+    _start(unmetered, cleanup, "ON, metrics OFF")
+    asyncio.run(bench.metrics(unmetered, on, sink))
+    _stop(bench, unmetered)
     asyncio.run(bench.accept_and_route(on, sink))
     _stop(bench, on)
 

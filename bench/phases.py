@@ -29,6 +29,7 @@ from bench.routing import (
     routing_latencies,
     unrouted,
 )
+from bench.scrape import Scraper
 from bench.stack import BaselineServer, PlatformRun, Sink
 from services.launcher.platform import PlatformError
 
@@ -57,6 +58,8 @@ class Settings:
     large: int = 1_000_000
     # Measurements taken again because other work on the machine disturbed them, per run.
     remeasures: int = 4
+    # How often the metrics phase scrapes every process (Prometheus: every 15 to 30 s).
+    scrape_seconds: float = 5.0
 
 
 QUICK = Settings(
@@ -159,6 +162,7 @@ class Bench:
             "accept": {"grpc": {}, "http": {}},
             "growth": {},
             "tracing": {},
+            "metrics": {},
             "peak_rss_mib": {},
         }
         self.remeasures = settings.remeasures
@@ -265,6 +269,33 @@ class Bench:
             )
             self.results["tracing"] = {"off": records[0], "on": records[1]}
         finally:
+            for subject in subjects:
+                await subject.close()
+
+    async def metrics(self, off: PlatformRun, on: PlatformRun, sink: Sink) -> None:
+        """Accept with metrics off and on, both traced; the "on" side is scraped as a
+        Prometheus server would, only more often, so the cost of collecting is in it too."""
+        subjects = [Subject(off, self.applications, sink), Subject(on, self.applications, sink)]
+        scraper = Scraper(on, self.s.scrape_seconds)
+        scraping = asyncio.create_task(scraper.run())
+        try:
+            for subject in subjects:
+                await subject.open()
+            records = await self._turns(
+                "accept over gRPC, metrics",
+                [(s, lambda s: s.window.submit, True) for s in subjects],
+                self.s.reference,
+            )
+            self.results["metrics"] = {
+                "off": records[0],
+                "on": records[1],
+                "scrape_seconds": self.s.scrape_seconds,
+                "scrapes": scraper.scrapes,
+                "scrape_failures": scraper.failures,
+            }
+        finally:
+            scraping.cancel()
+            await asyncio.gather(scraping, return_exceptions=True)
             for subject in subjects:
                 await subject.close()
 

@@ -167,6 +167,25 @@ def _tracing_rows(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _metrics_rows(results: dict[str, Any]) -> list[str]:
+    measured = results.get("metrics") or {}
+    on, off = measured.get("on"), measured.get("off")
+    if not on or not off:
+        return []
+    cost = 1 - on["rate"] / off["rate"] if off["rate"] else 0.0
+    return [
+        f"METRICS  accept over gRPC at {results['settings']['reference']} in flight, both traced,"
+        " two platforms side by side, in turns:",
+        f"  off {off['rate']:.1f}/s (turns {off.get('turn_rates')}, p99 {_ms(off['p99_ms'])} ms,"
+        f" cpu {_ms(_cpu_ms(off))} ms per application)",
+        f"  on  {on['rate']:.1f}/s (turns {on.get('turn_rates')}, p99 {_ms(on['p99_ms'])} ms,"
+        f" cpu {_ms(_cpu_ms(on))} ms per application): metrics cost {100 * cost:.1f}% of"
+        " accept throughput",
+        f"  every process scraped every {measured['scrape_seconds']:g} s: {measured['scrapes']}"
+        f" scrapes, {measured['scrape_failures']} failed",
+    ]
+
+
 def _memory_rows(results: dict[str, Any]) -> list[str]:
     memory = results["peak_rss_mib"]
     runs = {k: v for k, v in memory.items() if isinstance(v, dict)}
@@ -259,6 +278,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{100 * cost:.0f}%",
             )
         )
+    measured = results.get("metrics") or {}
+    if measured.get("on", {}).get("rate") and measured.get("off", {}).get("rate"):
+        cost = 1 - measured["on"]["rate"] / measured["off"]["rate"]
+        found.append(
+            check(
+                "metrics cost <= 5% of accept throughput",
+                cost,
+                cost <= 0.05,
+                f"{100 * cost:.1f}%",
+            )
+        )
     return found
 
 
@@ -286,6 +316,8 @@ def render(results: dict[str, Any]) -> str:
         *_growth_rows(results),
         "",
         *_tracing_rows(results),
+        "",
+        *_metrics_rows(results),
         "",
         *_memory_rows(results),
         "",

@@ -169,9 +169,12 @@ def _delete_vhost_quietly(name: str) -> None:
 
 class PlatformRun:
     """Every process of ``Platform.specs`` on free ports, with databases and a virtual host
-    of this run's own, tracing on (OTLP to the sink, batch exporter) or off."""
+    of this run's own, tracing on (OTLP to the sink, batch exporter) or off, metrics on (the
+    default, as deployed) or off."""
 
-    def __init__(self, label: str, tracing_endpoint: str | None, log_dir: Path) -> None:
+    def __init__(
+        self, label: str, tracing_endpoint: str | None, log_dir: Path, metrics: bool = True
+    ) -> None:
         self.label = label
         self.prefix = f"onedoor_bench_{label}"
         self.vhost = f"onedoor-bench-{label}"
@@ -184,6 +187,10 @@ class PlatformRun:
             }
         else:
             tracing = {"OTEL_TRACES_EXPORTER": "none"}
+        # Metrics as deployed (Prometheus text on each process's port), or none at all.
+        self.metrics = metrics
+        if not metrics:
+            tracing["OTEL_METRICS_EXPORTER"] = "none"
         self.log_dir = log_dir / label
         self.platform = Platform(
             log_dir=self.log_dir,

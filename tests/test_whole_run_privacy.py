@@ -1,11 +1,21 @@
-"""No personal data the tests sent appears in any span exported or any log line written during
-the whole test run: every platform's processes, the federated cities' included."""
+"""No personal data the tests sent appears in any span exported, any log line written or any
+metric counted during the whole test run: every platform's processes, the federated cities'
+included. Every line is a JSON record, and every onedoor metric carries only its declared
+labels."""
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
 
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.common import metric_catalog
+from services.common.catalog import DEPARTMENTS
+from services.common.receipt import RECEIPT_PATTERN
 from services.common.telemetry import RECEIPT_KEY
+from tests import metrics_scrape
 from tests.conftest import eventually, wait_for_entry
 from tests.factories import PERSONAL_DATA, dibao_json
 
@@ -49,3 +59,67 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
         leaks = [p for p in PERSONAL_DATA if p in text]
         assert not leaks, f"{len(leaks)} pieces of personal data in {log}"
     print(f"scanned {len(spans)} spans and {lines} log lines in {len(logs)} files")
+
+
+# What every line of every process carries (services.common.logs); receipt only on a case.
+LOG_FIELDS = {"time", "level", "logger", "message", "service", "trace_id", "span_id"}
+# Labels the Prometheus exporter adds to every series.
+EXPORTER_LABELS = {"otel_scope_name", "otel_scope_version", "otel_scope_schema_url", "le"}
+RECEIPT_ANYWHERE = re.compile(RECEIPT_PATTERN.pattern.strip("^$"))
+
+
+def test_every_line_every_process_wrote_is_one_json_record(platform, tmp_path_factory):
+    logs = sorted(tmp_path_factory.getbasetemp().rglob("*.log"))
+    assert any(log.parent == platform.log_dir for log in logs)
+    records = 0
+    services = set()
+    for log in logs:
+        for number, line in enumerate(log.read_text(errors="replace").splitlines(), 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                pytest.fail(f"{log}:{number} is not JSON: {line[:200]!r}")
+            missing = LOG_FIELDS - record.keys()
+            assert not missing, f"{log}:{number} lacks {sorted(missing)}: {line[:200]!r}"
+            receipt = record.get("receipt")
+            assert receipt is None or RECEIPT_PATTERN.fullmatch(receipt), f"{log}:{number}"
+            services.add(record["service"])
+            records += 1
+    assert {"gateway", "intake", "relay", "router", *DEPARTMENTS} <= services
+    print(f"{records} JSON records in {len(logs)} files from {sorted(services)}")
+
+
+def _scraped(platform, tmp_path_factory) -> dict[str, str]:
+    """The session platform's metrics now, and the last of every platform stopped before."""
+    texts = {
+        str(path): path.read_text() for path in tmp_path_factory.getbasetemp().rglob("*.metrics")
+    }
+    for name in platform.ports.metrics:
+        texts[platform.metrics_url(name)] = metrics_scrape.text_of(platform.metrics_url(name))
+    return texts
+
+
+def test_no_personal_data_nor_receipt_in_any_metric_and_only_declared_labels(
+    platform, tmp_path_factory
+):
+    texts = _scraped(platform, tmp_path_factory)
+    assert len(PERSONAL_DATA) > 10
+    series = 0
+    for where, text in texts.items():
+        leaks = [p for p in PERSONAL_DATA if p in text]
+        assert not leaks, f"{len(leaks)} pieces of personal data in the metrics of {where}"
+        receipts = RECEIPT_ANYWHERE.findall(text)
+        assert not receipts, f"receipts in the metrics of {where}: {receipts[:3]}"
+        for family in text_string_to_metric_families(text):
+            metric = metric_catalog.declared(family.name)
+            if family.name.startswith("onedoor_"):
+                assert metric is not None, f"{where}: {family.name} is not in metric_catalog"
+            if metric is None:
+                continue
+            allowed = set(metric.prometheus_labels) | EXPORTER_LABELS
+            for sample in family.samples:
+                extra = set(sample.labels) - allowed
+                assert not extra, f"{where}: {sample.name} carries undeclared labels {extra}"
+                series += 1
+    assert series > 0
+    print(f"scanned {series} declared series in {len(texts)} expositions")

@@ -186,7 +186,7 @@ class TelemetrySettings:
     # prometheus (GET /metrics on metrics_port), otlp, console; none turns metrics off.
     metrics_exporters: tuple[str, ...] = ("prometheus",)
     metrics_port: int = FIRST_METRICS_PORT
-    # Where /metrics listens: the pod's address in a cluster, loopback on a developer's machine.
+    # Where /metrics listens: BIND_HOST, which every process declares with its servers.
     metrics_host: str = "0.0.0.0"
 
     EXPORTERS = ("otlp", "console", "none")
@@ -205,7 +205,6 @@ class TelemetrySettings:
             Variable(
                 f"{process.upper()}_METRICS_PORT", str(METRICS_PORTS[process]), listens="metrics"
             ),
-            BIND_HOST,
             Variable("LOG_LEVEL", "INFO"),
         )
 
@@ -234,7 +233,8 @@ class TelemetrySettings:
         exporters = cls._names(env, "OTEL_TRACES_EXPORTER", cls.EXPORTERS)
         metrics_exporters = cls._names(env, "OTEL_METRICS_EXPORTER", cls.METRICS_EXPORTERS)
         protocol = cls._protocol(env, "TRACES")
-        if "otlp" in metrics_exporters and cls._protocol(env, "METRICS") != protocol:
+        metrics_protocol = cls._protocol(env, "METRICS")
+        if "otlp" in metrics_exporters and metrics_protocol != protocol:
             raise ConfigError(
                 "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL differs from the traces' protocol; "
                 "onedoor sends both the same way: set OTEL_EXPORTER_OTLP_PROTOCOL only"

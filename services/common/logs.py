@@ -15,7 +15,10 @@ and peers, never people. Libraries that log request bodies at DEBUG are held at 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
+import threading
 import types
 
 from opentelemetry import baggage, trace
@@ -76,9 +79,49 @@ def _log_uncaught(
     )
 
 
-def setup(service: str, level: str) -> None:
-    """Replaces the root logger's handlers with one JSON line per record on stdout; warnings
-    and an uncaught exception's traceback go the same way, so every line parses."""
+# gRPC's C core writes "I1202 01:17:26.438650 18173 file.cc:123] message" (absl's format).
+_NATIVE_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ ([^\]]+)\] (.*)$")
+_NATIVE_LEVELS = {
+    "I": logging.INFO,
+    "W": logging.WARNING,
+    "E": logging.ERROR,
+    "F": logging.CRITICAL,
+}
+
+
+def native_record(line: str) -> tuple[int, str]:
+    """The level and message of a line a C library wrote to stderr."""
+    found = _NATIVE_LINE.match(line)
+    if found is None:
+        return logging.WARNING, line
+    severity, where, message = found.groups()
+    return _NATIVE_LEVELS[severity], f"{message} ({where.strip()})"
+
+
+def capture_native_stderr() -> None:
+    """Turns what is written to file descriptor 2 into JSON records of the ``native`` logger:
+    gRPC's C core logs there (a refused TLS handshake, for one), past Python's logging. Not
+    under eventlet, where the reading thread would block the hub (the router has no C core).
+    """
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    native = logging.getLogger("native")
+
+    def pump() -> None:
+        with os.fdopen(read_end, "r", errors="replace") as lines:
+            for line in lines:
+                if line.strip():
+                    level, message = native_record(line.rstrip("\n"))
+                    native.log(level, "%s", message)
+
+    threading.Thread(target=pump, name="native-stderr", daemon=True).start()
+
+
+def setup(service: str, level: str, native_stderr: bool = True) -> None:
+    """Replaces the root logger's handlers with one JSON line per record on stdout; warnings,
+    an uncaught exception's traceback and (``native_stderr``) what C libraries write to
+    stderr go the same way, so every line parses."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(TraceContextFilter())
     handler.setFormatter(formatter(service))
@@ -89,3 +132,5 @@ def setup(service: str, level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    if native_stderr:
+        capture_native_stderr()

@@ -83,13 +83,15 @@ def setup(
     *,
     instrument_grpc_aio: bool = True,
     instrument_asyncpg: bool = True,
+    native_stderr: bool = True,
 ) -> None:
     """Installs JSON logging, the tracer and meter providers and the instrumentations a
-    process needs. Call first."""
+    process needs. Call first. ``native_stderr=False`` under eventlet (see
+    logs.capture_native_stderr)."""
     global _provider
     if _provider is not None:
         return
-    logs.setup(settings.process, settings.log_level)
+    logs.setup(settings.process, settings.log_level, native_stderr=native_stderr)
     config.opt_in_stable_http_conventions()
     resource = Resource.create(
         {"service.name": settings.service_name, "service.namespace": "onedoor"}

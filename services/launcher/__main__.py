@@ -78,9 +78,18 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
         f'  curl -s -H "Authorization: Bearer $(.venv/bin/onedoor token --role operator --jurisdiction 320585)" {base}/healthz'
     )
     print(f"  grpcurl -plaintext 127.0.0.1:{platform.ports.gateway_grpc} list")
-    print(
-        f"Logs are in {platform.log_dir.relative_to(ROOT)}/. Ctrl-C stops everything.", flush=True
-    )
+    print()
+    print("Metrics, as Prometheus text, one port per process:")
+    for name in platform.ports.metrics:
+        print(f"  {name:<10} {platform.metrics_url(name)}")
+    print(f"  curl -s {platform.metrics_url('gateway')} | grep '^onedoor_applications'")
+    logs = platform.log_dir.relative_to(ROOT)
+    print()
+    print(f"Logs are JSON lines in {logs}/, one file per process; to read them:")
+    print(f"  jq -r '[.time, .level, .logger, .message] | join(\" \")' {logs}/gateway.log")
+    print(f'  jq -c \'select(.level == "WARNING" or .level == "ERROR")\' {logs}/*.log')
+    print(f"  jq -c 'select(.receipt == \"{accepted['receipt']}\")' {logs}/*.log")
+    print("Ctrl-C stops everything.", flush=True)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -267,9 +267,22 @@ class Platform:
         self.start(name)
         self.wait_healthy(timeout=timeout, names=(name,))
 
+    def keep_metrics(self) -> None:
+        """Writes each running process's last /metrics beside its log (``<name>.metrics``), so
+        what a stopped platform counted can still be read (and scanned, by the tests)."""
+        for name, process in self.processes.items():
+            if process.poll() is not None or name not in self.ports.metrics:
+                continue
+            try:
+                with urllib.request.urlopen(self.metrics_url(name), timeout=2) as response:
+                    (self.log_dir / f"{name}.metrics").write_bytes(response.read())
+            except OSError:
+                pass
+
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
-        ``grace`` seconds."""
+        ``grace`` seconds. Each process's last metrics are kept beside its log."""
+        self.keep_metrics()
         order = ["gateway", "router", "relay", *DEPARTMENTS, "intake"]
         for name in order:
             process = self.processes.get(name)

@@ -28,7 +28,12 @@ def main() -> None:
     configured = settings.from_env()
     settings.install(configured)
     configured.keys.configure()
-    telemetry.setup(configured.telemetry, instrument_grpc_aio=False, instrument_asyncpg=False)
+    telemetry.setup(
+        configured.telemetry,
+        instrument_grpc_aio=False,
+        instrument_asyncpg=False,
+        native_stderr=False,
+    )
     NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
     nameko.config.update(
         {
