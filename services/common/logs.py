@@ -14,6 +14,7 @@ and peers, never people. Libraries that log request bodies at DEBUG are held at 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -118,6 +119,45 @@ def capture_native_stderr() -> None:
     threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
+class StderrRecords(io.TextIOBase):
+    """``sys.stderr`` as records of the ``stderr`` logger, a line each: what Python code
+    prints there past logging (eventlet's hub prints a green thread's traceback) parses too.
+    No thread and no file descriptor, so it works under eventlet."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._writing = False
+        self._log = logging.getLogger("stderr")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._writing:
+            # Logging itself failed and reports it here: say it where it still can.
+            if sys.__stderr__ is not None:
+                sys.__stderr__.write(text)
+            return len(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        self._emit(lines)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            lines, self._pending = [self._pending], ""
+            self._emit(lines)
+
+    def _emit(self, lines: list[str]) -> None:
+        self._writing = True
+        try:
+            for line in lines:
+                if line.strip():
+                    self._log.error("%s", line)
+        finally:
+            self._writing = False
+
+
 def setup(service: str, level: str, native_stderr: bool = True) -> None:
     """Replaces the root logger's handlers with one JSON line per record on stdout; warnings,
     an uncaught exception's traceback and (``native_stderr``) what C libraries write to
@@ -134,3 +174,4 @@ def setup(service: str, level: str, native_stderr: bool = True) -> None:
     sys.excepthook = _log_uncaught
     if native_stderr:
         capture_native_stderr()
+    sys.stderr = StderrRecords()

@@ -64,3 +64,17 @@ def test_the_c_cores_lines_keep_their_severity_and_say_where():
         logging.WARNING,
         "something else entirely",
     )
+
+
+def test_what_python_prints_to_stderr_becomes_records_a_line_each(caplog):
+    stderr = logs.StderrRecords()
+    with caplog.at_level(logging.ERROR, logger="stderr"):
+        stderr.write("Traceback (most recent call last):\n  File ")
+        stderr.write('"hub.py", line 1\nSystemExit: 2')
+        assert [r.getMessage() for r in caplog.records] == [
+            "Traceback (most recent call last):",
+            '  File "hub.py", line 1',
+        ]
+        stderr.flush()
+    assert caplog.records[-1].getMessage() == "SystemExit: 2"
+    assert all(r.name == "stderr" for r in caplog.records)
