@@ -10,6 +10,7 @@ stores it (idempotent by request id). A forwarded case a peer sends in enters at
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import grpc
 
@@ -22,21 +23,104 @@ from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import intake_service_pb2
 from onedoor.registry.v1 import registry_service_pb2 as rpb
-from services.common import catalog, divisions, identity, telemetry
+from services.common import catalog, divisions, identity, metric_catalog, telemetry
 from services.common.auth import Principal
 from services.common.errors import ApiError, FieldViolation, request_id_reused
 from services.common.keyed_hash import request_fingerprint
 from services.common.receipt import receipt_for
+
+log = logging.getLogger(__name__)
+
+_ACCEPTED = metric_catalog.counter(metric_catalog.APPLICATIONS_ACCEPTED)
+_REFUSED = metric_catalog.counter(metric_catalog.APPLICATIONS_REFUSED)
+
+# Every reason the window's acceptance refuses an application with (ErrorInfo.reason), from
+# the window's checks, the departments' and the registry's records, and the ledger. The
+# refused counter's reason label is one of these or a status code's name, never free text,
+# whatever a backend answers.
+REFUSAL_REASONS = frozenset(
+    {
+        "INVALID_APPLICATION",
+        "INVALID_REQUEST",
+        "OUTSIDE_JURISDICTION",
+        "MISSING_MATERIALS",
+        "NO_PEER_FOR_DIVISION",
+        "PERSON_DECEASED",
+        "REFUSED_BY_RECORDS",
+        "DUPLICATE_APPLICATION",
+        "REQUEST_ID_REUSED",
+    }
+)
+# Errors that decide nothing about the application: the window could not ask (a service
+# behind it down, the call cancelled) or failed. They show in the RPC metrics, not as refusals.
+_UNDECIDED = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+    }
+)
+# The matter label of an application whose matter code is not the catalog's: the code as
+# typed is the clerk's input and must not become a label.
+UNKNOWN_MATTER = "unknown"
+
+
+def matter_label(matter_code: str) -> str:
+    return matter_code if catalog.load().latest(matter_code) is not None else UNKNOWN_MATTER
+
+
+def refusal_reason(error: ApiError) -> str | None:
+    """The refused counter's reason for an error the window answered a submission with, or
+    None when the error is no refusal (see ``_UNDECIDED``)."""
+    if error.code in _UNDECIDED:
+        return None
+    return error.reason if error.reason in REFUSAL_REASONS else error.code.name
 
 
 async def submit(
     window: Window, caller: Principal, request: pb.SubmitApplicationRequest
 ) -> pb.SubmitApplicationResponse:
     permissions.clerk_at(caller, window.jurisdiction)
+    matter = matter_label(request.matter_code)
+    try:
+        accepted, route = await _submit(window, request)
+    except ApiError as error:
+        reason = refusal_reason(error)
+        if reason is not None:
+            _REFUSED.add(1, {"matter": matter, "reason": reason})
+            # The reason and the fields' names only: the values may be personal data.
+            log.info(
+                "application refused: matter %s, reason %s, fields %s",
+                matter,
+                reason,
+                ", ".join(v.field for v in error.violations) or "-",
+            )
+        raise
+    if accepted.created:
+        _ACCEPTED.add(1, {"matter": matter})
+        log.info(
+            "application accepted: matter %s, receipt %s, route %s", matter, accepted.receipt, route
+        )
+    else:
+        log.info(
+            "application resent: matter %s, answered with receipt %s", matter, accepted.receipt
+        )
+    return accepted
+
+
+async def _submit(
+    window: Window, request: pb.SubmitApplicationRequest
+) -> tuple[pb.SubmitApplicationResponse, str]:
+    """The window's decision on an application, and where it goes (for the log)."""
     matter = check_application(request, catalog.load(), window.jurisdiction, clock=window.clock)
     hukou = request.applicant.hukou_division
     if serves(window.jurisdiction, hukou):
-        return await _accept(window, request, request.request_id, matter.departments)
+        return await _accept(window, request, request.request_id, matter.departments), "local"
     # check_application let it through: the matter may be accepted here and decided at home.
     peer = window.peers.route(hukou) if window.peers else None
     if peer is None:
@@ -45,7 +129,7 @@ async def submit(
     accepted = await _accept(window, request, request.request_id, (), forwarding=forwarding)
     if window.federation is not None:
         window.federation.wake()
-    return accepted
+    return accepted, f"forwarded to {peer.name}"
 
 
 async def accept_forwarded(
@@ -68,6 +152,15 @@ async def accept_forwarded(
     accepted = await _accept(
         window, request, origin.accepting_receipt, matter.departments, origin=origin
     )
+    if accepted.created:
+        # Accepted at the peer's window (and counted there): here it is received.
+        log.info(
+            "forwarded application received: matter %s, receipt %s, from %s (receipt %s)",
+            matter.code,
+            accepted.receipt,
+            origin.peer,
+            origin.accepting_receipt,
+        )
     with telemetry.bound_receipt(accepted.receipt):
         await window.audit.record(
             f"peer:{origin.peer}",

@@ -75,6 +75,7 @@ def platform(
             "LOG_LEVEL": "DEBUG",
             "ROUTER_OVERDUE_SECONDS": "1",
             "REGISTRY_SWEEP_SECONDS": "1",
+            "INTAKE_CASE_GAUGES_SECONDS": "1",
             "ECONOMIC_CHECK_FAKE_FILE": str(BANK_FILE),
         },
     )

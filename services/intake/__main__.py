@@ -12,6 +12,7 @@ from services.intake import settings
 from services.intake.audit_log import AuditLog
 from services.intake.server import IntakeServicer
 from services.intake.store import CaseLedger
+from services.intake.workload import WorkloadGauges
 
 
 async def main(configured: settings.Settings) -> None:
@@ -26,18 +27,24 @@ async def main(configured: settings.Settings) -> None:
     clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(logging.getLogger("services.intake"), calendar, clock.today())
-    servicer = IntakeServicer(CaseLedger(pool, clock, calendar), AuditLog(pool))
+    ledger = CaseLedger(pool, clock, calendar)
+    servicer = IntakeServicer(ledger, AuditLog(pool))
+    gauges = WorkloadGauges(ledger, clock)
+    gauges.install()
+    counting = asyncio.create_task(gauges.refresh_forever(configured.case_gauges_seconds))
+
+    backlog = outbox_watch.watch("intake", pool)
+
+    async def stop() -> None:
+        counting.cancel()
+        await backlog.stop()
+        await pool.close()
+
     registration = Registration(
         intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
         servicer,
         intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
     )
-    backlog = outbox_watch.watch("intake", pool)
-
-    async def stop() -> None:
-        await backlog.stop()
-        await pool.close()
-
     await serve("intake", configured.port, [registration], configured.server, on_stop=stop)
 
 

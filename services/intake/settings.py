@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from services.common import config
 from services.common.clock import BureauClock
-from services.common.config import Keys, ServerSettings, TelemetrySettings, Variable
+from services.common.config import ConfigError, Keys, ServerSettings, TelemetrySettings, Variable
 
 NAME = "intake"
 # The ledger seals personal data, finds people by keyed hash, answers only the platform.
 KEYS = ("identity_hash", "personal_data", "service_token")
+# How often the cases-open, overdue and due-soon gauges are counted again from the ledger.
+CASE_GAUGES_SECONDS = Variable("INTAKE_CASE_GAUGES_SECONDS", "15.0")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Settings:
     clock: BureauClock
     keys: Keys
     migrate_at_start: bool
+    case_gauges_seconds: float
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -33,12 +36,16 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         config.database(NAME),
         config.BUREAU_TIME_ZONE,
         config.MIGRATE_AT_START,
+        CASE_GAUGES_SECONDS,
         *Keys.variables(*KEYS),
     )
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = config.environment(variables(environ), environ)
+    gauges = env.number(CASE_GAUGES_SECONDS.name)
+    if gauges <= 0:
+        raise ConfigError(f"{CASE_GAUGES_SECONDS.name}={gauges}: use a positive number of seconds")
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
         server=ServerSettings.read(env),
@@ -47,4 +54,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         clock=config.bureau_clock(env),
         keys=Keys.read(env, *KEYS),
         migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
+        case_gauges_seconds=gauges,
     )

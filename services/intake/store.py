@@ -23,11 +23,13 @@ from services.intake.status import (
     AWAITING,
     FINAL,
     FINAL_NAMES,
+    OPEN,
     PENDING,
     Progress,
     case_status,
     department_state_after,
 )
+from services.intake.workload import Horizon, Workload
 
 SERVICE = "intake"
 
@@ -43,6 +45,31 @@ def _progress_word(state: Progress) -> str:
 
 def _progress_of(word: str) -> Progress:
     return case_pb2.ProgressState.Value(_PROGRESS_PREFIX + word.upper())
+
+
+def _literals(words: list[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
+
+
+# A department's progress on a case it has not decided, and the statuses of a final case, as
+# SQL literals: the partial indexes of migration 0005 have the same predicates, and a
+# parameter in their place would keep the planner from using them.
+UNDECIDED_WORDS = [_progress_word(s) for s in (PENDING, OPEN, AWAITING)]
+_UNDECIDED = _literals(UNDECIDED_WORDS)
+_FINAL = _literals(FINAL_NAMES)
+
+# Every department's undecided cases, with those running past or near their deadline (paused
+# ones are neither), in one grouped statement: a merge join of the two partial indexes' undecided
+# rows alone (index-only), whatever the number of decided cases the ledger keeps.
+_WORKLOAD = f"""
+    SELECT p.department,
+           count(*) AS open,
+           count(*) FILTER (WHERE c.paused_since IS NULL AND c.decision_deadline < $1) AS overdue,
+           count(*) FILTER (WHERE c.paused_since IS NULL AND c.decision_deadline >= $1
+                              AND c.decision_deadline < $2) AS due_soon
+      FROM case_departments p JOIN cases c ON c.receipt = p.receipt
+     WHERE p.state IN ({_UNDECIDED}) AND c.status NOT IN ({_FINAL})
+     GROUP BY p.department"""
 
 
 class DuplicateApplication(Exception):
@@ -501,6 +528,12 @@ class CaseLedger:
             rows, size, lambda r: pagination.encode_time_key(r[order], r["receipt"])
         )
         return await _cases(conn, page), next_token
+
+    async def workload(self, horizon: Horizon) -> dict[str, Workload]:
+        """Each department's undecided cases (departments with none are left out), overdue
+        and due soon as ``horizon`` divides them."""
+        rows = await self.pool.fetch(_WORKLOAD, horizon.overdue_before, horizon.due_before)
+        return {r["department"]: Workload(r["open"], r["overdue"], r["due_soon"]) for r in rows}
 
     async def claim_forwards(
         self, delivered: bool, limit: int, lease: dt.timedelta

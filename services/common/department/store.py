@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
@@ -13,10 +14,19 @@ from google.protobuf import json_format
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.events.v1 import events_pb2
-from services.common import outbox, pagination, personal_data
+from services.common import metric_catalog, outbox, pagination, personal_data
 from services.common.department.decisions import OPEN_STATES
 from services.common.department.rules import Opening, StoredCase
 from services.common.timestamps import to_timestamp
+
+log = logging.getLogger(__name__)
+
+_DECISIONS = metric_catalog.counter(metric_catalog.DECISIONS)
+
+
+def outcome_label(outcome: events_pb2.Outcome.ValueType) -> str:
+    """OUTCOME_MATERIALS_REQUESTED is "materials_requested"."""
+    return events_pb2.Outcome.Name(outcome).removeprefix("OUTCOME_").lower()
 
 
 def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
@@ -174,7 +184,13 @@ class DepartmentCases:
         outcome: events_pb2.Outcome.ValueType,
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
-        the caller's transaction."""
+        the caller's transaction.
+
+        Every decision a department records comes through here (an officer's, a party's
+        confirmation or withdrawal, a lapse), and only once it is recorded (a replayed request
+        id or a refused decision never gets here), so here it is counted. It is counted before
+        the caller commits, its last step: only a connection lost at the commit would leave a
+        decision counted that was not recorded."""
         updated = await conn.fetchrow(
             """UPDATE department_cases SET state = $2, decision_reason = $3, updated_at = now()
                 WHERE receipt = $1 RETURNING *""",
@@ -188,6 +204,15 @@ class DepartmentCases:
             events_pb2.CaseDecided(
                 receipt=receipt, department=self.department, outcome=outcome, reason=reason
             ),
+        )
+        said = outcome_label(outcome)
+        _DECISIONS.add(1, {"department": self.department, "outcome": said})
+        log.info(
+            "case decided: department %s, matter %s, outcome %s, receipt %s",
+            self.department,
+            updated["matter_code"],
+            said,
+            receipt,
         )
         return _from_row(updated, self.department)
 
