@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway import peers, settings
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
+from gateway.console import ConsoleSignIn
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
@@ -52,13 +53,19 @@ async def main(configured: settings.Settings) -> None:
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(log, calendar, clock.today())
     window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
+    sign_in = configured.sign_in()
+    console_sign_in = ConsoleSignIn(
+        configured.oidc.issuer if configured.oidc else "",
+        configured.console_client_id,
+        configured.dev_tokens,
+    )
 
     server = GrpcServer(
         configured.grpc_port,
         [
             Registration(
                 gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server,
-                GatewayServicer(window),
+                GatewayServicer(window, sign_in),
                 gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name,
             )
         ],
@@ -66,7 +73,10 @@ async def main(configured: settings.Settings) -> None:
         access_log=logging.getLogger("gateway.access"),
     )
     readiness = Readiness()
-    runner = web.AppRunner(create_app(window, configured.cors_origins, readiness), access_log=None)
+    runner = web.AppRunner(
+        create_app(window, configured.cors_origins, readiness, sign_in, console_sign_in),
+        access_log=None,
+    )
     await runner.setup()
     http_port = configured.http_port
     site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)
@@ -116,6 +126,7 @@ async def main(configured: settings.Settings) -> None:
     if federation is not None:
         await federation.close()
     await backends.close()
+    await sign_in.close()
     telemetry.shutdown()
 
 
