@@ -54,10 +54,18 @@ async def main(configured: settings.Settings) -> None:
     legal_calendar.warn_missing(log, calendar, clock.today())
     window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
     sign_in = configured.sign_in()
-    console_sign_in = ConsoleSignIn(
-        configured.oidc.issuer if configured.oidc else "",
-        configured.console_client_id,
-        configured.dev_tokens,
+    oidc = configured.oidc
+    console_sign_in = (
+        ConsoleSignIn(
+            oidc.issuer,
+            configured.console_client_id,
+            configured.dev_tokens,
+            oidc.role_claim,
+            oidc.department_claim,
+            oidc.jurisdiction_claim,
+        )
+        if oidc
+        else ConsoleSignIn(dev_tokens=configured.dev_tokens)
     )
 
     server = GrpcServer(

@@ -43,10 +43,24 @@ class ConsoleSignIn:
     issuer: str = ""
     client_id: str = ""
     dev_tokens: bool = True
+    # The claims the gateway reads role, department and jurisdiction from; the console reads
+    # the same ones to show who is signed in and which views are theirs.
+    role_claim: str = "role"
+    department_claim: str = "department"
+    jurisdiction_claim: str = "jurisdiction"
 
     def document(self) -> bytes:
         return json.dumps(
-            {"issuer": self.issuer, "clientId": self.client_id, "devTokens": self.dev_tokens}
+            {
+                "issuer": self.issuer,
+                "clientId": self.client_id,
+                "devTokens": self.dev_tokens,
+                "claims": {
+                    "role": self.role_claim,
+                    "department": self.department_claim,
+                    "jurisdiction": self.jurisdiction_claim,
+                },
+            }
         ).encode()
 
     def page_headers(self) -> dict[str, str]:

@@ -53,9 +53,13 @@ def new_keys() -> dict[str, Any]:
         rsa.generate_private_key(public_exponent=65537, key_size=2048), as_dict=True
     )
     ec_key = ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()), as_dict=True)
-    rsa_key.update(kid=uuid.uuid4().hex, alg="RS256", use="sig")
-    ec_key.update(kid=uuid.uuid4().hex, alg="ES256", use="sig")
-    return {"keys": [rsa_key, ec_key]}
+    keys = []
+    for key, alg in ((rsa_key, "RS256"), (ec_key, "ES256")):
+        # PyJWT marks a private key "sign" only; the provider also verifies its own ID tokens
+        # with it (an id_token_hint at logout), which "use": "sig" alone allows.
+        key.pop("key_ops", None)
+        keys.append({**key, "kid": uuid.uuid4().hex, "alg": alg, "use": "sig"})
+    return {"keys": keys}
 
 
 def write_keys(path: Path) -> dict[str, Any]:

@@ -260,7 +260,7 @@ async def test_the_claims_are_read_where_the_bureau_configures_them(
 async def test_a_symmetric_or_unsigned_token_from_the_provider_is_refused(
     provider: Provider, verifier: Verifier
 ) -> None:
-    unsigned = jwt.encode(provider.claims(), key=None, algorithm="none")
+    unsigned = jwt.encode(provider.claims(), key="", algorithm="none")
     assert "algorithm" in await refused(verifier, unsigned)
     # The public key as an HMAC secret: the classic confusion attack.
     hs = jwt.encode(provider.claims(), "a" * 48, algorithm="HS384")
