@@ -222,3 +222,10 @@ server.listen(port, '127.0.0.1', () => {
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+
+// Why a request was refused, in the provider's log (its pages say only "invalid_request").
+for (const event of ['end_session.error', 'grant.error', 'authorization.error', 'server_error']) {
+  provider.on(event, (_ctx, error) => {
+    console.error(`${event}: ${error.message}${error.cause ? ` (${error.cause.message})` : ''}`);
+  });
+}
