@@ -105,7 +105,30 @@ const configuration = {
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   features: {
     devInteractions: { enabled: false },
-    deviceFlow: { enabled: true },
+    deviceFlow: {
+      enabled: true,
+      async userCodeInputSource(ctx, form, _out, err) {
+        ctx.body = page(
+          '命令行登录',
+          `${err ? '<p class="error">代码无效或已过期，请核对后重新输入。</p>' : ''}${form}
+          <label for="user_code">终端显示的代码</label>
+          <input id="user_code" name="user_code" form="op.deviceInputForm" required autofocus>
+          <button type="submit" form="op.deviceInputForm">继续</button>`,
+        );
+      },
+      async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+        ctx.body = page(
+          '确认命令行登录',
+          `${form}<p>${html(client.clientName ?? client.clientId)} 请求以您的身份登录。请核对终端显示的代码：</p>
+          <p><code>${html(userCode)}</code></p>
+          <button autofocus type="submit" form="op.deviceConfirmForm">确认登录</button>
+          <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">取消</button>`,
+        );
+      },
+      async successSource(ctx) {
+        ctx.body = page('已登录', '<p>命令行已登录，可以关闭本页，回到终端。</p>');
+      },
+    },
     rpInitiatedLogout: {
       enabled: true,
       async logoutSource(ctx, form) {
