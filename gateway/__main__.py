@@ -54,6 +54,11 @@ async def main(configured: settings.Settings) -> None:
     legal_calendar.warn_missing(log, calendar, clock.today())
     window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
     sign_in = configured.sign_in()
+    if configured.oidc is None and not configured.dev_tokens:
+        log.warning(
+            "no identity provider (GATEWAY_OIDC_ISSUER) and development tokens off: every call "
+            "will be refused as UNAUTHENTICATED; set GATEWAY_OIDC_ISSUER and GATEWAY_OIDC_AUDIENCE"
+        )
     oidc = configured.oidc
     console_sign_in = (
         ConsoleSignIn(
