@@ -105,11 +105,9 @@ def _oidc(env: config.Environment) -> OidcSettings | None:
     # fails at start-up, not on the day the provider is switched on.
     issuer = env.text(OIDC_ISSUER.name)
     audience = env.text("GATEWAY_OIDC_AUDIENCE")
-    claims = {
-        "role_claim": env.text("GATEWAY_OIDC_ROLE_CLAIM"),
-        "department_claim": env.text("GATEWAY_OIDC_DEPARTMENT_CLAIM"),
-        "jurisdiction_claim": env.text("GATEWAY_OIDC_JURISDICTION_CLAIM"),
-    }
+    role_claim = env.text("GATEWAY_OIDC_ROLE_CLAIM")
+    department_claim = env.text("GATEWAY_OIDC_DEPARTMENT_CLAIM")
+    jurisdiction_claim = env.text("GATEWAY_OIDC_JURISDICTION_CLAIM")
     leeway = env.number("GATEWAY_OIDC_LEEWAY_SECONDS")
     if not 0 <= leeway <= 300:
         raise ConfigError(f"GATEWAY_OIDC_LEEWAY_SECONDS={leeway}: use 0 to 300 seconds")
@@ -128,7 +126,9 @@ def _oidc(env: config.Environment) -> OidcSettings | None:
         audience=audience,
         leeway_seconds=leeway,
         min_refresh_seconds=refresh,
-        **claims,
+        role_claim=role_claim,
+        department_claim=department_claim,
+        jurisdiction_claim=jurisdiction_claim,
     )
 
 
