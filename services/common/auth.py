@@ -149,7 +149,7 @@ class SignIn:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.InvalidTokenError:
-            raise _unauthenticated("the token is not a JWT") from None
+            raise _unauthenticated("the token is not valid") from None
         if algorithm == "HS256":
             if not self.dev_tokens:
                 raise _unauthenticated(

@@ -7,6 +7,7 @@
 //
 // It keeps everything in memory: restarting it ends every session. Restarting it with another
 // keys file is how a key rotation is rehearsed: the gateway must pick the new kid up by itself.
+import './log.mjs';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
