@@ -52,7 +52,16 @@ async def main(configured: settings.Settings) -> None:
     clock = configured.clock
     calendar = legal_calendar.load()
     legal_calendar.warn_missing(log, calendar, clock.today())
-    window = Window(backends, jurisdiction, directory, federation, trail, clock, calendar)
+    window = Window(
+        backends,
+        jurisdiction,
+        directory,
+        federation,
+        trail,
+        clock,
+        calendar,
+        stuck_after_seconds=configured.federation_stuck_after_seconds,
+    )
     sign_in = configured.sign_in()
     if configured.oidc is None and not configured.dev_tokens:
         log.warning(

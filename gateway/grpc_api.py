@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grpc
 
-from gateway import audit_entries, decisions, divorce, lookup, materials, submission
+from gateway import audit_entries, decisions, divorce, forwards, lookup, materials, submission
 from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
@@ -80,3 +80,8 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         return await audit_entries.list_audit_entries(
             self.window, await self._caller(context), request
         )
+
+    async def ListForwards(
+        self, request: pb.ListForwardsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListForwardsResponse:
+        return await forwards.list_forwards(self.window, await self._caller(context), request)

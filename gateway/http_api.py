@@ -26,6 +26,7 @@ from gateway import (
     cors,
     decisions,
     divorce,
+    forwards,
     http_routes,
     lookup,
     materials,
@@ -331,6 +332,15 @@ def create_app(
         answer = await audit_entries.list_audit_entries(window, _caller(request), message)
         return _json(_message_json(answer))
 
+    async def list_forwards(request: web.Request) -> web.Response:
+        message = pb.ListForwardsRequest(
+            state=forwards.state_named(request.query.get("state", "")),
+            page_size=_query_int(request, "pageSize"),
+            page_token=request.query.get("pageToken", ""),
+        )
+        answer = await forwards.list_forwards(window, _caller(request), message)
+        return _json(_message_json(answer))
+
     async def matters(request: web.Request) -> web.Response:
         answer = await lookup.list_matters(window, _caller(request), pb.ListMattersRequest())
         return _json(_message_json(answer))
@@ -365,6 +375,7 @@ def create_app(
         "listDepartmentCases": department_cases,
         "decideCase": decide,
         "listAuditEntries": audit,
+        "listForwards": list_forwards,
         "listMatters": matters,
         "health": healthz,
         "live": livez,

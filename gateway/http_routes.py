@@ -101,6 +101,23 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/v1/forwards",
+        "listForwards",
+        "Cases held for delivery to peer bureaus, oldest first, with why the last attempt "
+        "failed (operators; no personal data)",
+        response=pb.ListForwardsResponse.DESCRIPTOR,
+        query=(
+            (
+                "state",
+                {"type": "string", "enum": ["waiting", "stuck", "delivered"]},
+                "only those waiting, stuck (waiting longer than the gateway's threshold) or "
+                "delivered; every forward when absent",
+            ),
+            *_PAGE,
+        ),
+    ),
+    Route(
+        "GET",
         "/v1/matters",
         "listMatters",
         "The catalog: matters, materials, time limits and their legal sources",

@@ -14,6 +14,9 @@ certificate whose common name and DNS name are ``GATEWAY_NAME``, as its peers kn
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import ssl
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +25,15 @@ import grpc
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from gateway.peer_trouble import Probe
 from services.common import rpc_metrics
 from services.common.config import ConfigError
 from services.common.errors import ApiError
+
+# How long a handshake probe waits for the connection, and then for the peer's first bytes.
+PROBE_SECONDS = 3.0
+# The HTTP/2 client preface: a peer that accepted our certificate answers it with SETTINGS.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,14 @@ class Identity:
     name: str
     cert_pem: bytes
     key_pem: bytes
+    # The files they were read from: Python's ssl (the handshake probe) loads only files.
+    cert_file: str = ""
+    key_file: str = ""
+
+    @property
+    def not_after(self) -> dt.datetime:
+        """When this bureau's certificate expires: an alert fires well before."""
+        return x509.load_pem_x509_certificate(self.cert_pem).not_valid_after_utc
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,42 @@ class PeerDirectory:
             interceptors=rpc_metrics.client_interceptors(),
         )
 
+    async def probe(self, peer: Peer) -> Probe:
+        """One bare TLS handshake with the peer, presenting this bureau's certificate, to tell
+        a peer that refuses it from a peer that is down: gRPC's server closes the connection
+        without an alert, so grpc reports both as "Socket closed" (see gateway.peer_trouble)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=peer.ca_pem.decode())
+        context.load_cert_chain(self.me.cert_file, self.me.key_file)
+        context.set_alpn_protocols(["h2"])
+        host, _, port = peer.address.rpartition(":")
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    host.strip("[]"), int(port), ssl=context, server_hostname=peer.name
+                ),
+                PROBE_SECONDS,
+            )
+        except ssl.SSLCertVerificationError:
+            return Probe.PEER_CERTIFICATE_REFUSED
+        except ssl.SSLError:
+            # With TLS 1.2 the peer's refusal ends the handshake itself.
+            return Probe.CLOSED_AFTER_HANDSHAKE
+        except ConnectionResetError:
+            return Probe.CLOSED_AFTER_HANDSHAKE
+        except (OSError, TimeoutError, ValueError):
+            return Probe.UNREACHABLE
+        try:
+            writer.write(_HTTP2_PREFACE)
+            first = await asyncio.wait_for(reader.read(9), PROBE_SECONDS)
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            return Probe.CLOSED_AFTER_HANDSHAKE
+        except (OSError, TimeoutError):
+            return Probe.UNREACHABLE
+        finally:
+            writer.close()
+        return Probe.ACCEPTED if first else Probe.CLOSED_AFTER_HANDSHAKE
+
     def identify(self, context: grpc.aio.ServicerContext) -> Peer:
         """The calling peer: its certificate's common name must be a known peer's name, and
         that peer's own authority must have signed it (any known authority let it through TLS)."""
@@ -115,22 +168,29 @@ def load(peers_file: str, name: str, cert_file: str, key_file: str) -> PeerDirec
         return None
     data = tomllib.loads(Path(peers_file).read_text(encoding="utf-8"))
     peers = {}
-    for name, entry in data.get("peers", {}).items():
+    for peer_name, entry in data.get("peers", {}).items():
         try:
-            peers[name] = Peer(
-                name=name,
+            peers[peer_name] = Peer(
+                name=peer_name,
                 prefixes=tuple(str(p) for p in entry["prefixes"]),
                 address=entry["address"],
                 ca_pem=Path(entry["ca_file"]).read_bytes(),
             )
         except (KeyError, OSError) as error:
             raise ConfigError(
-                f"{peers_file}: peer {name}: {error}; it needs prefixes, address and ca_file"
+                f"{peers_file}: peer {peer_name}: {error}; it needs prefixes, address and ca_file"
             ) from None
     try:
         me = Identity(
-            name=name, cert_pem=Path(cert_file).read_bytes(), key_pem=Path(key_file).read_bytes()
+            name=name,
+            cert_pem=Path(cert_file).read_bytes(),
+            key_pem=Path(key_file).read_bytes(),
+            cert_file=cert_file,
+            key_file=key_file,
         )
+        me.not_after  # noqa: B018 (a file that is no certificate stops the gateway here)
     except OSError as error:
         raise ConfigError(f"GATEWAY_TLS_CERT_FILE or GATEWAY_TLS_KEY_FILE: {error}") from None
+    except ValueError:
+        raise ConfigError(f"GATEWAY_TLS_CERT_FILE={cert_file} holds no PEM certificate") from None
     return PeerDirectory(me, peers)

@@ -10,7 +10,7 @@ officer, its departments) as soon as the case is read.
 | officer       | its own department's queue and decisions, in its jurisdiction; look   |
 |               | up and list the cases its department decides there                    |
 | auditor       | the audit log of its jurisdiction                                     |
-| operator      | health only                                                           |
+| operator      | health, and the forwards to peer bureaus of its jurisdiction          |
 Every role may read the catalog of matters.
 """
 

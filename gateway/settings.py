@@ -46,6 +46,8 @@ class Settings:
     # The division code this gateway's windows act for.
     jurisdiction: str
     federation_poll_seconds: float
+    # A forward not delivered this long after it was held is stuck (listed, alerted on).
+    federation_stuck_after_seconds: float
     clock: BureauClock
     # service -> host:port
     addresses: Mapping[str, str]
@@ -80,6 +82,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_PEER_PORT", "50052", listens="peer"),
         Variable("GATEWAY_JURISDICTION", "320585"),
         Variable("GATEWAY_FEDERATION_POLL_SECONDS", "1.0"),
+        Variable("GATEWAY_FEDERATION_STUCK_AFTER_SECONDS", "900"),
         config.BUREAU_TIME_ZONE,
         *(config.address(s) for s in SERVICES),
         PEERS_FILE,
@@ -146,6 +149,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     poll = env.number("GATEWAY_FEDERATION_POLL_SECONDS")
     if poll <= 0:
         raise ConfigError(f"GATEWAY_FEDERATION_POLL_SECONDS={poll}: use a positive number")
+    stuck_after = env.number("GATEWAY_FEDERATION_STUCK_AFTER_SECONDS")
+    if not 0 < stuck_after < 2**31:
+        raise ConfigError(
+            f"GATEWAY_FEDERATION_STUCK_AFTER_SECONDS={stuck_after}: use a positive number of seconds"
+        )
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
         server=ServerSettings.read(env),
@@ -154,6 +162,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         peer_port=env.integer("GATEWAY_PEER_PORT"),
         jurisdiction=jurisdiction,
         federation_poll_seconds=poll,
+        federation_stuck_after_seconds=stuck_after,
         clock=config.bureau_clock(env),
         addresses={s: env.text(config.address(s).name) for s in SERVICES},
         peers_file=env.text(PEERS_FILE.name),

@@ -29,6 +29,7 @@ class Window:
         trail: AuditTrail | None = None,
         clock: BureauClock | None = None,
         calendar: LegalCalendar | None = None,
+        stuck_after_seconds: float = 900.0,
     ) -> None:
         self.backends = backends
         # Division code of the bureau this gateway serves; cases record it as accepting.
@@ -40,6 +41,8 @@ class Window:
         # The bureau's clock and calendar: ages, "not in the future", deadlines shown.
         self.clock = clock or BureauClock()
         self.calendar = calendar or LegalCalendar.with_schedules()
+        # A forward held longer than this is stuck: an operator should look.
+        self.stuck_after_seconds = stuck_after_seconds
 
     async def case(
         self,

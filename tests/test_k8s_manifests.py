@@ -406,6 +406,8 @@ def rabbitmq_pods(namespace: str, cluster: str) -> Pod:
             "management": (15672, "TCP"),
             "epmd": (4369, "TCP"),
             "cluster-rpc": (25672, "TCP"),
+            # the rabbitmq_prometheus plugin's /metrics
+            "prometheus": (15692, "TCP"),
         },
     )
 
@@ -670,7 +672,153 @@ _SECRET_KEY_REF = {
     "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string"}},
 }
 _COMPRESSION = {"enum": ["gzip", "bzip2", "snappy", "lz4", "xz", "zstd"]}
+# The Prometheus Operator's durations and label names (its CRDs' patterns).
+_DURATION = {
+    "type": "string",
+    "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$",
+}
+_LABEL_NAME = {"type": "string", "pattern": r"^[a-zA-Z_][a-zA-Z0-9_]*$"}
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+_RELABELING = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "sourceLabels": {"type": "array", "items": _LABEL_NAME},
+        "separator": {"type": "string"},
+        "targetLabel": {"type": "string"},
+        "regex": {"type": "string"},
+        "modulus": {"type": "integer"},
+        "replacement": {"type": "string"},
+        "action": {
+            "enum": [
+                *(
+                    a
+                    for name in (
+                        "replace",
+                        "keep",
+                        "drop",
+                        "hashmod",
+                        "labelmap",
+                        "labeldrop",
+                        "labelkeep",
+                        "lowercase",
+                        "uppercase",
+                        "keepequal",
+                        "dropequal",
+                    )
+                    for a in (name, name.capitalize())
+                ),
+                "HashMod",
+                "LabelMap",
+                "LabelDrop",
+                "LabelKeep",
+                "KeepEqual",
+                "DropEqual",
+            ]
+        },
+    },
+}
+_SELECTOR = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"matchLabels": _STRING_MAP, "matchExpressions": {"type": "array"}},
+}
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], Obj] = {
+    # Unknown fields are refused here, as the operator's structural CRDs prune them: a
+    # misspelt field would otherwise vanish silently on apply.
+    ("monitoring.coreos.com/v1", "PodMonitor"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "required": ["selector", "podMetricsEndpoints"],
+                "additionalProperties": False,
+                "properties": {
+                    "selector": _SELECTOR,
+                    "namespaceSelector": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "any": {"type": "boolean"},
+                            "matchNames": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                    "jobLabel": {"type": "string"},
+                    "podTargetLabels": {"type": "array", "items": {"type": "string"}},
+                    "podMetricsEndpoints": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["port"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "port": {"type": "string", "minLength": 1},
+                                "path": {"type": "string", "pattern": "^/"},
+                                "scheme": {"enum": ["http", "https", "HTTP", "HTTPS"]},
+                                "interval": _DURATION,
+                                "scrapeTimeout": _DURATION,
+                                "honorLabels": {"type": "boolean"},
+                                "relabelings": {"type": "array", "items": _RELABELING},
+                                "metricRelabelings": {"type": "array", "items": _RELABELING},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    ("monitoring.coreos.com/v1", "PrometheusRule"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "required": ["groups"],
+                "additionalProperties": False,
+                "properties": {
+                    "groups": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "rules"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "name": {"type": "string", "minLength": 1},
+                                "interval": _DURATION,
+                                "limit": {"type": "integer"},
+                                "rules": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["expr"],
+                                        "oneOf": [
+                                            {"required": ["alert"]},
+                                            {"required": ["record"]},
+                                        ],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "alert": {"type": "string", "minLength": 1},
+                                            "record": {"type": "string", "minLength": 1},
+                                            "expr": {"type": ["string", "integer"]},
+                                            "for": _DURATION,
+                                            "keep_firing_for": _DURATION,
+                                            "labels": _STRING_MAP,
+                                            "annotations": _STRING_MAP,
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+        },
+    },
     ("postgresql.cnpg.io/v1", "Cluster"): {
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
@@ -974,10 +1122,17 @@ def test_container_ports_are_the_default_ports(overlay: str) -> None:
         declared = {p["containerPort"]: p["name"] for p in d.container["ports"]}
         if d.in_code:
             defaults = facts_of(d.process, {}).listens
-            assert d.facts.listens == defaults, (
-                f"{d.name}: the Deployment moves a port off its default"
+            # The metrics ports differ by process only so that processes can share a machine;
+            # in its own pod every process serves /metrics on the customary first one.
+            pod_defaults = {
+                config.FIRST_METRICS_PORT if kind == "metrics" else port: kind
+                for port, kind in defaults.items()
+            }
+            assert d.facts.listens == pod_defaults, (
+                f"{d.name}: the Deployment moves a port off its default "
+                f"(metrics on {config.FIRST_METRICS_PORT}, the rest as the code has them)"
             )
-            expected = defaults
+            expected = pod_defaults
         else:
             expected = {config.DEFAULT_PORTS[d.process]: "grpc"}
         assert declared == expected, (
@@ -1139,7 +1294,8 @@ def test_network_policies_admit_every_call(overlay: str) -> None:
     for d in deployed(overlay):
         if d.process == "gateway":
             for port, kind in d.facts.listens.items():
-                if kind == "peer":
+                # peers: their own test; metrics: Prometheus only (test_metrics_are_scraped)
+                if kind in ("peer", "metrics"):
                     continue
                 if why := admitted(overlay, front_end, d.pod, port):
                     problems.append(f"front-ends to {d.name}: {why}")
@@ -1222,7 +1378,12 @@ def test_production_scales_out_and_survives_drains(overlay: str) -> None:
         assert hpa is not None, f"{d.name} has no HorizontalPodAutoscaler"
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
         assert hpa["spec"]["minReplicas"] >= 2
-        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+        # CPU for every process; where another metric leads (the router's backlog), CPU is
+        # still what scales it when that metric cannot be read (tests/test_k8s_observability.py).
+        resources = [
+            m["resource"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "Resource"
+        ]
+        assert resources == ["cpu"], f"{d.name}: its autoscaler must scale on CPU"
         assert "cpu" in d.container["resources"]["requests"], (
             f"{d.name}: CPU scaling needs a request"
         )

@@ -18,6 +18,21 @@ if ! command -v faketime >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq faketime >/dev/null
 fi
 
+# The alert rules' test (tests/test_k8s_observability.py) runs promtool, from Debian's
+# prometheus package. Only the binary is taken: installing the package would also enable a
+# Prometheus server on every address, where systemd runs.
+if ! command -v promtool >/dev/null; then
+  echo "==> installing promtool (from Debian's prometheus package; the alert rules' test uses it)"
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    as_root apt-get update -qq
+    (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1)
+  fi
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+  as_root install -m 0755 "$tmp/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$tmp"
+fi
+
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "==> starting PostgreSQL"
   version=$(ls /etc/postgresql | sort -V | tail -n 1)

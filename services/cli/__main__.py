@@ -11,6 +11,7 @@ from services.cli import (
     applications,
     audit,
     departments,
+    forwards,
     gateway_client,
     login,
     migrate,
@@ -25,7 +26,8 @@ environment:
   ONEDOOR_GATEWAY    the gateway's HTTP address (default http://127.0.0.1:8080)
   ONEDOOR_TOKEN      the bearer token: `onedoor login` signs you in for one
                      (`onedoor token` makes one for local use)
-  ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686"""
+  ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686
+  BUREAU_TIME_ZONE   the zone times are shown in (default Asia/Shanghai)"""
 
 EXAMPLES = """\
 examples:
@@ -86,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
     applications.register(commands, common)
     departments.register(commands, common)
     audit.register(commands, common)
+    forwards.register(commands, common)
     login.register(commands, common)
     tokens.register(commands)
     migrate.register(commands)
@@ -110,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     configured.keys.configure()
     args.gateway = args.gateway or configured.gateway
     args.token = args.token or configured.token
+    args.clock = configured.clock
     if args.command == "migrate":
         args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):

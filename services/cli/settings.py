@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from services.common import config
 from services.common.catalog import DEPARTMENTS
+from services.common.clock import BureauClock
 from services.common.config import Keys, Variable
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
@@ -28,6 +29,8 @@ class Settings:
     keys: Keys
     # Each service database's URL, for `onedoor migrate`.
     databases: Mapping[str, str]
+    # The bureau's clock: times are shown in its local time (BUREAU_TIME_ZONE).
+    clock: BureauClock
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -37,6 +40,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("ONEDOOR_TRACE_URL", ""),
         *Keys.variables(*KEYS),
         *(config.database(service) for service in DATABASES),
+        config.BUREAU_TIME_ZONE,
     )
 
 
@@ -48,4 +52,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         trace_url=env.text("ONEDOOR_TRACE_URL"),
         keys=Keys.read(env, *KEYS),
         databases={s: env.text(f"{s.upper()}_DATABASE_URL") for s in DATABASES},
+        clock=config.bureau_clock(env),
     )

@@ -14,12 +14,14 @@ and peers, never people. Libraries that log request bodies at DEBUG are held at 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import sys
 import threading
 import types
+from typing import TextIO
 
 from opentelemetry import baggage, trace
 from pythonjsonlogger.json import JsonFormatter
@@ -118,6 +120,62 @@ def capture_native_stderr() -> None:
     threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
+TRACEBACK = "Traceback (most recent call last):"
+
+
+class StderrRecords(io.TextIOBase):
+    """``sys.stderr`` as records: what Python code prints there past logging (eventlet's hub
+    prints the exception that ends a green thread with ``traceback.print_exception``) parses
+    too. Each line is a WARNING record, a traceback one ERROR record from its heading to its
+    exception's line. No thread and no file descriptor, so it works under eventlet."""
+
+    def __init__(self, logger: logging.Logger, original: TextIO) -> None:
+        self.logger = logger
+        self.original = original
+        self._partial = ""
+        self._traceback: list[str] = []
+        self._logging = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._logging:
+            # The log handler itself reporting a failure: a record of it would recurse.
+            return self.original.write(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._line(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self._line(self._partial)
+            self._partial = ""
+        if self._traceback:
+            self._emit(logging.ERROR, "\n".join(self._traceback))
+            self._traceback = []
+
+    def _line(self, line: str) -> None:
+        if self._traceback:
+            self._traceback.append(line)
+            # Frames are indented; the exception's own line, which ends it, is not.
+            if line and not line[0].isspace():
+                self._emit(logging.ERROR, "\n".join(self._traceback))
+                self._traceback = []
+        elif line.startswith(TRACEBACK):
+            self._traceback = [line]
+        elif line.strip():
+            self._emit(logging.WARNING, line)
+
+    def _emit(self, level: int, message: str) -> None:
+        self._logging = True
+        try:
+            self.logger.log(level, "%s", message)
+        finally:
+            self._logging = False
+
+
 def setup(service: str, level: str, native_stderr: bool = True) -> None:
     """Replaces the root logger's handlers with one JSON line per record on stdout; warnings,
     an uncaught exception's traceback and (``native_stderr``) what C libraries write to
@@ -134,3 +192,4 @@ def setup(service: str, level: str, native_stderr: bool = True) -> None:
     sys.excepthook = _log_uncaught
     if native_stderr:
         capture_native_stderr()
+    sys.stderr = StderrRecords(logging.getLogger("stderr"), sys.stderr)

@@ -297,9 +297,14 @@ def prometheus_names() -> frozenset[str]:
 
 
 def declared(prometheus_family: str) -> Metric | None:
-    """The declaration a scraped family belongs to, if any."""
+    """The declaration a scraped family belongs to, if any. prometheus_client's text parser
+    names a counter's family without its ``_total`` suffix, so that name is taken too."""
     for metric in ALL:
         if prometheus_family in (metric.prometheus, *metric.series):
+            return metric
+        if metric.kind is Kind.COUNTER and prometheus_family == metric.prometheus.removesuffix(
+            "_total"
+        ):
             return metric
     return None
 

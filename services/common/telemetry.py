@@ -108,9 +108,11 @@ def setup(
         from opentelemetry.instrumentation.grpc import (
             GrpcAioInstrumentorClient,
             GrpcAioInstrumentorServer,
+            filters,
         )
 
-        GrpcAioInstrumentorServer().instrument()
+        # A probe every few seconds is not a request anyone follows: no trace for it.
+        GrpcAioInstrumentorServer(filter_=filters.negate(filters.health_check())).instrument()
         GrpcAioInstrumentorClient().instrument()
     if instrument_asyncpg:
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import db, legal_calendar, schema, telemetry
+from services.common import db, legal_calendar, outbox_watch, schema, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake import settings
 from services.intake.audit_log import AuditLog
@@ -32,7 +32,13 @@ async def main(configured: settings.Settings) -> None:
         servicer,
         intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
     )
-    await serve("intake", configured.port, [registration], configured.server, on_stop=pool.close)
+    backlog = outbox_watch.watch("intake", pool)
+
+    async def stop() -> None:
+        await backlog.stop()
+        await pool.close()
+
+    await serve("intake", configured.port, [registration], configured.server, on_stop=stop)
 
 
 if __name__ == "__main__":

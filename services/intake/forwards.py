@@ -9,14 +9,34 @@ import asyncpg
 from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
+from services.common import pagination
 from services.intake.status import FINAL_NAMES
 
 AWAITING_HOME, DELIVERED = "awaiting_home", "delivered"
-# After a failed delivery, wait 2, 4, 8 ... seconds, at most this long, before the next try.
+# Why the last attempt failed (the column's CHECK constraint holds the same set).
+CAUSES = frozenset({"tls_refused", "peer_down", "refused_by_peer", "peer_unconfigured"})
+# How an operator's listing names where a forward stands: waiting longer than the gateway's
+# threshold makes it stuck (it is still retried; a forward is never dropped).
+WAITING, STUCK = "waiting", "stuck"
+LISTED_STATES = (WAITING, STUCK, DELIVERED)
+# After a failed delivery, wait 2, 4, 8 ... seconds before the next try, at most a minute for
+# a peer that is down (it should get its cases soon after it is back), at most five for
+# trouble that needs a person (a refused certificate, a peer's refusal, a peer no longer
+# configured): retrying those faster only fills the peer's log.
+FIRST_BACKOFF_SECONDS = 2
 MAX_BACKOFF_SECONDS = 60
+MAX_BACKOFF_NEEDING_A_PERSON_SECONDS = 300
 # Once delivered, how often the accepting side pulls the home jurisdiction's status, in case
 # a push went astray.
 PULL_EVERY = dt.timedelta(seconds=30)
+
+
+def backoff(failed_attempts: int, cause: str) -> dt.timedelta:
+    """How long after its ``failed_attempts``-th failure (1 for the first) a forward waits."""
+    cap = MAX_BACKOFF_SECONDS if cause == "peer_down" else MAX_BACKOFF_NEEDING_A_PERSON_SECONDS
+    # Capped before the power is taken, so a forward failing for months does not overflow.
+    exponent = min(max(failed_attempts, 1) - 1, 20)
+    return dt.timedelta(seconds=min(FIRST_BACKOFF_SECONDS * 2**exponent, cap))
 
 
 async def hold(
@@ -83,7 +103,7 @@ async def claim(
 ) -> list[asyncpg.Record]:
     """Leases due forwards: not yet delivered ones, or delivered ones still open at home."""
     rows = await conn.fetch(
-        """SELECT receipt, trace_context FROM forwards
+        """SELECT receipt, trace_context, cause FROM forwards
             WHERE state = $1 AND due_at <= now()
               AND ($1 = 'awaiting_home' OR remote_status <> ALL($2::text[]))
             ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED""",
@@ -99,14 +119,22 @@ async def claim(
     return rows
 
 
-async def record_failure(conn: asyncpg.Connection, receipt: str, error: str) -> None:
+async def record_failure(conn: asyncpg.Connection, receipt: str, error: str, cause: str) -> None:
+    """A failed delivery attempt: its cause and text, and the next attempt after back-off."""
+    attempts = await conn.fetchval(
+        "SELECT attempts FROM forwards WHERE receipt = $1 FOR UPDATE", receipt
+    )
+    if attempts is None:
+        return
     await conn.execute(
-        """UPDATE forwards SET attempts = attempts + 1, last_error = $2, updated_at = now(),
-               due_at = now() + make_interval(secs => least(power(2, attempts + 1), $3))
+        """UPDATE forwards SET attempts = attempts + 1, last_error = $2, cause = $3,
+               updated_at = now(), first_attempt_at = coalesce(first_attempt_at, now()),
+               last_attempt_at = now(), due_at = now() + $4::interval
             WHERE receipt = $1""",
         receipt,
         error[:500],
-        MAX_BACKOFF_SECONDS,
+        cause,
+        backoff(attempts + 1, cause),
     )
 
 
@@ -116,15 +144,21 @@ async def record_remote(
     remote_receipt: str,
     status: int,
     timeline: list[case_pb2.TimelineEntry],
+    cause: str = "",
+    error: str = "",
 ) -> asyncpg.Record | None:
-    """Stores what the home jurisdiction says; returns the row as it was before."""
+    """Stores what the home jurisdiction says (with ``cause`` and ``error`` when it is a
+    refusal); returns the row as it was before."""
     before = await conn.fetchrow("SELECT * FROM forwards WHERE receipt = $1 FOR UPDATE", receipt)
     if before is None:
         return None
     await conn.execute(
         """UPDATE forwards SET state = $2, remote_receipt = $3, remote_status = $4,
                remote_timeline = $5::jsonb, attempts = attempts + CASE WHEN state = $6 THEN 1 ELSE 0 END,
-               last_error = '', updated_at = now(), due_at = now() + $7::interval
+               first_attempt_at = CASE WHEN state = $6 THEN coalesce(first_attempt_at, now())
+                                       ELSE first_attempt_at END,
+               last_attempt_at = CASE WHEN state = $6 THEN now() ELSE last_attempt_at END,
+               cause = $8, last_error = $9, updated_at = now(), due_at = now() + $7::interval
             WHERE receipt = $1""",
         receipt,
         DELIVERED,
@@ -133,6 +167,8 @@ async def record_remote(
         json.dumps([json_format.MessageToDict(e) for e in timeline]),
         AWAITING_HOME,
         PULL_EVERY,
+        cause,
+        error[:500],
     )
     return before
 
@@ -152,4 +188,52 @@ async def mark_reported(conn: asyncpg.Connection, receipt: str, length: int) -> 
         "UPDATE origins SET reported_length = greatest(reported_length, $2) WHERE receipt = $1",
         receipt,
         length,
+    )
+
+
+def listed_state(row: asyncpg.Record, stuck_since: dt.datetime) -> str:
+    if row["state"] == DELIVERED:
+        return DELIVERED
+    return STUCK if row["created_at"] < stuck_since else WAITING
+
+
+async def page(
+    conn: asyncpg.Connection,
+    state: str,
+    stuck_after: dt.timedelta,
+    size: int,
+    after: tuple[dt.datetime, str] | None,
+) -> tuple[list[asyncpg.Record], list[str], str]:
+    """A page of forwards in ``state`` ("" for all), oldest first, each with its listed state;
+    and the next page's token. "Stuck" is measured on the database's clock, as the waiting."""
+    stuck_since = await conn.fetchval("SELECT now() - $1::interval", stuck_after)
+    rows = await conn.fetch(
+        """SELECT receipt, peer, home_division, state, cause, attempts, last_error, created_at,
+                  first_attempt_at, last_attempt_at, due_at
+             FROM forwards
+            WHERE ($1 = '' OR ($1 = 'delivered' AND state = 'delivered')
+                   OR ($1 = 'stuck' AND state = 'awaiting_home' AND created_at < $2)
+                   OR ($1 = 'waiting' AND state = 'awaiting_home' AND created_at >= $2))
+              AND ($3::timestamptz IS NULL OR (created_at, receipt) > ($3, $4))
+            ORDER BY created_at, receipt
+            LIMIT $5""",
+        state,
+        stuck_since,
+        after[0] if after else None,
+        after[1] if after else "",
+        size + 1,
+    )
+    found, token = pagination.split_page(
+        rows, size, lambda r: pagination.encode_time_key(r["created_at"], r["receipt"])
+    )
+    return found, [listed_state(r, stuck_since) for r in found], token
+
+
+async def backlog(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Per peer: forwards not yet delivered and when the oldest was held."""
+    return list(
+        await conn.fetch(
+            """SELECT peer, count(*) AS waiting, min(created_at) AS oldest FROM forwards
+                WHERE state = 'awaiting_home' GROUP BY peer ORDER BY peer"""
+        )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import grpc
 
@@ -17,7 +18,8 @@ from services.common.errors import (
     not_found,
     request_id_reused,
 )
-from services.intake import acceptance, status
+from services.common.timestamps import to_timestamp
+from services.intake import acceptance, forwards, status
 from services.intake.audit_log import AuditLog
 from services.intake.store import CaseLedger, DuplicateApplication, RequestIdReused
 
@@ -101,13 +103,18 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         )
         return intake_service_pb2.ClaimForwardsResponse(
             forwards=[
-                intake_service_pb2.ClaimedForward(case=c, trace_context=ctx) for c, ctx in claimed
+                intake_service_pb2.ClaimedForward(case=c, trace_context=ctx, cause=cause)
+                for c, ctx, cause in claimed
             ]
         )
 
     async def RecordForward(
         self, request: intake_service_pb2.RecordForwardRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.RecordForwardResponse:
+        if request.cause not in ("", *forwards.CAUSES):
+            raise invalid_argument(
+                [FieldViolation("cause", f"must be one of {', '.join(sorted(forwards.CAUSES))}")]
+            )
         with telemetry.bound_receipt(request.receipt):
             case = await self.ledger.record_forward(
                 request.receipt,
@@ -115,10 +122,49 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                 request.remote_status,
                 list(request.remote_timeline),
                 request.error,
+                request.cause,
             )
             if case is None:
                 raise not_found("forwarded case", request.receipt)
             return intake_service_pb2.RecordForwardResponse(case=case)
+
+    async def ListForwards(
+        self, request: intake_service_pb2.ListForwardsRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.ListForwardsResponse:
+        violations = []
+        if request.state not in ("", *forwards.LISTED_STATES):
+            violations.append(
+                FieldViolation("state", f"must be one of {', '.join(forwards.LISTED_STATES)}")
+            )
+        if request.stuck_after_seconds < 0:
+            violations.append(FieldViolation("stuck_after_seconds", "must not be negative"))
+        if violations:
+            raise invalid_argument(violations)
+        found, token = await self.ledger.list_forwards(
+            request.state,
+            dt.timedelta(seconds=request.stuck_after_seconds),
+            pagination.page_size(request.page_size),
+            request.page_token,
+        )
+        return intake_service_pb2.ListForwardsResponse(
+            forwards=[_forward(row, state) for row, state in found], next_page_token=token
+        )
+
+    async def SummarizeForwards(
+        self,
+        request: intake_service_pb2.SummarizeForwardsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> intake_service_pb2.SummarizeForwardsResponse:
+        return intake_service_pb2.SummarizeForwardsResponse(
+            peers=[
+                intake_service_pb2.PeerBacklog(
+                    peer=r["peer"],
+                    waiting=r["waiting"],
+                    oldest_create_time=to_timestamp(r["oldest"]),
+                )
+                for r in await self.ledger.forward_backlog()
+            ]
+        )
 
     async def ListUnreportedOrigins(
         self,
@@ -164,3 +210,22 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             request.receipt, pagination.page_size(request.page_size), request.page_token
         )
         return intake_service_pb2.ListAuditResponse(entries=entries, next_page_token=token)
+
+
+def _forward(row: Any, state: str) -> intake_service_pb2.Forward:
+    forward = intake_service_pb2.Forward(
+        receipt=row["receipt"],
+        peer=row["peer"],
+        home_division=row["home_division"],
+        state=state,
+        cause=row["cause"],
+        attempts=row["attempts"],
+        create_time=to_timestamp(row["created_at"]),
+        next_attempt_time=to_timestamp(row["due_at"]),
+        last_error=row["last_error"],
+    )
+    if row["first_attempt_at"] is not None:
+        forward.first_attempt_time.CopyFrom(to_timestamp(row["first_attempt_at"]))
+    if row["last_attempt_at"] is not None:
+        forward.last_attempt_time.CopyFrom(to_timestamp(row["last_attempt_at"]))
+    return forward

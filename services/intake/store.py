@@ -504,7 +504,7 @@ class CaseLedger:
 
     async def claim_forwards(
         self, delivered: bool, limit: int, lease: dt.timedelta
-    ) -> list[tuple[case_pb2.Case, dict[str, str]]]:
+    ) -> list[tuple[case_pb2.Case, dict[str, str], str]]:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await forwards.claim(conn, delivered, limit, lease)
             cases = await _cases(
@@ -517,7 +517,8 @@ class CaseLedger:
                 ),
             )
         contexts = {r["receipt"]: json.loads(r["trace_context"]) for r in rows}
-        return [(c, contexts[c.receipt]) for c in cases]
+        causes = {r["receipt"]: r["cause"] for r in rows}
+        return [(c, contexts[c.receipt], causes[c.receipt]) for c in cases]
 
     async def record_forward(
         self,
@@ -526,15 +527,16 @@ class CaseLedger:
         remote_status: int,
         remote_timeline: list[case_pb2.TimelineEntry],
         error: str,
+        cause: str = "",
     ) -> case_pb2.Case | None:
         """A failed attempt is retried later; a delivery or a status from home shows on the
         case: 'forwarded' once, and the home jurisdiction's final decision once."""
         async with self.pool.acquire() as conn, conn.transaction():
-            if error:
-                await forwards.record_failure(conn, receipt, error)
+            if error and remote_status == case_pb2.CASE_STATUS_UNSPECIFIED:
+                await forwards.record_failure(conn, receipt, error, cause)
                 return await _load(conn, receipt)
             before = await forwards.record_remote(
-                conn, receipt, remote_receipt, remote_status, remote_timeline
+                conn, receipt, remote_receipt, remote_status, remote_timeline, cause, error
             )
             if before is None:
                 return None
@@ -571,6 +573,21 @@ class CaseLedger:
                     )
                     await _close_claims(conn, receipt)
             return await _load(conn, receipt)
+
+    async def list_forwards(
+        self, state: str, stuck_after: dt.timedelta, size: int, token: str
+    ) -> tuple[list[tuple[asyncpg.Record, str]], str]:
+        after = pagination.decode_time_key(token)
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows, states, next_token = await forwards.page(conn, state, stuck_after, size, after)
+        return list(zip(rows, states, strict=True)), next_token
+
+    async def forward_backlog(self) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn:
+            return await forwards.backlog(conn)
 
     async def unreported_origins(self, limit: int) -> list[case_pb2.Case]:
         async with (

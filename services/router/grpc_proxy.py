@@ -27,19 +27,29 @@ WAIT_FOR_CONNECTION_SECONDS = 3.0
 
 
 class ReconnectingPool(ClientConnectionPool):
+    # Whether the last try failed: a service that is down is said once, not every second.
+    _unreachable = False
+
     def connect(self, target: Any) -> None:
         try:
             super().connect(target)
         except OSError as error:
-            log.warning(
-                "cannot reach %s:%s (%s); retrying",
+            log.log(
+                logging.DEBUG if self._unreachable else logging.WARNING,
+                "cannot reach %s:%s (%s); retrying every %.0f s",
                 target.hostname,
                 target.port,
                 type(error).__name__,
+                RECONNECT_PAUSE_SECONDS,
             )
+            self._unreachable = True
             self.spawn_thread(
                 target=self._reconnect_later, args=(target,), name=f"reconnect {target}"
             )
+            return
+        if self._unreachable:
+            log.info("reached %s:%s again", target.hostname, target.port)
+            self._unreachable = False
 
     def _reconnect_later(self, target: Any) -> None:
         eventlet.sleep(RECONNECT_PAUSE_SECONDS)

@@ -3,6 +3,7 @@ it is tested without eventlet."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +25,8 @@ _OUTCOME_KIND = {
 }
 
 E = TypeVar("E", bound=Message)
+# How protobuf's JSON parser names the field it failed on (nested: one per level).
+_FAILED_FIELD = re.compile(r"Failed to parse (\w+) field")
 
 
 # Failures worth another try: the event is requeued. CANCELLED is among them because the
@@ -47,7 +50,20 @@ def is_transient(code: grpc.StatusCode) -> bool:
 
 
 class UnroutableEvent(ValueError):
-    """The event can never be handled (a bug upstream); retrying would not help."""
+    """The event can never be handled (a bug upstream); retrying would not help. Its message
+    names fields and departments, never values a person gave; ``cause`` is one of the
+    causes below (a metric's label)."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+# Why an event is unroutable.
+MALFORMED = "malformed"
+UNKNOWN_DEPARTMENT = "unknown_department"
+UNKNOWN_MATTER = "unknown_matter"
+INCOMPLETE = "incomplete"
 
 
 @dataclass(frozen=True)
@@ -92,10 +108,16 @@ def overdue(receipt: str, departments: list[str], deadline: str) -> TimelineWrit
 
 def parse(body: Mapping[str, Any], cls: type[E]) -> E:
     """The event in a message's body; one that cannot be parsed is unroutable."""
+    if not isinstance(body, Mapping):
+        raise UnroutableEvent(f"not a {cls.DESCRIPTOR.full_name}: not an object", MALFORMED)
     try:
         return events.parse(body, cls)
     except events.MalformedEvent as error:
-        raise UnroutableEvent(str(error)) from None
+        # protobuf's message quotes the offending value; only the fields' path is kept.
+        path = ".".join(_FAILED_FIELD.findall(str(error)))
+        raise UnroutableEvent(
+            f"not a {cls.DESCRIPTOR.full_name}" + (f": field {path}" if path else ""), MALFORMED
+        ) from None
 
 
 def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
@@ -111,7 +133,9 @@ def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
         if absent
     ]
     if missing or kind is None:
-        raise UnroutableEvent(f"case_decided event lacks or misnames {', '.join(missing)}")
+        raise UnroutableEvent(
+            f"case_decided event lacks or misnames {', '.join(missing)}", INCOMPLETE
+        )
     return TimelineWrite(
         event.receipt,
         f"event:{event.event_id}",
@@ -123,5 +147,7 @@ def departments_of(event: events_pb2.CaseAccepted, known: set[str]) -> list[str]
     departments = list(event.departments)
     unknown = [d for d in departments if d not in known]
     if not departments or unknown:
-        raise UnroutableEvent(f"case_accepted names no department or unknown ones: {unknown}")
+        raise UnroutableEvent(
+            f"case_accepted names no department or unknown ones: {unknown}", UNKNOWN_DEPARTMENT
+        )
     return departments

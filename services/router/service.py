@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import eventlet
+import grpc
 from google.protobuf.message import Message
 from nameko.timer import timer
-from nameko.web.handlers import http
 from nameko_grpc.errors import GrpcError
 from opentelemetry import trace
 
@@ -28,17 +29,18 @@ from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import auth, catalog, events, telemetry
+from services.common import auth, catalog, events, rpc_metrics, telemetry
 from services.common.catalog import DEPARTMENTS
-from services.router import settings
+from services.router import handling, settings
 from services.router.consumer import event_handler
 from services.router.grpc_proxy import ReconnectingGrpcProxy
+from services.router.health import health_probe
 from services.router.routing import (
+    UNKNOWN_MATTER,
     TimelineWrite,
     UnroutableEvent,
     decided,
     departments_of,
-    is_transient,
     overdue,
     parse,
     reported,
@@ -73,26 +75,29 @@ def _handled(
 ) -> Callable[[Callable[[Any, E], None]], Callable[[Any, Mapping[str, Any]], None]]:
     """Parses the message's body into the event ``cls``, requeues on transient trouble (after
     a pause, so a service that is down is not hammered) and drops events that can never
-    succeed."""
+    succeed; counts and times each event by what became of it (services.router.handling)."""
+    event_name = cls.DESCRIPTOR.name
 
     def wrap(handler: Callable[[Any, E], None]) -> Callable[[Any, Mapping[str, Any]], None]:
         def handle(self: Any, body: Mapping[str, Any]) -> None:
-            receipt = str(body.get("receipt", ""))
+            receipt = str(body.get("receipt", "")) if isinstance(body, Mapping) else ""
+            handling.consumed(event_name)
+            started = time.perf_counter()
             with telemetry.bound_receipt(receipt):
                 try:
                     handler(self, parse(body, cls))
-                except UnroutableEvent as error:
-                    log.error("dropping event for %s: %s", receipt, error)
-                except GrpcError as error:
-                    if is_transient(error.code):
-                        log.warning("%s: %s; will retry", receipt, error.code.name)
-                        eventlet.sleep(RETRY_PAUSE_SECONDS)
-                        raise
-                    log.error("dropping event for %s: %s", receipt, error.code.name)
-                except OSError as error:
-                    log.warning("%s: %s; will retry", receipt, type(error).__name__)
+                except Exception as error:
+                    outcome = handling.outcome_of(error)
+                    # Timed before the pause: the histogram shows the work, not the wait.
+                    handling.handled(event_name, outcome, time.perf_counter() - started)
+                    if outcome.result == handling.DEAD_END:
+                        detail = str(error) if isinstance(error, UnroutableEvent) else outcome.cause
+                        log.error("dropping %s for %s: %s", event_name, receipt, detail)
+                        return
+                    log.warning("%s for %s: %s; will retry", event_name, receipt, outcome.cause)
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     raise
+                handling.handled(event_name, handling.HANDLED, time.perf_counter() - started)
 
         handle.__name__ = handler.__name__
         return handle
@@ -116,14 +121,28 @@ class RouterService:
             attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
         ) as span:
             metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
             try:
                 return getattr(proxy, method)(
                     request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS
                 )
             except GrpcError as error:
+                code = error.code
                 span.set_attribute("rpc.grpc.status_code", error.code.value[0])
                 span.set_status(trace.StatusCode.ERROR, error.code.name)
                 raise
+            except OSError:
+                code = grpc.StatusCode.UNAVAILABLE
+                raise
+            except BaseException:
+                code = grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                # nameko-grpc has no interceptors: the router's calls are measured here.
+                rpc_metrics.record_client_call(
+                    f"/{service}/{method}", code, time.perf_counter() - started
+                )
 
     def _department(self, name: str, method: str, request: Any) -> Any:
         return self._call(getattr(self, name), DEPARTMENT, method, request)
@@ -138,9 +157,10 @@ class RouterService:
             ),
         )
 
-    def _settle_death(self, case: case_pb2.Case, departments: list[str]) -> None:
+    def _settle_death(self, case: case_pb2.Case, departments: list[str]) -> bool:
         """After death, one thing: the registry records the death, then every department
-        settles what it holds for the person and reports, "nothing to do" included."""
+        settles what it holds for the person and reports, "nothing to do" included. True if
+        the death was recorded now (not by an earlier delivery of the event)."""
         recorder, *_ = departments
         opened = self._department(recorder, "OpenCase", dpb.OpenCaseRequest(case=case))
         self._append(routed(case.receipt, recorder, opened.case.assessment.reason))
@@ -156,6 +176,7 @@ class RouterService:
                 ),
             )
             self._append(reported(case.receipt, department, settled.outcome))
+        return bool(opened.opened)
 
     @event_handler("intake", events.CASE_ACCEPTED, requeue_on_error=True)
     @_handled(events_pb2.CaseAccepted)
@@ -170,18 +191,29 @@ class RouterService:
         matter = catalog.load().version(case.matter_code, case.matter_version)
         if matter is None:
             raise UnroutableEvent(
-                f"{case.matter_code} v{case.matter_version} is not in the catalog"
+                f"{case.matter_code} v{case.matter_version} is not in the catalog", UNKNOWN_MATTER
             )
         if matter.joint:
-            self._settle_death(case, departments)
+            newly = self._settle_death(case, departments)
+        else:
+            newly = False
+            for department in departments:
+                opened = self._department(department, "OpenCase", dpb.OpenCaseRequest(case=case))
+                newly = newly or opened.opened
+                assessment = opened.case.assessment
+                verdict = "eligible" if assessment.eligible else "not eligible"
+                self._append(
+                    routed(case.receipt, department, f"assessment: {verdict}: {assessment.reason}")
+                )
+        if not newly:
+            # A redelivery of an event already routed: the case was counted the first time.
+            log.debug("%s was already routed", case.receipt)
             return
-        for department in departments:
-            opened = self._department(department, "OpenCase", dpb.OpenCaseRequest(case=case))
-            assessment = opened.case.assessment
-            verdict = "eligible" if assessment.eligible else "not eligible"
-            self._append(
-                routed(case.receipt, department, f"assessment: {verdict}: {assessment.reason}")
-            )
+        handling.routed(
+            case.matter_code,
+            handling.routed_latency(case.create_time.ToDatetime(dt.UTC), dt.datetime.now(dt.UTC)),
+        )
+        log.info("routed %s (%s) to %s", case.receipt, case.matter_code, ", ".join(departments))
 
     def _on_decided(self, event: events_pb2.CaseDecided) -> None:
         self._append(decided(event))
@@ -215,9 +247,9 @@ class RouterService:
         except (GrpcError, OSError) as error:
             log.warning("overdue check failed (%s); next round retries", type(error).__name__)
 
-    @http("GET", "/healthz")
-    def healthz(self, request: Any) -> tuple[int, str]:
-        return 200, "SERVING"
+    @health_probe("GET", "/healthz")
+    def healthz(self, request: Any) -> None:
+        """Answered by services.router.health itself, without a worker; never called."""
 
 
 def _decided_handler(department: str) -> Callable[[Any, Mapping[str, Any]], None]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from onedoor.department.v1 import department_service_pb2, department_service_pb2_grpc
-from services.common import db, schema, telemetry
+from services.common import db, outbox_watch, schema, telemetry
 from services.common.department.rules import Department
 from services.common.department.servicer import DepartmentServicer
 from services.common.department.settings import DepartmentSettings
@@ -49,10 +49,12 @@ async def run(
         *department.extra_registrations(),
     ]
     task = asyncio.create_task(background(department)) if background else None
+    backlog = outbox_watch.watch(settings.name, pool)
 
     async def stop() -> None:
         if task is not None:
             task.cancel()
+        await backlog.stop()
         await pool.close()
 
     await serve(settings.name, settings.port, registrations, settings.server, on_stop=stop)
