@@ -28,8 +28,8 @@ IDENTITY_PROVIDER_PORT = 8085
 
 
 def _identity_provider(console_http_port: int) -> IdentityProvider:
-    # The keys are kept in .run/ so a restart of `make run` does not log the console out of
-    # tokens it holds for nothing: the provider forgets its sessions anyway.
+    # The keys stay in .run/ across runs, so a token the last run printed still verifies after a
+    # restart (the provider's sessions do not survive one: it keeps them in memory).
     return IdentityProvider(
         port=IDENTITY_PROVIDER_PORT,
         keys_file=ROOT / ".run" / "identity-provider" / "keys.json",
