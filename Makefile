@@ -5,10 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
+# The local identity provider (node-oidc-provider) that `make run` and the tests sign staff in at.
+OIDC_DIR := deploy/local/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
 .PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench k8s lint fmt clean
 
-install: $(STAMP) $(GEN_STAMP)
+install: $(STAMP) $(GEN_STAMP) $(OIDC_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "==> creating virtual environment $(VENV)"; python3 -m venv $(VENV); }
@@ -18,6 +21,12 @@ $(STAMP): pyproject.toml
 	@# generated protobuf code lives in gen/; make it importable from the venv
 	@echo "$(CURDIR)/gen" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/onedoor-gen.pth
 	@touch $(STAMP)
+
+$(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "the local identity provider ($(OIDC_DIR)) needs Node.js 20 or later with npm" >&2; exit 1; }
+	@echo "==> installing the local identity provider (npm ci in $(OIDC_DIR), pinned in package-lock.json)"
+	@cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(OIDC_STAMP)
 
 proto: $(GEN_STAMP)
 
@@ -95,4 +104,4 @@ fmt: install
 	@$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf gen $(VENV) .pytest_cache
+	rm -rf gen $(VENV) .pytest_cache $(OIDC_DIR)/node_modules

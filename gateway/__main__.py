@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway import peers, settings
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
+from gateway.console import ConsoleSignIn
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
@@ -61,13 +62,32 @@ async def main(configured: settings.Settings) -> None:
         calendar,
         stuck_after_seconds=configured.federation_stuck_after_seconds,
     )
+    sign_in = configured.sign_in()
+    if configured.oidc is None and not configured.dev_tokens:
+        log.warning(
+            "no identity provider (GATEWAY_OIDC_ISSUER) and development tokens off: every call "
+            "will be refused as UNAUTHENTICATED; set GATEWAY_OIDC_ISSUER and GATEWAY_OIDC_AUDIENCE"
+        )
+    oidc = configured.oidc
+    console_sign_in = (
+        ConsoleSignIn(
+            oidc.issuer,
+            configured.console_client_id,
+            configured.dev_tokens,
+            oidc.role_claim,
+            oidc.department_claim,
+            oidc.jurisdiction_claim,
+        )
+        if oidc
+        else ConsoleSignIn(dev_tokens=configured.dev_tokens)
+    )
 
     server = GrpcServer(
         configured.grpc_port,
         [
             Registration(
                 gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server,
-                GatewayServicer(window),
+                GatewayServicer(window, sign_in),
                 gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name,
             )
         ],
@@ -75,7 +95,10 @@ async def main(configured: settings.Settings) -> None:
         access_log=logging.getLogger("gateway.access"),
     )
     readiness = Readiness()
-    runner = web.AppRunner(create_app(window, configured.cors_origins, readiness), access_log=None)
+    runner = web.AppRunner(
+        create_app(window, configured.cors_origins, readiness, sign_in, console_sign_in),
+        access_log=None,
+    )
     await runner.setup()
     http_port = configured.http_port
     site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)
@@ -125,6 +148,7 @@ async def main(configured: settings.Settings) -> None:
     if federation is not None:
         await federation.close()
     await backends.close()
+    await sign_in.close()
     telemetry.shutdown()
 
 

@@ -165,13 +165,16 @@ async def _parse_body(request: web.Request, message: Message) -> None:
         ) from None
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every call carries a bearer token, checked before the body is even read."""
-    if console.is_public(request.path) or request.path in PUBLIC_PATHS:
+def _authenticate(sign_in: auth.SignIn) -> Any:
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every call carries a bearer token, checked before the body is even read."""
+        if console.is_public(request.path) or request.path in PUBLIC_PATHS:
+            return await handler(request)
+        request[CALLER] = await sign_in.principal(request.headers.get("Authorization", ""))
         return await handler(request)
-    request[CALLER] = auth.verify(request.headers.get("Authorization", ""))
-    return await handler(request)
+
+    return authenticate
 
 
 def _caller(request: web.Request) -> Principal:
@@ -241,12 +244,23 @@ class Readiness:
 
 
 def create_app(
-    window: Window, cors_origins: Collection[str] = (), readiness: Readiness | None = None
+    window: Window,
+    cors_origins: Collection[str] = (),
+    readiness: Readiness | None = None,
+    sign_in: auth.SignIn | None = None,
+    console_sign_in: console.ConsoleSignIn | None = None,
 ) -> web.Application:
+    """The HTTP API; without ``sign_in`` (in-process tests) it takes development tokens only."""
     readiness = readiness or Readiness()
+    sign_in = sign_in or auth.development_sign_in()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[access_log, cors.middleware(cors_origins), errors_as_json, authenticate],
+        middlewares=[
+            access_log,
+            cors.middleware(cors_origins),
+            errors_as_json,
+            _authenticate(sign_in),
+        ],
     )
 
     def receipt_of(request: web.Request) -> str:
@@ -375,5 +389,5 @@ def create_app(
         )
     if handlers:
         raise RuntimeError(f"handlers without a declared route: {', '.join(handlers)}")
-    console.add_routes(app)
+    console.add_routes(app, console_sign_in or console.ConsoleSignIn())
     return app

@@ -2,6 +2,11 @@
 
 A gateway with a peers file (``GATEWAY_PEERS_FILE``) federates: it then needs its name and
 its TLS identity (``GATEWAY_NAME``, ``GATEWAY_TLS_CERT_FILE``, ``GATEWAY_TLS_KEY_FILE``).
+
+Staff sign in through the bureau's identity provider (``GATEWAY_OIDC_ISSUER``, which then needs
+``GATEWAY_OIDC_AUDIENCE``); the self-issued development tokens are accepted only with
+``GATEWAY_DEV_TOKENS=true`` (``make run`` and the tests). A gateway with neither starts (its
+health and metrics still answer) but refuses every call, and says so at start-up.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 
 from gateway import cors
 from gateway.backends import SERVICES
-from services.common import config, divisions
+from services.common import auth, config, divisions
 from services.common.clock import BureauClock
 from services.common.config import (
     ConfigError,
@@ -20,12 +25,14 @@ from services.common.config import (
     TelemetrySettings,
     Variable,
 )
+from services.common.oidc import OidcSettings, Verifier
 
 NAME = "gateway"
 # It finds people by keyed hash, verifies people's tokens and calls the services as the
 # platform; it never holds the key that opens stored personal data.
 KEYS = ("identity_hash", "jwt", "service_token")
 PEERS_FILE = Variable("GATEWAY_PEERS_FILE", "")
+OIDC_ISSUER = Variable("GATEWAY_OIDC_ISSUER", "")
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,22 @@ class Settings:
     keys: Keys
     # Origins whose pages may call the HTTP API from a browser (CORS); none by default.
     cors_origins: frozenset[str]
+    # The bureau's identity provider; None: development tokens only.
+    oidc: OidcSettings | None
+    # The console's client id at the provider (a public client, PKCE).
+    console_client_id: str
+    # Self-issued HS256 tokens (``onedoor token``): for local use only.
+    dev_tokens: bool
+
+    def sign_in(self) -> auth.SignIn:
+        provider = Verifier(self.oidc, auth.ROLES) if self.oidc is not None else None
+        return auth.SignIn(provider, self.dev_tokens)
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     federates = bool(config.environment((PEERS_FILE,), environ).text(PEERS_FILE.name))
     identity = None if federates else ""
+    signs_in = bool(config.environment((OIDC_ISSUER,), environ).text(OIDC_ISSUER.name))
     return (
         *TelemetrySettings.variables(NAME),
         *ServerSettings.VARIABLES,
@@ -72,7 +90,48 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_TLS_CERT_FILE", identity),
         Variable("GATEWAY_TLS_KEY_FILE", identity),
         Variable("GATEWAY_CORS_ORIGINS", ""),
+        OIDC_ISSUER,
+        Variable("GATEWAY_OIDC_AUDIENCE", None if signs_in else ""),
+        Variable("GATEWAY_OIDC_ROLE_CLAIM", "role"),
+        Variable("GATEWAY_OIDC_DEPARTMENT_CLAIM", "department"),
+        Variable("GATEWAY_OIDC_JURISDICTION_CLAIM", "jurisdiction"),
+        Variable("GATEWAY_OIDC_LEEWAY_SECONDS", "30"),
+        Variable("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS", "30"),
+        Variable("GATEWAY_OIDC_CONSOLE_CLIENT_ID", "onedoor-console"),
+        Variable("GATEWAY_DEV_TOKENS", "false"),
         *Keys.variables(*KEYS),
+    )
+
+
+def _oidc(env: config.Environment) -> OidcSettings | None:
+    # Every variable is read (and checked) whether or not an issuer is set: a typo in one
+    # fails at start-up, not on the day the provider is switched on.
+    issuer = env.text(OIDC_ISSUER.name)
+    audience = env.text("GATEWAY_OIDC_AUDIENCE")
+    role_claim = env.text("GATEWAY_OIDC_ROLE_CLAIM")
+    department_claim = env.text("GATEWAY_OIDC_DEPARTMENT_CLAIM")
+    jurisdiction_claim = env.text("GATEWAY_OIDC_JURISDICTION_CLAIM")
+    leeway = env.number("GATEWAY_OIDC_LEEWAY_SECONDS")
+    if not 0 <= leeway <= 300:
+        raise ConfigError(f"GATEWAY_OIDC_LEEWAY_SECONDS={leeway}: use 0 to 300 seconds")
+    refresh = env.number("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS")
+    if refresh <= 0:
+        raise ConfigError(f"GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS={refresh}: use a positive number")
+    if not issuer:
+        return None
+    if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ConfigError(
+            f"GATEWAY_OIDC_ISSUER={issuer}: the identity provider is reached over https "
+            "(plain http on loopback only)"
+        )
+    return OidcSettings(
+        issuer=issuer,
+        audience=audience,
+        leeway_seconds=leeway,
+        min_refresh_seconds=refresh,
+        role_claim=role_claim,
+        department_claim=department_claim,
+        jurisdiction_claim=jurisdiction_claim,
     )
 
 
@@ -85,6 +144,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         cors_origins = cors.parse_origins(env.text("GATEWAY_CORS_ORIGINS"))
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    oidc = _oidc(env)
+    dev_tokens = env.flag("GATEWAY_DEV_TOKENS")
     poll = env.number("GATEWAY_FEDERATION_POLL_SECONDS")
     if poll <= 0:
         raise ConfigError(f"GATEWAY_FEDERATION_POLL_SECONDS={poll}: use a positive number")
@@ -110,4 +171,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         tls_key_file=env.text("GATEWAY_TLS_KEY_FILE"),
         keys=Keys.read(env, *KEYS),
         cors_origins=cors_origins,
+        oidc=oidc,
+        console_client_id=env.text("GATEWAY_OIDC_CONSOLE_CLIENT_ID"),
+        dev_tokens=dev_tokens,
     )

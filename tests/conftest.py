@@ -19,12 +19,14 @@ import pytest
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.common import auth
+from services.launcher.identity_provider import IdentityProvider
 from services.launcher.platform import (
     Platform,
     Ports,
     create_vhost,
     delete_vhost,
     drop_databases,
+    free_port,
 )
 from services.launcher.trace_sink import TraceSink
 
@@ -58,13 +60,42 @@ def amqp_vhost() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def platform_ports() -> Ports:
+    return Ports.free()
+
+
+@pytest.fixture(scope="session")
+def identity_provider(
+    tmp_path_factory: pytest.TempPathFactory, platform_ports: Ports
+) -> Iterator[IdentityProvider]:
+    """node-oidc-provider with the demo staff, trusted by the test platform's gateway."""
+    directory = tmp_path_factory.mktemp("identity-provider")
+    provider = IdentityProvider(
+        port=free_port(),
+        keys_file=directory / "keys.json",
+        log_path=directory / "provider.log",
+        console_origins=(f"http://127.0.0.1:{platform_ports.gateway_http}",),
+    )
+    provider.start()
+    try:
+        provider.wait_ready()
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
 def platform(
-    tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink, amqp_vhost: str
+    tmp_path_factory: pytest.TempPathFactory,
+    trace_sink: TraceSink,
+    amqp_vhost: str,
+    platform_ports: Ports,
+    identity_provider: IdentityProvider,
 ) -> Iterator[Platform]:
     prefix = f"onedoor_test_{os.getpid()}"
     started = Platform(
         log_dir=tmp_path_factory.mktemp("platform-logs"),
-        ports=Ports.free(),
+        ports=platform_ports,
         database_prefix=prefix,
         amqp_uri=amqp_vhost,
         extra_env={
@@ -77,6 +108,9 @@ def platform(
             "REGISTRY_SWEEP_SECONDS": "1",
             "INTAKE_CASE_GAUGES_SECONDS": "1",
             "ECONOMIC_CHECK_FAKE_FILE": str(BANK_FILE),
+            # A rotated key is looked for at once, not after the production half-minute.
+            "GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS": "0.5",
+            **identity_provider.gateway_env(),
         },
     )
     try:

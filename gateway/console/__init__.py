@@ -5,7 +5,10 @@ served."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -32,17 +35,67 @@ PAGE_HEADERS = {
 }
 
 
+@dataclass(frozen=True)
+class ConsoleSignIn:
+    """How the console signs staff in: the authorization-code flow with PKCE at ``issuer`` as
+    the public client ``client_id``, and the pasted token only where development tokens are on."""
+
+    issuer: str = ""
+    client_id: str = ""
+    dev_tokens: bool = True
+    # The claims the gateway reads role, department and jurisdiction from; the console reads
+    # the same ones to show who is signed in and which views are theirs.
+    role_claim: str = "role"
+    department_claim: str = "department"
+    jurisdiction_claim: str = "jurisdiction"
+
+    def document(self) -> bytes:
+        return json.dumps(
+            {
+                "issuer": self.issuer,
+                "clientId": self.client_id,
+                "devTokens": self.dev_tokens,
+                "claims": {
+                    "role": self.role_claim,
+                    "department": self.department_claim,
+                    "jurisdiction": self.jurisdiction_claim,
+                },
+            }
+        ).encode()
+
+    def page_headers(self) -> dict[str, str]:
+        if not self.issuer:
+            return PAGE_HEADERS
+        # The page exchanges its code at the provider's token endpoint itself.
+        parts = urlsplit(self.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        policy = PAGE_HEADERS["Content-Security-Policy"].replace(
+            "connect-src 'self'", f"connect-src 'self' {origin}"
+        )
+        return {**PAGE_HEADERS, "Content-Security-Policy": policy}
+
+
 def is_public(path: str) -> bool:
     """The console's files carry no data; everything they show comes through the API."""
     return path == "/" or path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, sign_in: ConsoleSignIn | None = None) -> None:
+    sign_in = sign_in or ConsoleSignIn()
+    headers = sign_in.page_headers()
+
     async def to_console(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(PREFIX + "/")
 
     async def index(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+        return web.FileResponse(STATIC / "index.html", headers=headers)
+
+    async def sign_in_document(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=sign_in.document(),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def division_table(request: web.Request) -> web.StreamResponse:
         response = web.Response(
@@ -70,5 +123,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX, to_console)
     app.router.add_get(PREFIX + "/", index)
     app.router.add_get(PREFIX + "/divisions.json", division_table)
+    app.router.add_get(PREFIX + "/sign-in.json", sign_in_document)
     app.router.add_get(PREFIX + "/qr/{receipt}.svg", receipt_qr)
     app.router.add_static(PREFIX + "/static/", STATIC)

@@ -13,6 +13,7 @@ from services.cli import (
     departments,
     forwards,
     gateway_client,
+    login,
     migrate,
     settings,
     tables,
@@ -23,12 +24,14 @@ from services.cli.outcome import EXIT_CODES_HELP, CliError, GatewayError
 ENVIRONMENT_HELP = """\
 environment:
   ONEDOOR_GATEWAY    the gateway's HTTP address (default http://127.0.0.1:8080)
-  ONEDOOR_TOKEN      the bearer token; `onedoor token` makes one for local use
+  ONEDOOR_TOKEN      the bearer token: `onedoor login` signs you in for one
+                     (`onedoor token` makes one for local use)
   ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686
   BUREAU_TIME_ZONE   the zone times are shown in (default Asia/Shanghai)"""
 
 EXAMPLES = """\
 examples:
+  export ONEDOOR_TOKEN=$(onedoor login)
   export ONEDOOR_TOKEN=$(onedoor token --role window_clerk --jurisdiction 320585)
   onedoor submit dibao.json --wait
   onedoor status 320585-8D9TV-YJY6T
@@ -86,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     departments.register(commands, common)
     audit.register(commands, common)
     forwards.register(commands, common)
+    login.register(commands, common)
     tokens.register(commands)
     migrate.register(commands)
     return root

@@ -103,7 +103,8 @@ def exit_code_for(http_status: int) -> ExitCode:
 
 
 TOKEN_HINT = (
-    "set ONEDOOR_TOKEN (or pass --token); for local use "
+    "set ONEDOOR_TOKEN (`export ONEDOOR_TOKEN=$(onedoor login)` signs you in) or pass --token; "
+    "for local use "
     "`onedoor token --role window_clerk --jurisdiction 320585` makes one"
 )
 

@@ -1,9 +1,11 @@
 """Who is calling: bearer tokens for people at the gateway, a shared credential between the
 platform's own processes.
 
-People (clerks, officers, auditors, operators) carry a JWT signed with ``AUTH_JWT_KEY``
-(HS256): its role, the jurisdiction (division code) it acts for and, for an officer, the
-department. The internal services accept calls only from the gateway and the router, which
+People (clerks, officers, auditors, operators) carry a JWT from the bureau's identity provider
+(OpenID Connect, verified in services/common/oidc.py): its role, the jurisdiction (division
+code) it acts for and, for an officer, the department. For local use only, a gateway switched
+to it (``GATEWAY_DEV_TOKENS=true``) also takes self-issued tokens signed with ``AUTH_JWT_KEY``
+(HS256, ``onedoor token``). The internal services accept calls only from the gateway and the router, which
 present ``SERVICE_TOKEN`` in the ``x-onedoor-service-token`` metadata; Kubernetes NetworkPolicies
 admit the same arrows at the network layer.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import grpc
 import jwt
 
-from services.common import divisions
+from services.common import divisions, oidc
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import ApiError
 
@@ -98,15 +100,13 @@ def issue(
     return jwt.encode(claims, _jwt_key(), algorithm="HS256")
 
 
-def _unauthenticated(message: str) -> ApiError:
-    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message, reason="UNAUTHENTICATED")
+_unauthenticated = oidc.unauthenticated
 
 
 def verify(authorization: str) -> Principal:
-    """The principal of an ``Authorization: Bearer <jwt>`` value, or UNAUTHENTICATED."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise _unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
+    """The principal of an ``Authorization: Bearer <jwt>`` value holding a self-issued
+    development token, or UNAUTHENTICATED."""
+    token = _bearer(authorization)
     try:
         claims = jwt.decode(
             token,
@@ -127,6 +127,49 @@ def verify(authorization: str) -> Principal:
         jurisdiction=str(claims["jurisdiction"]),
         department=str(claims.get("department", "")),
     )
+
+
+def _bearer(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
+    return token
+
+
+class SignIn:
+    """Who may sign in at a gateway: staff with a token from the bureau's identity provider
+    and, only where switched on for local use, holders of a self-issued development token."""
+
+    def __init__(self, provider: oidc.Verifier | None, dev_tokens: bool) -> None:
+        self.provider = provider
+        self.dev_tokens = dev_tokens
+
+    async def principal(self, authorization: str) -> Principal:
+        token = _bearer(authorization)
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.InvalidTokenError:
+            raise _unauthenticated("the token is not valid") from None
+        if algorithm == "HS256":
+            if not self.dev_tokens:
+                raise _unauthenticated(
+                    "self-issued development tokens are not accepted here; sign in through "
+                    "the bureau's identity provider"
+                )
+            return verify(authorization)
+        if self.provider is None:
+            raise _unauthenticated("this gateway accepts development tokens only")
+        staff = await self.provider.verify(token)
+        return Principal(staff.subject, staff.role, staff.jurisdiction, staff.department)
+
+    async def close(self) -> None:
+        if self.provider is not None:
+            await self.provider.close()
+
+
+def development_sign_in() -> SignIn:
+    """Self-issued tokens only: in-process tests of the HTTP and gRPC adapters."""
+    return SignIn(provider=None, dev_tokens=True)
 
 
 def deny(message: str) -> ApiError:

@@ -12,12 +12,53 @@ from services.cli.tables import moment
 from services.common.telemetry import RECEIPT_KEY
 from services.launcher import settings
 from services.launcher.cities import City, prepare, start, tear_down
-from services.launcher.demo import bearer, forward_and_decide, submit_and_follow
+from services.launcher.demo import forward_and_decide, submit_and_follow
+from services.launcher.identity_provider import (
+    IdentityProvider,
+    SignInError,
+    demo_password,
+    demo_staff,
+    sign_in,
+)
 from services.launcher.platform import ROOT, Platform, PlatformError, Ports
 from services.launcher.trace_sink import TraceSink
 
+# Where `make run`'s identity provider listens (its issuer is http://127.0.0.1:8085).
+IDENTITY_PROVIDER_PORT = 8085
 
-def _print_demo(platform: Platform, sink: TraceSink) -> None:
+
+def _identity_provider(console_http_port: int) -> IdentityProvider:
+    # The keys stay in .run/ across runs, so a token the last run printed still verifies after a
+    # restart (the provider's sessions do not survive one: it keeps them in memory).
+    return IdentityProvider(
+        port=IDENTITY_PROVIDER_PORT,
+        keys_file=ROOT / ".run" / "identity-provider" / "keys.json",
+        log_path=ROOT / ".run" / "logs" / "identity-provider.log",
+        console_origins=(
+            f"http://127.0.0.1:{console_http_port}",
+            f"http://localhost:{console_http_port}",
+        ),
+    )
+
+
+def _print_sign_in(provider: IdentityProvider, base: str) -> str:
+    """Prints how staff sign in; returns a clerk's access token from the provider."""
+    print(f"Staff sign in at the identity provider {provider.issuer} (node-oidc-provider):")
+    for person in demo_staff():
+        print(f"  {person['username']:<19} {person['role']:<13} {person.get('department', '')}")
+    print(f"  every one with the password {demo_password()}")
+    try:
+        token = str(sign_in(provider.issuer, "clerk", demo_password(), base)["access_token"])
+    except (SignInError, OSError) as error:
+        print(f"!! the demo clerk could not sign in: {error}", file=sys.stderr)
+        return ""
+    print()
+    print("The clerk's access token from the provider, valid 1 hour (onedoor login for yours):")
+    print(f"  export TOKEN='{token}'")
+    return token
+
+
+def _print_demo(platform: Platform, sink: TraceSink, provider: IdentityProvider) -> None:
     base = f"http://127.0.0.1:{platform.ports.gateway_http}"
     print("==> submitting a demo dibao application over HTTP", flush=True)
     accepted, application = submit_and_follow(base)
@@ -61,13 +102,10 @@ def _print_demo(platform: Platform, sink: TraceSink) -> None:
             + ", ".join(f"{service} {count}" for service, count in sorted(sql.items()))
         )
     print()
-    clerk = bearer("window_clerk", "320585")
-    print(
-        "A window clerk's token for Taicang (320585), valid 8 hours (.venv/bin/onedoor token --help for others):"
-    )
-    print(f"  export TOKEN='{clerk.removeprefix('Bearer ')}'")
+    _print_sign_in(provider, base)
+    print("  (self-issued development tokens work too, here only: .venv/bin/onedoor token --help)")
     print()
-    print(f"The window console: {base}/console/ (sign in with that token)")
+    print(f"The window console: {base}/console/ (sign in as clerk, or any of the staff above)")
     print()
     print("Try it yourself:")
     print(f"  ONEDOOR_TOKEN=$TOKEN .venv/bin/onedoor status {accepted['receipt']}")
@@ -170,19 +208,26 @@ def main() -> int:
     }
     if args.cities:
         return run_cities(sink, extra_env)
+    provider = _identity_provider(Ports().gateway_http)
+    extra_env.update(provider.gateway_env())
     platform = Platform(log_dir=log_dir, extra_env=extra_env)
     stop = _stop_on_signals()
     print(
-        f"==> starting {', '.join(s.name for s in platform.specs)} (logs in {log_dir.relative_to(ROOT)}/)",
+        f"==> starting the identity provider, {', '.join(s.name for s in platform.specs)} (logs in {log_dir.relative_to(ROOT)}/)",
         flush=True,
     )
     try:
+        provider.start()
+        provider.wait_ready()
         platform.start_all()
         print("==> waiting until every process reports SERVING", flush=True)
         platform.wait_healthy(timeout=90, progress=True)
         if args.demo:
-            _print_demo(platform, sink)
+            _print_demo(platform, sink, provider)
         while not stop.is_set():
+            if provider.process is not None and provider.process.poll() is not None:
+                print(f"!! the identity provider exited; see {provider.log_path}", file=sys.stderr)
+                return 1
             for name, code in platform.exited().items():
                 print(
                     f"!! {name} exited with code {code}; see {platform.log_path(name)}",
@@ -201,6 +246,7 @@ def main() -> int:
     finally:
         print("\n==> stopping every process", flush=True)
         platform.stop()
+        provider.stop()
         sink.stop()
 
 

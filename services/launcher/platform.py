@@ -177,6 +177,9 @@ class Platform:
             "RELAY_SOURCES": ",".join(SERVICES_WITH_DATABASES),
             "ROUTER_HTTP_PORT": str(p.router_http),
             "PYTHONUNBUFFERED": "1",
+            # Self-issued tokens (`onedoor token`) for local runs and tests only; a deployment
+            # leaves them off and signs staff in through the bureau's identity provider.
+            "GATEWAY_DEV_TOKENS": "true",
             # eventlet announces its deprecation on every import; it works, see STACK notes.
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }

@@ -16,6 +16,18 @@ export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
+// Where the console finds role, department and jurisdiction in a token: the claims the
+// gateway is configured to read (a bureau's directory may name them its own way).
+const CLAIM_NAMES = { role: "role", department: "department", jurisdiction: "jurisdiction" };
+
+export function useClaimNames(names) {
+  Object.assign(CLAIM_NAMES, names);
+}
+
+function claim(claims, path) {
+  return path.split(".").reduce((value, part) => (value && typeof value === "object" ? value[part] : undefined), claims);
+}
+
 // The claims the console shows and routes by. They are read, not verified: the gateway
 // verifies the signature on every call, and a forged token only earns a 401.
 export function claimsOf(token) {
@@ -26,12 +38,17 @@ export function claimsOf(token) {
     const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
     const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
     const claims = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof claims.role !== "string" || typeof claims.jurisdiction !== "string") return null;
+    let role = claim(claims, CLAIM_NAMES.role);
+    if (Array.isArray(role)) role = role.find((r) => ["window_clerk", "officer", "auditor", "operator"].includes(r));
+    const jurisdiction = claim(claims, CLAIM_NAMES.jurisdiction);
+    const department = claim(claims, CLAIM_NAMES.department);
+    if (typeof role !== "string" || typeof jurisdiction !== "string") return null;
     return {
-      role: claims.role,
-      jurisdiction: claims.jurisdiction,
-      department: typeof claims.department === "string" ? claims.department : "",
+      role,
+      jurisdiction,
+      department: typeof department === "string" ? department : "",
       subject: typeof claims.sub === "string" ? claims.sub : "",
+      name: typeof claims.name === "string" ? claims.name : "",
       expires: typeof claims.exp === "number" ? new Date(claims.exp * 1000) : null,
     };
   } catch {

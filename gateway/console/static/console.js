@@ -1,8 +1,18 @@
-// The console's frame: sign-in with a token, the header (who is signed in, language, sign
-// out) and the views by role: a window clerk submits and looks up, an officer works the
-// department's queue.
-import { ApiRefusal, call, claimsOf, expired, forgetToken, keepToken, storedToken, Unreachable } from "./api.js";
+// The console's frame: sign-in (at the bureau's identity provider; a pasted token where
+// development tokens are on), the header (who is signed in, language, sign out) and the views
+// by role: a window clerk submits and looks up, an officer works the department's queue.
+import { ApiRefusal, call, claimsOf, expired, forgetToken, keepToken, storedToken, Unreachable, useClaimNames } from "./api.js";
 import { renderNewApplication } from "./application-form.js";
+import { keepForm, keptMatter, restoreForm } from "./form-keeper.js";
+import {
+  beginSignIn,
+  completeSignIn,
+  endProviderSession,
+  justSignedOut,
+  SignInFailure,
+  signedInAtProvider,
+  signInSettings,
+} from "./sign-in.js";
 import { renderLookup } from "./case-view.js";
 import { divisionName, loadDivisions } from "./divisions.js";
 import { attribute, currentLanguage, formatTime, setLanguage, text, translate } from "./i18n.js";
@@ -14,6 +24,14 @@ const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const who = document.getElementById("who");
 const languageButton = document.getElementById("language");
+
+// What the gateway says about signing in: the provider, and whether pasted tokens are taken.
+let signIn = { issuer: "", clientId: "", devTokens: true };
+// Where to go on after signing in again: the view the session ended on.
+let returnHash = "";
+let expiryTimer = null;
+// How this tab last signed in, so the sign-in page offers the same way first.
+let pastedLast = false;
 
 const context = {
   claims: null,
@@ -66,11 +84,12 @@ function drawChrome(view) {
     list.append(h("li", {}, link));
   }
   nav.append(list);
-  const { role, department, jurisdiction, expires } = context.claims;
+  const { role, department, jurisdiction, expires, name } = context.claims;
   who.append(
     h(
       "span",
       { class: "who-text", "data-role": role },
+      name ? h("span", { class: "who-name" }, name) : null,
       h(
         "span",
         { class: "role" },
@@ -84,16 +103,63 @@ function drawChrome(view) {
   );
 }
 
-function signOut(messageKey) {
+function endSession() {
   forgetToken();
+  clearTimeout(expiryTimer);
   context.claims = null;
   context.catalog = [];
   context.submitted = null;
   drawChrome();
-  renderSignIn(typeof messageKey === "string" ? messageKey : "signin.signed_out");
+}
+
+// The person chose to sign out: the provider's session ends too, so a shared PC is left
+// signed out everywhere.
+async function signOut() {
+  returnHash = "";
+  const atProvider = signedInAtProvider();
+  endSession();
+  if (atProvider && (await endProviderSession())) return;
+  renderSignIn("signin.signed_out");
+}
+
+// The session ended by itself (the token expired, or the gateway refused it): say so, and
+// keep the form being filled for after the next sign-in.
+function sessionExpired() {
+  if (!context.claims) return;
+  returnHash = location.hash;
+  const kept = keepForm(main, returnHash);
+  endSession();
+  renderSignIn(kept ? "signin.session_ended_kept" : "signin.session_ended");
 }
 
 function renderSignIn(messageKey) {
+  const banner = messageKey ? h("p", { class: "banner info-banner", role: "status", i18n: messageKey }) : null;
+  const parts = [h("h1", { i18n: "signin.title", tabindex: "-1" }), banner];
+  let first = null;
+  if (signIn.issuer) {
+    const error = h("p", { class: "error", "aria-live": "assertive" });
+    const button = h("button", { type: "button", class: "primary", id: "sign-in-provider", i18n: "signin.provider" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await beginSignIn(returnHash);
+      } catch (failure) {
+        text(error, failure instanceof SignInFailure ? failure.key : "signin.provider_unreachable");
+        button.disabled = false;
+      }
+    });
+    parts.push(h("div", { class: "signin-provider" }, h("p", { class: "hint", i18n: "signin.provider_hint" }), button, error));
+    first = button;
+  }
+  const pasted = signIn.devTokens ? tokenForm() : null;
+  const view = h("div", { class: "view view-signin" }, h("div", { class: "signin" }, ...parts));
+  if (pasted) view.append(pasted.form);
+  clear(main).append(view);
+  ((pastedLast && pasted?.input) || first || pasted?.input)?.focus();
+}
+
+// Development only: a self-issued token pasted in (onedoor token).
+function tokenForm() {
   const id = uniqueId("token");
   const input = h("input", {
     id,
@@ -108,14 +174,11 @@ function renderSignIn(messageKey) {
   const button = h("button", { type: "submit", class: "primary", i18n: "signin.submit" });
   const form = h(
     "form",
-    { class: "signin", novalidate: true },
-    h("h1", { i18n: "signin.title", tabindex: "-1" }),
-    messageKey ? h("p", { class: "banner info-banner", role: "status", i18n: messageKey }) : null,
+    { class: "signin signin-token", novalidate: true },
+    signIn.issuer ? h("h2", { i18n: "signin.development" }) : null,
     h("div", { class: "field" }, h("label", { for: id, i18n: "signin.token" }), input, h("p", { class: "hint", id: `${id}-hint`, i18n: "signin.hint" }), error),
     button,
   );
-  clear(main).append(h("div", { class: "view view-signin" }, form));
-  input.focus();
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -127,9 +190,9 @@ function renderSignIn(messageKey) {
     button.disabled = true;
     try {
       await startSession(claims);
+      pastedLast = true;
       input.value = "";
-      if (location.hash && location.hash !== "#/") route();
-      else navigate(home());
+      goOn();
     } catch (failure) {
       forgetToken();
       if (failure instanceof ApiRefusal && failure.httpStatus === 401) return fail("signin.rejected");
@@ -145,6 +208,17 @@ function renderSignIn(messageKey) {
     input.setAttribute("aria-invalid", "true");
     input.focus();
   }
+  return { form, input };
+}
+
+// After signing in: back to the view the last session ended on, or the role's home.
+function goOn() {
+  const hash = returnHash || location.hash;
+  returnHash = "";
+  if (hash && hash !== "#/") {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  } else navigate(home());
 }
 
 // The catalog is read with the token, which also proves the token to the gateway.
@@ -152,6 +226,12 @@ async function startSession(claims) {
   const answer = await call("GET", "/v1/matters");
   context.catalog = answer.matters ?? [];
   context.claims = claims;
+  clearTimeout(expiryTimer);
+  if (claims.expires) {
+    // Told when the token runs out, not at the next click that the gateway refuses.
+    const left = Math.min(claims.expires.getTime() - Date.now(), 2 ** 31 - 1);
+    expiryTimer = setTimeout(sessionExpired, Math.max(left, 0));
+  }
 }
 
 function route() {
@@ -166,7 +246,12 @@ function route() {
   drawChrome(view === "receipt" ? "new" : view);
   window.scrollTo(0, 0);
   if (view === "new" && role === "window_clerk") {
+    const kept = keptMatter(location.hash);
+    if (kept) context.preselectMatter = kept;
     renderNewApplication(main, context);
+    if (kept && restoreForm(main, location.hash)) {
+      main.querySelector("form[data-matter]")?.prepend(h("p", { class: "banner info-banner", role: "status", i18n: "form.restored" }));
+    }
   } else if (view === "receipt" && argument) {
     renderReceipt(main, context, argument);
   } else if (view === "lookup") {
@@ -201,14 +286,45 @@ async function boot() {
     event.preventDefault();
     (main.querySelector("h1") ?? main).focus();
   });
-  window.addEventListener("onedoor:unauthenticated", () => {
-    if (context.claims) signOut("signin.session_ended");
-  });
+  window.addEventListener("onedoor:unauthenticated", sessionExpired);
   window.addEventListener("hashchange", route);
   try {
-    await loadDivisions();
+    [signIn] = await Promise.all([signInSettings(), loadDivisions()]);
   } catch {
     clear(main).append(h("p", { class: "banner error-banner", role: "alert", i18n: "error.unreachable" }));
+    return;
+  }
+  useClaimNames(signIn.claims ?? {});
+  if (justSignedOut()) {
+    forgetToken();
+    renderSignIn("signin.signed_out");
+    return;
+  }
+  let returned = null;
+  try {
+    returned = await completeSignIn();
+  } catch (failure) {
+    forgetToken();
+    renderSignIn(failure instanceof SignInFailure ? failure.key : "signin.provider_refused");
+    return;
+  }
+  if (returned) {
+    const fresh = claimsOf(returned.token);
+    if (!fresh) {
+      renderSignIn("signin.malformed");
+      return;
+    }
+    keepToken(returned.token);
+    pastedLast = false;
+    try {
+      await startSession(fresh);
+    } catch (failure) {
+      forgetToken();
+      renderSignIn(failure instanceof ApiRefusal && failure.httpStatus === 401 ? "signin.rejected" : "error.server");
+      return;
+    }
+    returnHash = returned.returnHash;
+    goOn();
     return;
   }
   const claims = claimsOf(storedToken());
