@@ -86,7 +86,7 @@ export function renderAudit(root, context) {
     nextToken = answer.nextPageToken || "";
     previous.disabled = page === 0;
     next.disabled = !nextToken;
-    text(pageInfo, "queue.page", { page: page + 1, count: entries.length });
+    text(pageInfo, "audit.page", { page: page + 1, count: entries.length });
     clear(tableHost).append(entries.length ? entriesTable(entries, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
   }
 
