@@ -225,8 +225,13 @@ export function timelineSection(timeline, titleKey) {
         { "data-kind": kind },
         h("time", { datetime: entry.createTime || "" }, formatTime(entry.createTime)),
         h("span", { class: `kind kind-${kind.toLowerCase()}`, i18n: `timeline.${kind}` }),
-        entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
-        entry.actorName ? h("span", { class: "actor", "data-actor": "" }, entry.actorName) : null,
+        // The acting officer's name shares the department's column of the timeline's grid.
+        h(
+          "span",
+          { class: "department-cell" },
+          entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
+          entry.actorName ? h("span", { class: "actor" }, " · ", entry.actorName) : null,
+        ),
         h("span", { class: "note" }, entry.note || ""),
       ),
     );
