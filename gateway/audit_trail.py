@@ -42,8 +42,10 @@ class AuditTrail:
         receipts: Iterable[str],
         fields: Sequence[str] = (),
         detail: str = "",
+        actor_name: str = "",
     ) -> None:
-        """One entry per case, appended together or not at all."""
+        """One entry per case, appended together or not at all. ``actor_name`` is the staff
+        member's display name, where the sign-in gave one."""
         trace_id = telemetry.current_trace_id()
         entries = [
             intake_service_pb2.AuditEntry(
@@ -53,6 +55,7 @@ class AuditTrail:
                 fields=fields,
                 trace_id=trace_id,
                 detail=detail,
+                actor_name=actor_name,
             )
             for receipt in receipts
         ]

@@ -49,6 +49,7 @@ async def decide_case(
                 decision=_DECISIONS.get(request.decision, dpb.DECISION_UNSPECIFIED),
                 reason=request.reason,
                 officer_id=caller.subject,
+                officer_name=caller.display_name,
             ),
         )
         await window.audit.record(
@@ -56,5 +57,6 @@ async def decide_case(
             "case.decided",
             [request.receipt],
             detail=f"{request.department}: {dpb.CaseState.Name(decided.case.state)}",
+            actor_name=caller.display_name,
         )
         return pb.DecideCaseResponse(case=views.as_department_case(decided.case))

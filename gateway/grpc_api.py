@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import grpc
 
-from gateway import audit_entries, decisions, divorce, forwards, lookup, materials, submission
+from gateway import (
+    audit_entries,
+    case_file,
+    decisions,
+    divorce,
+    forwards,
+    lookup,
+    materials,
+    submission,
+)
 from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
@@ -85,3 +94,15 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         self, request: pb.ListForwardsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListForwardsResponse:
         return await forwards.list_forwards(self.window, await self._caller(context), request)
+
+    async def GetCaseFile(
+        self, request: pb.GetCaseFileRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCaseFileResponse:
+        return await case_file.get_case_file(self.window, await self._caller(context), request)
+
+    async def VerifyAuditChain(
+        self, request: pb.VerifyAuditChainRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyAuditChainResponse:
+        return await audit_entries.verify_audit_chain(
+            self.window, await self._caller(context), request
+        )

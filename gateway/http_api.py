@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 
 from gateway import (
     audit_entries,
+    case_file,
     console,
     cors,
     decisions,
@@ -326,10 +327,26 @@ def create_app(
     async def audit(request: web.Request) -> web.Response:
         message = pb.ListAuditEntriesRequest(
             receipt=request.query.get("receipt", ""),
+            actor=request.query.get("actor", ""),
+            since_date=request.query.get("sinceDate", ""),
+            until_date=request.query.get("untilDate", ""),
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
         )
         answer = await audit_entries.list_audit_entries(window, _caller(request), message)
+        return _json(_message_json(answer))
+
+    async def verify_audit(request: web.Request) -> web.Response:
+        answer = await audit_entries.verify_audit_chain(
+            window, _caller(request), pb.VerifyAuditChainRequest()
+        )
+        return _json(_message_json(answer))
+
+    async def get_case_file(request: web.Request) -> web.Response:
+        message = pb.GetCaseFileRequest(
+            department=request.match_info["department"], receipt=receipt_of(request)
+        )
+        answer = await case_file.get_case_file(window, _caller(request), message)
         return _json(_message_json(answer))
 
     async def list_forwards(request: web.Request) -> web.Response:
@@ -375,6 +392,8 @@ def create_app(
         "listDepartmentCases": department_cases,
         "decideCase": decide,
         "listAuditEntries": audit,
+        "verifyAuditChain": verify_audit,
+        "getCaseFile": get_case_file,
         "listForwards": list_forwards,
         "listMatters": matters,
         "health": healthz,

@@ -93,11 +93,42 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/v1/departments/{department}/cases/{receipt}/file",
+        "getCaseFile",
+        "The case file an officer reads before deciding: members masked with their incomes, "
+        "materials, assessment, the household file's other cases, reason templates (its "
+        "department's officers; audited)",
+        response=pb.GetCaseFileResponse.DESCRIPTOR,
+        path_params=(_DEPARTMENT, _RECEIPT),
+    ),
+    Route(
+        "GET",
         "/v1/audit",
         "listAuditEntries",
         "The audit log, oldest first (auditors)",
         response=pb.ListAuditEntriesResponse.DESCRIPTOR,
-        query=(("receipt", {"type": "string"}, "one case's entries"), *_PAGE),
+        query=(
+            ("receipt", {"type": "string"}, "one case's entries"),
+            ("actor", {"type": "string"}, "one actor's entries, e.g. officer:officer-320585"),
+            (
+                "sinceDate",
+                {"type": "string", "format": "date"},
+                "entries from this day on (the bureau's local date)",
+            ),
+            (
+                "untilDate",
+                {"type": "string", "format": "date"},
+                "entries up to and including this day (the bureau's local date)",
+            ),
+            *_PAGE,
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/audit:verify",
+        "verifyAuditChain",
+        "Walk the audit log's hash chain: intact, or the first entry that breaks it (auditors)",
+        response=pb.VerifyAuditChainResponse.DESCRIPTOR,
     ),
     Route(
         "GET",

@@ -7,9 +7,10 @@ officer, its departments) as soon as the case is read.
 | window_clerk  | submit at a window of its jurisdiction; look up, list, supply         |
 |               | materials and confirm or withdraw divorces for cases accepted in its  |
 |               | jurisdiction                                                          |
-| officer       | its own department's queue and decisions, in its jurisdiction; look   |
-|               | up and list the cases its department decides there                    |
-| auditor       | the audit log of its jurisdiction                                     |
+| officer       | its own department's queue, case files and decisions, in its          |
+|               | jurisdiction; look up and list the cases its department decides there |
+| auditor       | the audit log of its jurisdiction (by case, actor and day) and the    |
+|               | verification of its hash chain                                        |
 | operator      | health, and the forwards to peer bureaus of its jurisdiction          |
 Every role may read the catalog of matters.
 """

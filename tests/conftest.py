@@ -123,10 +123,12 @@ def platform(
 
 
 def bearer(
-    role: str = "window_clerk", jurisdiction: str = "320585", department: str = ""
+    role: str = "window_clerk", jurisdiction: str = "320585", department: str = "", name: str = ""
 ) -> dict[str, str]:
-    """An Authorization header for a caller of that role (a Taicang clerk unless told)."""
-    return {"Authorization": f"Bearer {auth.issue(role, jurisdiction, department=department)}"}
+    """An Authorization header for a caller of that role (a Taicang clerk unless told), with
+    the staff member's display name where given."""
+    token = auth.issue(role, jurisdiction, department=department, name=name)
+    return {"Authorization": f"Bearer {token}"}
 
 
 class AddMetadata(grpc.aio.UnaryUnaryClientInterceptor):

@@ -36,6 +36,9 @@ ALLOWED = {
     "assistance queue": {"assistance officer"},
     "decide for assistance": {"assistance officer"},
     "audit log": {"auditor"},
+    "audit log by actor and day": {"auditor"},
+    "audit chain verification": {"auditor"},
+    "assistance case file": {"assistance officer"},
     "health": {"operator"},
 }
 
@@ -71,6 +74,15 @@ def _call(http, operation: str, receipt: str, headers: dict[str, str]):
             f"/v1/departments/assistance/cases/{receipt}:decide", json=decision, headers=headers
         ),
         "audit log": lambda: http.get("/v1/audit", headers=headers),
+        "audit log by actor and day": lambda: http.get(
+            "/v1/audit",
+            params={"actor": "officer:x", "sinceDate": "2026-01-01", "untilDate": "2026-12-31"},
+            headers=headers,
+        ),
+        "audit chain verification": lambda: http.get("/v1/audit:verify", headers=headers),
+        "assistance case file": lambda: http.get(
+            f"/v1/departments/assistance/cases/{receipt}/file", headers=headers
+        ),
         "health": lambda: http.get("/healthz", headers=headers),
     }[operation]()
 

@@ -45,6 +45,7 @@ def entry(item: dict[str, Any]) -> tuple[Entry, str]:
             fields=tuple(str(f) for f in item.get("fields") or ()),
             trace_id=str(item.get("traceId", "")),
             detail=str(item.get("detail", "")),
+            actor_name=str(item.get("actorName", "")),
         ),
         str(item.get("hash", "")),
     )

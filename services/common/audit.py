@@ -21,6 +21,8 @@ class Entry:
     fields: tuple[str, ...]
     trace_id: str
     detail: str
+    # Hashed only when set, so entries written before names were recorded hash as they did.
+    actor_name: str = ""
 
 
 def chain_hash(previous: str, entry: Entry) -> str:
@@ -34,6 +36,7 @@ def chain_hash(previous: str, entry: Entry) -> str:
             list(entry.fields),
             entry.trace_id,
             entry.detail,
+            *([entry.actor_name] if entry.actor_name else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),

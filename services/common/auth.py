@@ -36,6 +36,9 @@ class Principal:
     role: str
     jurisdiction: str
     department: str = ""
+    # How the staff member is shown to other staff (the timeline, the audit log); never in
+    # metrics or logs. Empty when the token carries no name.
+    display_name: str = ""
 
     def covers(self, division: str) -> bool:
         """Whether the division lies in this principal's jurisdiction."""
@@ -79,6 +82,7 @@ def issue(
     subject: str = "",
     lifetime: dt.timedelta = dt.timedelta(hours=8),
     now: dt.datetime | None = None,
+    name: str = "",
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -97,6 +101,8 @@ def issue(
     }
     if department:
         claims["department"] = department
+    if name:
+        claims["name"] = name
     return jwt.encode(claims, _jwt_key(), algorithm="HS256")
 
 
@@ -126,6 +132,7 @@ def verify(authorization: str) -> Principal:
         role=claims["role"],
         jurisdiction=str(claims["jurisdiction"]),
         department=str(claims.get("department", "")),
+        display_name=oidc.display_name(claims.get("name")),
     )
 
 
@@ -160,7 +167,9 @@ class SignIn:
         if self.provider is None:
             raise _unauthenticated("this gateway accepts development tokens only")
         staff = await self.provider.verify(token)
-        return Principal(staff.subject, staff.role, staff.jurisdiction, staff.department)
+        return Principal(
+            staff.subject, staff.role, staff.jurisdiction, staff.department, staff.name
+        )
 
     async def close(self) -> None:
         if self.provider is not None:

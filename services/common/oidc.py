@@ -50,6 +50,8 @@ class StaffClaims:
     role: str
     jurisdiction: str
     department: str
+    # The staff member's display name (the standard ``name`` claim), where the token has one.
+    name: str = ""
 
 
 def unauthenticated(message: str) -> ApiError:
@@ -95,7 +97,18 @@ def staff_claims(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise unauthenticated("the token names no subject (sub)")
-    return StaffClaims(subject, str(role), jurisdiction, str(department))
+    return StaffClaims(
+        subject, str(role), jurisdiction, str(department), display_name(claims.get("name"))
+    )
+
+
+def display_name(claim: Any) -> str:
+    """A staff member's name as shown to other staff: a string of at most 64 characters
+    without control characters, or nothing."""
+    if not isinstance(claim, str):
+        return ""
+    shown = "".join(c for c in claim if c.isprintable()).strip()
+    return shown[:64]
 
 
 class KeySet:

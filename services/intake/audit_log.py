@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -30,7 +31,26 @@ def _proto(row: asyncpg.Record) -> pb.AuditEntry:
         trace_id=row["trace_id"],
         detail=row["detail"],
         hash=row["hash"],
+        actor_name=row["actor_name"],
     )
+
+
+@dataclass(frozen=True)
+class Among:
+    """Which entries a page shows: every condition set must hold."""
+
+    receipt: str = ""
+    actor: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checked: int
+    # Sequence number of the first entry whose hash does not follow; None when intact.
+    broken_at: int | None
+    last_sequence: int | None
 
 
 class AuditLog:
@@ -50,10 +70,57 @@ class AuditLog:
         _APPEND_BATCH_SIZE.record(len(stored))
         return stored
 
-    async def page(self, receipt: str, size: int, token: str) -> tuple[list[pb.AuditEntry], str]:
-        """Entries in sequence order, of one case or (with an empty receipt) of all."""
+    async def page(
+        self, size: int, token: str, among: Among = Among()
+    ) -> tuple[list[pb.AuditEntry], str]:
+        """Entries in sequence order, of all or only those ``among`` names."""
         async with self.pool.acquire() as conn:
-            return await _page(conn, receipt, size, token)
+            return await _page(conn, among, size, token)
+
+    async def verify(self, batch: int = 1000) -> Verdict:
+        """Walks the whole chain from the database, a batch of rows at a time, and stops at
+        the first entry whose hash does not follow."""
+        checked = 0
+        last: int | None = None
+
+        async def rows() -> AsyncIterator[asyncpg.Record]:
+            after = 0
+            async with self.pool.acquire() as conn:
+                while True:
+                    found = await conn.fetch(
+                        "SELECT * FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                        after,
+                        batch,
+                    )
+                    for row in found:
+                        yield row
+                    if len(found) < batch:
+                        return
+                    after = found[-1]["sequence"]
+
+        previous = GENESIS
+        async for row in rows():
+            checked += 1
+            last = row["sequence"]
+            if chain_hash(previous, _chained(row)) != row["hash"]:
+                return Verdict(checked=checked, broken_at=last, last_sequence=last)
+            previous = row["hash"]
+        return Verdict(checked=checked, broken_at=None, last_sequence=last)
+
+
+def _chained(row: asyncpg.Record) -> Entry:
+    """A stored row as the chain hashed it when it was appended."""
+    return Entry(
+        row["sequence"],
+        row["created_at"].astimezone(dt.UTC).isoformat(),
+        row["actor"],
+        row["action"],
+        row["receipt"],
+        tuple(row["fields"]),
+        row["trace_id"],
+        row["detail"],
+        row["actor_name"],
+    )
 
 
 async def _append(
@@ -86,6 +153,7 @@ async def _append(
             tuple(entry.fields),
             entry.trace_id,
             entry.detail,
+            entry.actor_name,
         )
         previous = chain_hash(previous, chained)
         stored.append(
@@ -99,11 +167,13 @@ async def _append(
                 trace_id=entry.trace_id,
                 detail=entry.detail,
                 hash=previous,
+                actor_name=entry.actor_name,
             )
         )
     await conn.executemany(
-        """INSERT INTO audit_log (sequence, created_at, actor, action, receipt, fields, trace_id, detail, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        """INSERT INTO audit_log (sequence, created_at, actor, action, receipt, fields, trace_id,
+                                  detail, hash, actor_name)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
         [
             (
                 e.sequence,
@@ -115,6 +185,7 @@ async def _append(
                 e.trace_id,
                 e.detail,
                 e.hash,
+                e.actor_name,
             )
             for e in stored
         ],
@@ -123,13 +194,22 @@ async def _append(
 
 
 async def _page(
-    conn: asyncpg.Connection, receipt: str, size: int, token: str
+    conn: asyncpg.Connection, among: Among, size: int, token: str
 ) -> tuple[list[pb.AuditEntry], str]:
+    """Keyset-paged on the sequence, whichever filters are set: the token is the last
+    sequence shown, so a page never repeats or skips an entry appended meanwhile."""
     after = pagination.decode_sequence(token)
     rows = await conn.fetch(
-        """SELECT * FROM audit_log WHERE ($1 = '' OR receipt = $1) AND sequence > $2
-            ORDER BY sequence LIMIT $3""",
-        receipt,
+        """SELECT * FROM audit_log
+            WHERE ($1 = '' OR receipt = $1) AND ($2 = '' OR actor = $2)
+              AND ($3::timestamptz IS NULL OR created_at >= $3)
+              AND ($4::timestamptz IS NULL OR created_at < $4)
+              AND sequence > $5
+            ORDER BY sequence LIMIT $6""",
+        among.receipt,
+        among.actor,
+        among.since,
+        among.until,
         after or 0,
         size + 1,
     )

@@ -20,7 +20,7 @@ from services.common.errors import (
 )
 from services.common.timestamps import to_timestamp
 from services.intake import acceptance, forwards, status
-from services.intake.audit_log import AuditLog
+from services.intake.audit_log import Among, AuditLog
 from services.intake.store import CaseLedger, DuplicateApplication, RequestIdReused
 
 
@@ -206,10 +206,27 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     async def ListAudit(
         self, request: intake_service_pb2.ListAuditRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.ListAuditResponse:
+        among = Among(
+            receipt=request.receipt,
+            actor=request.actor,
+            since=request.since_time.ToDatetime(dt.UTC) if request.HasField("since_time") else None,
+            until=request.until_time.ToDatetime(dt.UTC) if request.HasField("until_time") else None,
+        )
         entries, token = await self.audit.page(
-            request.receipt, pagination.page_size(request.page_size), request.page_token
+            pagination.page_size(request.page_size), request.page_token, among
         )
         return intake_service_pb2.ListAuditResponse(entries=entries, next_page_token=token)
+
+    async def VerifyAudit(
+        self, request: intake_service_pb2.VerifyAuditRequest, context: grpc.aio.ServicerContext
+    ) -> intake_service_pb2.VerifyAuditResponse:
+        verdict = await self.audit.verify()
+        return intake_service_pb2.VerifyAuditResponse(
+            intact=verdict.broken_at is None,
+            checked=verdict.checked,
+            broken_at=verdict.broken_at or 0,
+            last_sequence=verdict.last_sequence or 0,
+        )
 
 
 def _forward(row: Any, state: str) -> intake_service_pb2.Forward:

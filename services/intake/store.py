@@ -88,7 +88,7 @@ class RequestIdReused(Exception):
 # per look-up (the look-up is the window's most frequent call).
 _CASES = """
     SELECT c.*,
-           ARRAY(SELECT ROW(t.kind, t.department, t.note, t.trace_id, t.created_at)
+           ARRAY(SELECT ROW(t.kind, t.department, t.note, t.trace_id, t.created_at, t.actor_name)
                    FROM timeline t WHERE t.receipt = c.receipt ORDER BY t.id) AS timeline_entries,
            ARRAY(SELECT ROW(p.department, p.state, p.note)
                    FROM case_departments p WHERE p.receipt = c.receipt) AS progress_states,
@@ -125,13 +125,14 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
         json_format.ParseDict(member, case.household_members.add())
-    for kind, department, note, trace_id, created_at in row["timeline_entries"]:
+    for kind, department, note, trace_id, created_at, actor_name in row["timeline_entries"]:
         case.timeline.add(
             kind=case_pb2.TimelineEntryKind.Value(kind),
             department=department,
             note=note,
             create_time=to_timestamp(created_at),
             trace_id=trace_id,
+            actor_name=actor_name,
         )
     order = {d: i for i, d in enumerate(row["departments"])}
     for department, state, note in sorted(
@@ -378,8 +379,9 @@ class CaseLedger:
     ) -> bool:
         return bool(
             await conn.fetchval(
-                """INSERT INTO timeline (receipt, entry_key, kind, department, note, trace_id)
-                   VALUES ($1, $2, $3, $4, $5, $6)
+                """INSERT INTO timeline (receipt, entry_key, kind, department, note, trace_id,
+                                       actor_name)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)
                    ON CONFLICT (entry_key) DO NOTHING
                    RETURNING id""",
                 receipt,
@@ -388,6 +390,7 @@ class CaseLedger:
                 entry.department,
                 entry.note,
                 entry.trace_id,
+                entry.actor_name,
             )
         )
 

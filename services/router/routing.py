@@ -139,7 +139,12 @@ def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
     return TimelineWrite(
         event.receipt,
         f"event:{event.event_id}",
-        case_pb2.TimelineEntry(kind=kind, department=event.department, note=event.reason),
+        case_pb2.TimelineEntry(
+            kind=kind,
+            department=event.department,
+            note=event.reason,
+            actor_name=event.officer_name,
+        ),
     )
 
 

@@ -214,7 +214,7 @@ function forwardingSection(forwarding) {
   );
 }
 
-function timelineSection(timeline, titleKey) {
+export function timelineSection(timeline, titleKey) {
   const id = uniqueId("timeline");
   const list = h("ol", { class: "timeline" });
   for (const entry of timeline) {
@@ -225,7 +225,13 @@ function timelineSection(timeline, titleKey) {
         { "data-kind": kind },
         h("time", { datetime: entry.createTime || "" }, formatTime(entry.createTime)),
         h("span", { class: `kind kind-${kind.toLowerCase()}`, i18n: `timeline.${kind}` }),
-        entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
+        // The acting officer's name shares the department's column of the timeline's grid.
+        h(
+          "span",
+          { class: "department-cell" },
+          entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
+          entry.actorName ? h("span", { class: "actor" }, " · ", entry.actorName) : null,
+        ),
         h("span", { class: "note" }, entry.note || ""),
       ),
     );

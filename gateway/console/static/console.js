@@ -17,7 +17,8 @@ import { renderLookup } from "./case-view.js";
 import { divisionName, loadDivisions } from "./divisions.js";
 import { attribute, currentLanguage, formatTime, setLanguage, text, translate } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
-import { renderQueue } from "./queue.js";
+import { renderAudit } from "./audit.js";
+import { renderCaseFile, renderQueue } from "./queue.js";
 import { renderReceipt } from "./receipt-page.js";
 
 const main = document.getElementById("main");
@@ -51,10 +52,12 @@ const VIEWS = {
     ["queue", "nav.queue"],
     ["lookup", "nav.lookup"],
   ],
+  auditor: [["audit", "nav.audit"]],
 };
 
 function home() {
-  return context.claims?.role === "officer" ? "#/queue" : context.claims?.role === "window_clerk" ? "#/new" : "#/lookup";
+  const role = context.claims?.role;
+  return role === "officer" ? "#/queue" : role === "window_clerk" ? "#/new" : role === "auditor" ? "#/audit" : "#/lookup";
 }
 
 function navigate(hash, options = {}) {
@@ -243,7 +246,7 @@ function route() {
   const view = match?.[1];
   const argument = match?.[2] ? decodeURIComponent(match[2]) : undefined;
   const role = context.claims.role;
-  drawChrome(view === "receipt" ? "new" : view);
+  drawChrome(view === "receipt" ? "new" : view === "file" ? "queue" : view);
   window.scrollTo(0, 0);
   if (view === "new" && role === "window_clerk") {
     const kept = keptMatter(location.hash);
@@ -258,6 +261,10 @@ function route() {
     renderLookup(main, context, argument);
   } else if (view === "queue" && role === "officer") {
     renderQueue(main, context);
+  } else if (view === "file" && argument && role === "officer") {
+    renderCaseFile(main, context, argument);
+  } else if (view === "audit" && role === "auditor") {
+    renderAudit(main, context);
   } else if (view && view !== home().slice(2)) {
     clear(main).append(
       h("div", { class: "view" }, h("h1", { i18n: "error.not_for_role", tabindex: "-1" }), h("p", {}, h("a", { href: home(), i18n: "error.go_home" }))),

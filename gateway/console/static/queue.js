@@ -4,7 +4,7 @@ import { call, newRequestId } from "./api.js";
 import { divisionName, shortDivisionName } from "./divisions.js";
 import { formatTime, formatYuan, recordText, t, text } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
-import { refusalMessage } from "./case-view.js";
+import { refusalMessage, timelineSection } from "./case-view.js";
 
 const PAGE_SIZE = 20;
 const DAY = 24 * 60 * 60 * 1000;
@@ -106,7 +106,17 @@ function casesTable(cases, context, dialog) {
     const matter = context.catalog.find((m) => m.code === departmentCase.matterCode);
     const urgency = overdueState(departmentCase, now);
     const assessment = departmentCase.assessment ?? {};
-    const actions = h("div", { class: "row-actions" });
+    const actions = h(
+      "div",
+      { class: "row-actions" },
+      h("a", {
+        class: "button secondary small",
+        href: `#/file/${encodeURIComponent(departmentCase.receipt)}`,
+        "data-action": "file",
+        i18n: "file.open",
+        "aria-label": `${t("file.open")} ${departmentCase.receipt}`,
+      }),
+    );
     for (const decision of Object.keys(DECISIONS)) {
       actions.append(
         h("button", {
@@ -177,6 +187,9 @@ function decisionDialog(context, department, decided) {
   const title = h("h2", { id: titleId });
   const summary = h("div", { class: "decision-summary" });
   const materialsHost = h("fieldset", { class: "decision-materials", hidden: true }, h("legend", { i18n: "queue.materials_legend" }));
+  const templateId = uniqueId("template");
+  const template = h("select", { id: templateId, "data-field": "template" });
+  const templateField = h("div", { class: "field", hidden: true }, h("label", { for: templateId, i18n: "file.template" }), template);
   const reasonId = uniqueId("reason");
   const reasonLabel = h("label", { for: reasonId });
   const reason = h("textarea", { id: reasonId, rows: "3", maxlength: "1000", "aria-describedby": `${reasonId}-error` });
@@ -189,6 +202,7 @@ function decisionDialog(context, department, decided) {
     title,
     summary,
     materialsHost,
+    templateField,
     h("div", { class: "field" }, reasonLabel, reason, error),
     h("div", { class: "dialog-actions" }, confirm, cancel),
   );
@@ -198,9 +212,16 @@ function decisionDialog(context, department, decided) {
   let current = null;
   let sending = false;
 
-  function open(departmentCase, matter, decision) {
+  function open(departmentCase, matter, decision, templates = []) {
     // One request id per opened dialog: a double click on confirm is one decision.
     current = { departmentCase, matter, decision, requestId: newRequestId() };
+    // The catalog's reasons for this matter and decision; the officer's words follow the text.
+    const offered = templates.filter((each) => each.decision === DECISIONS[decision].value);
+    clear(template).append(
+      h("option", { value: "", i18n: "file.template_none" }),
+      ...offered.map((each) => h("option", { value: each.text, "data-code": each.code }, each.text)),
+    );
+    templateField.hidden = !offered.length;
     text(title, `queue.dialog.${decision}`, { receipt: departmentCase.receipt });
     const assessment = departmentCase.assessment ?? {};
     clear(summary).append(
@@ -247,12 +268,13 @@ function decisionDialog(context, department, decided) {
       const material = matter?.requiredMaterials.find((m) => m.code === box.value);
       return material ? `${material.titleZh}（${material.code}）` : box.value;
     });
-    if (decision === "materials" && !asked.length) {
+    const chosen = templateField.hidden ? "" : template.value;
+    if (decision === "materials" && !asked.length && !chosen) {
       text(error, "queue.error.materials");
       materialsHost.querySelector("input")?.focus();
       return;
     }
-    const typed = reason.value.trim();
+    const typed = [chosen, reason.value.trim()].filter(Boolean).join(" ");
     if (DECISIONS[decision].reasonRequired && !typed && decision !== "materials") {
       text(error, "queue.error.reason");
       reason.setAttribute("aria-invalid", "true");
@@ -261,7 +283,8 @@ function decisionDialog(context, department, decided) {
     }
     // The timeline shows the reason to the window clerk, who tells the applicant what to
     // bring; the material codes let the clerk record them when they are handed in.
-    const fullReason = decision === "materials" ? [`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed].filter(Boolean).join("。") : typed;
+    const fullReason =
+      decision === "materials" && asked.length ? [`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed].filter(Boolean).join("。") : typed;
     sending = true;
     confirm.disabled = true;
     try {
@@ -281,4 +304,181 @@ function decisionDialog(context, department, decided) {
   });
 
   return { element, open };
+}
+
+// The case file an officer reads before deciding, and decides from.
+export function renderCaseFile(root, context, receipt) {
+  const department = context.claims.department;
+  const status = h("p", { class: "banner ok-banner", role: "status", tabindex: "-1", hidden: true });
+  const host = h("div", { class: "case-file" }, h("p", { class: "loading", i18n: "common.loading" }));
+  const dialog = decisionDialog(context, department, (decidedReceipt, decision) => {
+    text(status, `queue.done.${decision}`, { receipt: decidedReceipt });
+    status.hidden = false;
+    status.focus();
+    load();
+  });
+  clear(root).append(
+    h(
+      "div",
+      { class: "view view-case-file" },
+      h("p", {}, h("a", { href: "#/queue", i18n: "file.back" })),
+      h("h1", { tabindex: "-1" }, h("span", { i18n: "file.title" }), " ", h("span", { class: "mono" }, receipt)),
+      status,
+      host,
+      dialog.element,
+    ),
+  );
+
+  async function load() {
+    let found;
+    try {
+      found = await call("GET", `/v1/departments/${encodeURIComponent(department)}/cases/${encodeURIComponent(receipt)}/file`);
+    } catch (error) {
+      clear(host).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
+      return;
+    }
+    clear(host).append(...caseFileSections(found, context, dialog));
+  }
+  load();
+  root.querySelector("h1").focus();
+}
+
+function caseFileSections(found, context, dialog) {
+  const departmentCase = found.case ?? {};
+  const application = found.application ?? {};
+  const matter = context.catalog.find((m) => m.code === departmentCase.matterCode);
+  const assessment = departmentCase.assessment ?? {};
+  const section = (key, ...content) => {
+    const id = uniqueId("file");
+    return h("section", { class: "file-section", "aria-labelledby": id }, h("h2", { id, i18n: key }), ...content);
+  };
+  const open = departmentCase.state === "CASE_STATE_OPEN" || departmentCase.state === "CASE_STATE_AWAITING_MATERIALS";
+  const actions = h("div", { class: "row-actions file-actions" });
+  if (open) {
+    for (const decision of Object.keys(DECISIONS)) {
+      if (decision === "materials" && departmentCase.state === "CASE_STATE_AWAITING_MATERIALS") continue;
+      actions.append(
+        h("button", {
+          type: "button",
+          class: decision === "approve" ? "primary" : decision === "reject" ? "danger" : "secondary",
+          "data-decision": decision,
+          i18n: `queue.action.${decision}`,
+          on: { click: () => dialog.open(departmentCase, matter, decision, found.reasonTemplates ?? []) },
+        }),
+      );
+    }
+  }
+  const members = found.members ?? [];
+  const income = members.reduce((sum, m) => sum + Number(m.monthlyIncomeFen || 0), 0);
+  return [
+    h(
+      "dl",
+      { class: "facts file-summary" },
+      h("dt", { i18n: "receipt.matter" }),
+      h("dd", {}, matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : departmentCase.matterCode),
+      h("dt", { i18n: "lookup.state" }),
+      h("dd", {}, h("span", { class: "state", "data-state": departmentCase.state, i18n: `state.${departmentCase.state}` })),
+      h("dt", { i18n: "file.applicant" }),
+      h("dd", {}, `${application.applicantName || ""} ${application.applicantIdNumber || ""}`),
+      h("dt", { i18n: "lookup.hukou" }),
+      h("dd", {}, divisionName(departmentCase.hukouDivision) || departmentCase.hukouDivision || "—"),
+      h("dt", { i18n: "receipt.deadline" }),
+      h("dd", {}, formatTime(departmentCase.decisionDeadline)),
+    ),
+    actions,
+    section(
+      "file.members",
+      members.length
+        ? h(
+            "table",
+            { class: "data members" },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", { scope: "col", i18n: "file.member_name" }),
+                h("th", { scope: "col", i18n: "file.member_id" }),
+                h("th", { scope: "col", i18n: "file.member_relation" }),
+                h("th", { scope: "col", class: "number", i18n: "file.member_income" }),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              members.map((m) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, m.name),
+                  h("td", { class: "mono" }, m.idNumber),
+                  h("td", {}, m.relation),
+                  h("td", { class: "number" }, formatYuan(m.monthlyIncomeFen || 0)),
+                ),
+              ),
+            ),
+            h(
+              "tfoot",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row", colspan: "3", i18n: ["file.per_capita", { count: members.length }] }),
+                h("td", { class: "number" }, formatYuan(Math.round(income / members.length))),
+              ),
+            ),
+          )
+        : h("p", { class: "empty", i18n: "file.no_members" }),
+    ),
+    section(
+      "file.materials",
+      h(
+        "ul",
+        { class: "materials-list" },
+        (found.materials ?? []).map((m) =>
+          h(
+            "li",
+            { "data-material": m.code, class: m.handedIn ? "handed-in" : "missing" },
+            h("span", { class: `badge ${m.handedIn ? "good" : "bad"}`, i18n: m.handedIn ? "file.handed_in" : "file.missing" }),
+            " ",
+            m.titleZh ? h("span", { zhen: [m.titleZh, m.titleEn] }) : h("code", {}, m.code),
+          ),
+        ),
+      ),
+    ),
+    section(
+      "queue.assessment",
+      h("p", {}, h("span", { class: `badge ${assessment.eligible ? "good" : "neutral"}`, i18n: assessment.eligible ? "queue.eligible" : "queue.not_eligible" }),
+        assessment.amountFen && Number(assessment.amountFen) > 0 ? h("span", { class: "amount", i18n: ["queue.amount", { yuan: formatYuan(assessment.amountFen) }] }) : null),
+      h("p", { class: "note" }, assessment.text || assessment.reason || ""),
+      assessment.facts?.length
+        ? h("ul", { class: "facts-list" }, assessment.facts.map((f) => h("li", {}, f.text ? f.text : [h("code", {}, f.name), " ", f.value])))
+        : null,
+    ),
+    section(
+      "file.household",
+      (found.householdCases ?? []).length
+        ? h(
+            "ul",
+            { class: "household-cases" },
+            found.householdCases.map((c) => {
+              const other = context.catalog.find((m) => m.code === c.matterCode);
+              return h(
+                "li",
+                { "data-receipt": c.receipt },
+                h("span", { class: "mono" }, c.receipt),
+                " ",
+                other ? h("span", { zhen: [other.titleZh, other.titleEn] }) : c.matterCode,
+                " ",
+                h("span", { class: "state", i18n: `state.${c.state}` }),
+                " ",
+                h("time", {}, formatTime(c.createTime)),
+              );
+            }),
+          )
+        : h("p", { class: "empty", i18n: departmentCase.householdFile ? "file.household_none" : "file.household_no_file" }),
+    ),
+    timelineSection(application.timeline ?? [], "lookup.timeline"),
+  ];
 }

@@ -29,7 +29,9 @@ OUTCOME: dict[DecisionValue, events_pb2.Outcome.ValueType] = {
 }
 
 
-def check_request(decision: DecisionValue, reason: str, officer_id: str) -> None:
+def check_request(
+    decision: DecisionValue, reason: str, officer_id: str, officer_name: str = ""
+) -> None:
     problems = []
     if decision not in _STATE_AFTER:
         problems.append(
@@ -44,6 +46,8 @@ def check_request(decision: DecisionValue, reason: str, officer_id: str) -> None
         problems.append(FieldViolation("reason", "must be at most 1000 characters"))
     if not officer_id:
         problems.append(FieldViolation("officer_id", "is required"))
+    if len(officer_name) > 64:
+        problems.append(FieldViolation("officer_name", "must be at most 64 characters"))
     if problems:
         raise invalid_argument(problems)
 

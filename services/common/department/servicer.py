@@ -73,7 +73,12 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             found = await self.cases.get(request.receipt)
             if found is None:
                 raise not_found("case", request.receipt)
-            return pb.GetCaseResponse(case=found)
+            household = (
+                await self.cases.household_cases(found.household_file, found.receipt)
+                if found.household_file
+                else []
+            )
+            return pb.GetCaseResponse(case=found, household_cases=household)
 
     async def ListCases(
         self, request: pb.ListCasesRequest, context: grpc.aio.ServicerContext
@@ -95,7 +100,7 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             raise invalid_argument(
                 [FieldViolation("request_id", "must be 8-64 letters, digits or ._:-")]
             )
-        check_request(request.decision, request.reason, request.officer_id)
+        check_request(request.decision, request.reason, request.officer_id, request.officer_name)
         with telemetry.bound_receipt(request.receipt):
             decided = await self.decide(
                 request.request_id,
@@ -103,6 +108,7 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
                 request.decision,
                 request.reason,
                 request.officer_id,
+                officer_name=request.officer_name,
             )
             if decided is None:
                 raise not_found("case", request.receipt)
@@ -115,6 +121,7 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
         decision: pb.Decision.ValueType,
         reason: str,
         officer_id: str,
+        officer_name: str = "",
     ) -> pb.DepartmentCase | None:
         """Records an officer's decision, what it does to the department's records, and its
         case_decided event in one transaction. A request id seen before changes nothing."""
@@ -131,7 +138,9 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             established = await self.department.decided(conn, found, decision)
             if established:
                 await self.cases.add_facts(conn, receipt, established)
-            return await self.cases.move(conn, receipt, new_state, reason, OUTCOME[decision])
+            return await self.cases.move(
+                conn, receipt, new_state, reason, OUTCOME[decision], officer_name=officer_name
+            )
 
     async def ResumeCase(
         self, request: pb.ResumeCaseRequest, context: grpc.aio.ServicerContext

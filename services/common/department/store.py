@@ -138,6 +138,29 @@ class DepartmentCases:
         )
         return [_from_row(r, self.department) for r in page], token
 
+    async def household_cases(
+        self, household_file: str, excluding: str, limit: int = 50
+    ) -> Sequence[pb.HouseholdCase]:
+        """The household file's other cases here, newest first: what the household already
+        asked for, and got, before this case."""
+        rows = await self.pool.fetch(
+            """SELECT receipt, matter_code, state, created_at FROM department_cases
+                WHERE household_file = $1 AND receipt <> $2
+                ORDER BY created_at DESC, receipt LIMIT $3""",
+            household_file,
+            excluding,
+            limit,
+        )
+        return [
+            pb.HouseholdCase(
+                receipt=r["receipt"],
+                matter_code=r["matter_code"],
+                state=pb.CaseState.Value(r["state"]),
+                create_time=to_timestamp(r["created_at"]),
+            )
+            for r in rows
+        ]
+
     async def decision_seen(self, conn: asyncpg.Connection, request_id: str) -> bool:
         return bool(
             await conn.fetchval("SELECT 1 FROM decisions WHERE request_id = $1", request_id)
@@ -182,6 +205,7 @@ class DepartmentCases:
         state: pb.CaseState.ValueType,
         reason: str,
         outcome: events_pb2.Outcome.ValueType,
+        officer_name: str = "",
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
         the caller's transaction.
@@ -202,7 +226,11 @@ class DepartmentCases:
             conn,
             self.department,
             events_pb2.CaseDecided(
-                receipt=receipt, department=self.department, outcome=outcome, reason=reason
+                receipt=receipt,
+                department=self.department,
+                outcome=outcome,
+                reason=reason,
+                officer_name=officer_name,
             ),
         )
         said = outcome_label(outcome)

@@ -1,0 +1,171 @@
+// The auditor's screen: the audit log by case, by actor and by day, a page at a time in chain
+// order, and whether the hash chain is intact (the gateway walks it where the rows are).
+import { call } from "./api.js";
+import { formatTime, t, text } from "./i18n.js";
+import { clear, h, uniqueId } from "./markup.js";
+import { refusalMessage } from "./case-view.js";
+
+const PAGE_SIZE = 50;
+
+export function renderAudit(root, context) {
+  const verdict = h("p", { class: "banner info-banner chain-verdict", role: "status", "aria-live": "polite", i18n: "audit.verifying" });
+  const verify = h("button", { type: "button", class: "secondary", i18n: "audit.verify" });
+  const field = (key, input) => {
+    input.id = uniqueId("audit");
+    return h("div", { class: "field" }, h("label", { for: input.id, i18n: key }), input);
+  };
+  const receipt = h("input", { name: "receipt", class: "mono", autocomplete: "off", spellcheck: "false" });
+  const actor = h("input", { name: "actor", class: "mono", autocomplete: "off", spellcheck: "false" });
+  const since = h("input", { name: "sinceDate", type: "date" });
+  const until = h("input", { name: "untilDate", type: "date" });
+  const search = h("button", { type: "submit", class: "primary", i18n: "audit.search" });
+  const reset = h("button", { type: "reset", class: "secondary", i18n: "audit.reset" });
+  const form = h(
+    "form",
+    { class: "audit-filters", role: "search" },
+    field("audit.receipt", receipt),
+    field("audit.actor", actor),
+    field("audit.since", since),
+    field("audit.until", until),
+    h("div", { class: "dialog-actions" }, search, reset),
+  );
+  const pageInfo = h("span", { class: "page-info", "aria-live": "polite" });
+  const previous = h("button", { type: "button", class: "secondary", i18n: "queue.previous" });
+  const next = h("button", { type: "button", class: "secondary", i18n: "queue.next" });
+  const tableHost = h("div", { class: "audit-table" });
+  clear(root).append(
+    h(
+      "div",
+      { class: "view view-audit" },
+      h("h1", { tabindex: "-1", i18n: "audit.title" }),
+      h("p", { class: "hint", i18n: "audit.hint" }),
+      h("div", { class: "toolbar" }, verdict, h("span", { class: "spacer" }), verify),
+      form,
+      h("div", { class: "toolbar" }, h("span", { class: "spacer" }), pageInfo, previous, next),
+      tableHost,
+    ),
+  );
+
+  async function checkChain() {
+    verdict.className = "banner info-banner chain-verdict";
+    text(verdict, "audit.verifying");
+    verify.disabled = true;
+    try {
+      const found = await call("GET", "/v1/audit:verify");
+      verdict.dataset.intact = String(Boolean(found.intact));
+      verdict.className = `banner ${found.intact ? "ok-banner" : "error-banner"} chain-verdict`;
+      text(verdict, found.intact ? "audit.intact" : "audit.broken", { checked: found.checked ?? 0, at: found.brokenAt ?? 0 });
+    } catch (error) {
+      verdict.className = "banner error-banner chain-verdict";
+      clear(verdict).append(refusalMessage(error));
+    } finally {
+      verify.disabled = false;
+    }
+  }
+
+  // The API pages forward only: the tokens seen let the auditor go back.
+  let tokens = [""];
+  let page = 0;
+  let nextToken = "";
+
+  async function load() {
+    clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
+    previous.disabled = true;
+    next.disabled = true;
+    const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
+    for (const input of [receipt, actor, since, until]) if (input.value.trim()) query.set(input.name, input.value.trim());
+    if (tokens[page]) query.set("pageToken", tokens[page]);
+    let answer;
+    try {
+      answer = await call("GET", `/v1/audit?${query}`);
+    } catch (error) {
+      clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
+      return;
+    }
+    const entries = answer.entries ?? [];
+    nextToken = answer.nextPageToken || "";
+    previous.disabled = page === 0;
+    next.disabled = !nextToken;
+    text(pageInfo, "audit.page", { page: page + 1, count: entries.length });
+    clear(tableHost).append(entries.length ? entriesTable(entries, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
+  }
+
+  function filterBy(input, value) {
+    input.value = value;
+    restart();
+  }
+
+  function restart() {
+    tokens = [""];
+    page = 0;
+    load();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    restart();
+  });
+  form.addEventListener("reset", () => setTimeout(restart));
+  previous.addEventListener("click", () => {
+    if (page === 0) return;
+    page -= 1;
+    load();
+  });
+  next.addEventListener("click", () => {
+    if (!nextToken) return;
+    tokens[page + 1] = nextToken;
+    page += 1;
+    load();
+  });
+  verify.addEventListener("click", checkChain);
+  checkChain();
+  load();
+  root.querySelector("h1").focus();
+}
+
+function entriesTable(entries, byActor, byReceipt) {
+  const column = (key) => h("th", { scope: "col", i18n: key });
+  return h(
+    "table",
+    { class: "data audit" },
+    h("caption", { class: "visually-hidden", i18n: "audit.caption" }),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        column("audit.sequence"),
+        column("audit.time"),
+        column("audit.actor"),
+        column("audit.action"),
+        column("audit.receipt"),
+        column("audit.fields"),
+        column("audit.detail"),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      entries.map((entry) =>
+        h(
+          "tr",
+          { "data-sequence": entry.sequence, "data-action": entry.action },
+          h("td", { class: "mono number" }, entry.sequence),
+          h("td", { class: "time" }, formatTime(entry.createTime)),
+          h(
+            "td",
+            {},
+            h("button", { type: "button", class: "link mono", title: t("audit.by_actor"), on: { click: () => byActor(entry.actor) } }, entry.actor),
+            entry.actorName ? h("span", { class: "actor-name" }, " ", entry.actorName) : null,
+          ),
+          // An action the console has no words for shows as its code.
+          h("td", {}, t(`audit.did.${entry.action}`) !== `audit.did.${entry.action}` ? h("span", { class: "action", title: entry.action, i18n: `audit.did.${entry.action}` }) : h("code", {}, entry.action)),
+          h("td", {}, entry.receipt ? h("button", { type: "button", class: "link mono", title: t("audit.by_case"), on: { click: () => byReceipt(entry.receipt) } }, entry.receipt) : ""),
+          h("td", { class: "fields" }, (entry.fields ?? []).map((f) => h("code", {}, f, " "))),
+          h("td", { class: "note" }, entry.detail || ""),
+        ),
+      ),
+    ),
+  );
+}
