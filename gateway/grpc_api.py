@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import grpc
 
-from gateway import audit_entries, decisions, divorce, forwards, lookup, materials, submission
+from gateway import (
+    audit_entries,
+    decisions,
+    divorce,
+    forwards,
+    lookup,
+    materials,
+    search,
+    submission,
+)
 from gateway.window import Window
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
@@ -85,3 +94,8 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         self, request: pb.ListForwardsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListForwardsResponse:
         return await forwards.list_forwards(self.window, await self._caller(context), request)
+
+    async def SearchApplications(
+        self, request: pb.SearchApplicationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchApplicationsResponse:
+        return await search.search_applications(self.window, await self._caller(context), request)
