@@ -31,6 +31,7 @@ async def get_application(
         return pb.GetApplicationResponse(
             application=views.as_application(case, window.clock, window.calendar),
             trace_id=telemetry.current_trace_id(),
+            bureau_contact=window.bureau_contact,
         )
 
 
