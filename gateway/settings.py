@@ -92,7 +92,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_TLS_CERT_FILE", identity),
         Variable("GATEWAY_TLS_KEY_FILE", identity),
         Variable("GATEWAY_CORS_ORIGINS", ""),
-        # Printed on the applicant's receipt, e.g. "咨询电话 0512-53520000（工作日 9:00–17:00）".
+        # Printed on the applicant's receipt after "咨询电话", e.g. "0512-53520000（工作日 9:00–17:00）".
         Variable("GATEWAY_BUREAU_CONTACT", ""),
         OIDC_ISSUER,
         Variable("GATEWAY_OIDC_AUDIENCE", None if signs_in else ""),
