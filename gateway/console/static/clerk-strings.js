@@ -76,8 +76,8 @@ export const CLERK_STRINGS = {
   },
   en: {
     "nav.worklist": "Work list",
-    "nav.search": "Find by person",
-    "nav.divorce": "Divorce confirmation",
+    "nav.search": "Search",
+    "nav.divorce": "Divorce",
 
     "worklist.title": "The window's work list",
     "worklist.today": "Today",
@@ -137,7 +137,7 @@ export const CLERK_STRINGS = {
     "divorce.state.DIVORCE_STATE_WITHDRAWN": "the application is withdrawn",
     "divorce.state.DIVORCE_STATE_LAPSED": "not confirmed in time: void",
 
-    "lookup.not_a_receipt_person": "That is not a receipt number. To find someone by name or identity number, use “Find by person”.",
+    "lookup.not_a_receipt_person": "That is not a receipt number. To find someone by name or identity number, use “Search”.",
 
     "receipt.applicant": "Applicant",
     "receipt.materials": "Materials received",

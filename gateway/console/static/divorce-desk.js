@@ -5,7 +5,7 @@ import { call } from "./api.js";
 import { text } from "./i18n.js";
 import { examineIdNumber, normalizeIdNumber, RECEIPT } from "./identity.js";
 import { clear, h, uniqueId } from "./markup.js";
-import { refusalMessage, statusBadge } from "./case-view.js";
+import { refusalMessage } from "./case-view.js";
 
 export function renderDivorce(root, context, receipt) {
   const receiptId = uniqueId("receipt");
@@ -76,8 +76,6 @@ export function renderDivorce(root, context, receipt) {
         h("span", { i18n: `divorce.done.${step}` }),
         " ",
         h("span", { class: "divorce-state", i18n: `divorce.state.${state}` }),
-        " ",
-        statusBadge(answer.application?.status),
       ),
       h("div", { class: "page-actions" }, h("a", { class: "button secondary", href: `#/lookup/${wanted}`, i18n: "receipt.follow" })),
     );

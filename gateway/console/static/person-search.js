@@ -63,10 +63,15 @@ export function renderSearch(root, context) {
     // The number has done its work: it does not stay on a shared window's screen.
     input.value = "";
     const found = answer.applications ?? [];
+    error.textContent = "";
     clear(result).append(
-      h("p", { class: "banner info-banner", role: "status", i18n: found.length ? ["search.found", { count: found.length }] : "search.none" }),
-      found.length ? applicationsTable(found, context) : null,
-      answer.nextPageToken ? h("p", { class: "hint", i18n: "search.more" }) : null,
+      h(
+        "div",
+        {},
+        h("p", { class: "banner info-banner", role: "status", i18n: found.length ? ["search.found", { count: found.length }] : "search.none" }),
+        found.length ? applicationsTable(found, context) : null,
+        answer.nextPageToken ? h("p", { class: "hint", i18n: "search.more" }) : null,
+      ),
     );
   });
 }

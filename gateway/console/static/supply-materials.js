@@ -43,9 +43,11 @@ export async function renderSupply(root, context, receipt) {
   const fact = (key, value) => facts.append(h("dt", { i18n: key }), h("dd", {}, value));
   fact("receipt.matter", matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : application.matterCode);
   fact("lookup.applicant", `${application.applicantName || "—"} ${application.applicantIdNumber || ""}`);
-  fact("receipt.status", statusBadge(application.status));
+  const statusCell = h("span", {}, statusBadge(application.status));
+  fact("receipt.status", statusCell);
   fact("supply.asked", asked ? h("span", { class: "note" }, h("span", { i18n: `department.${request.department}` }), "：", asked) : "—");
-  fact("receipt.deadline", application.status === "CASE_STATUS_AWAITING_MATERIALS" ? h("span", { i18n: "supply.paused" }) : formatTime(application.decisionDeadline));
+  const deadlineCell = h("span", {}, application.status === "CASE_STATUS_AWAITING_MATERIALS" ? h("span", { i18n: "supply.paused" }) : formatTime(application.decisionDeadline));
+  fact("receipt.deadline", deadlineCell);
   clear(root).append(
     h(
       "div",
@@ -77,6 +79,8 @@ export async function renderSupply(root, context, receipt) {
     }
     const after = answer.application;
     form.remove();
+    clear(statusCell).append(statusBadge(after.status));
+    if (after.status !== "CASE_STATUS_AWAITING_MATERIALS") clear(deadlineCell).append(formatTime(after.decisionDeadline));
     clear(outcome).append(
       h(
         "p",
