@@ -64,7 +64,7 @@ export const CLERK_STRINGS = {
     "divorce.state.DIVORCE_STATE_WITHDRAWN": "离婚申请已撤回",
     "divorce.state.DIVORCE_STATE_LAPSED": "逾期未确认，申请已失效",
 
-    "lookup.not_a_receipt_person": "这不是受理编号。要按姓名或身份证号查找，请使用“按人查找”。",
+    "lookup.not_a_receipt_person": "这不是受理编号。要查找某人的申请，请在“按人查找”中输入其身份证号码。",
 
     "receipt.applicant": "申请人",
     "receipt.materials": "已收材料",
@@ -137,7 +137,7 @@ export const CLERK_STRINGS = {
     "divorce.state.DIVORCE_STATE_WITHDRAWN": "the application is withdrawn",
     "divorce.state.DIVORCE_STATE_LAPSED": "not confirmed in time: void",
 
-    "lookup.not_a_receipt_person": "That is not a receipt number. To find someone by name or identity number, use “Search”.",
+    "lookup.not_a_receipt_person": "That is not a receipt number. To find a person's applications, type their identity number under “Search”.",
 
     "receipt.applicant": "Applicant",
     "receipt.materials": "Materials received",
