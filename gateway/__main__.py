@@ -61,6 +61,7 @@ async def main(configured: settings.Settings) -> None:
         clock,
         calendar,
         stuck_after_seconds=configured.federation_stuck_after_seconds,
+        bureau_contact=configured.bureau_contact,
     )
     sign_in = configured.sign_in()
     if configured.oidc is None and not configured.dev_tokens:

@@ -13,6 +13,7 @@ from gateway import (
     forwards,
     lookup,
     materials,
+    search,
     submission,
 )
 from gateway.window import Window
@@ -106,3 +107,8 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         return await audit_entries.verify_audit_chain(
             self.window, await self._caller(context), request
         )
+
+    async def SearchApplications(
+        self, request: pb.SearchApplicationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchApplicationsResponse:
+        return await search.search_applications(self.window, await self._caller(context), request)

@@ -33,6 +33,7 @@ from gateway import (
     materials,
     openapi,
     permissions,
+    search,
     submission,
 )
 from gateway.access_log import access_log
@@ -283,8 +284,17 @@ def create_app(
             page_size=_query_int(request, "pageSize"),
             page_token=request.query.get("pageToken", ""),
             department=request.query.get("department", ""),
+            work_list=lookup.work_list_named(request.query.get("workList", "")),
+            matter_code=request.query.get("matterCode", ""),
+            status=lookup.status_named(request.query.get("status", "")),
         )
         answer = await lookup.list_applications(window, _caller(request), message)
+        return _json(_message_json(answer))
+
+    async def search_applications(request: web.Request) -> web.Response:
+        message = pb.SearchApplicationsRequest()
+        await _parse_body(request, message)
+        answer = await search.search_applications(window, _caller(request), message)
         return _json(_message_json(answer))
 
     async def supply_materials(request: web.Request) -> web.Response:
@@ -385,6 +395,7 @@ def create_app(
     handlers: dict[str, Handler] = {
         "submitApplication": submit,
         "listApplications": list_applications,
+        "searchApplications": search_applications,
         "getApplication": get,
         "supplyMaterials": supply_materials,
         "confirmDivorce": confirm_divorce,

@@ -35,8 +35,25 @@ ROUTES: tuple[Route, ...] = (
             ("overdue", {"type": "boolean"}, "only open cases past or near their deadline"),
             ("dueWithinDays", {**_INT, "minimum": 0}, "with overdue: how near, in working days"),
             ("department", {"type": "string"}, "one department's (an officer must set it)"),
+            (
+                "workList",
+                {"type": "string", "enum": ["today", "awaiting_materials", "due_soon", "overdue"]},
+                "one of the window's work lists: accepted today, awaiting materials, due within "
+                "dueWithinDays, past the deadline (not with overdue)",
+            ),
+            ("matterCode", {"type": "string"}, "one matter's, e.g. assistance.dibao"),
+            ("status", {"type": "string"}, "those in one status, e.g. awaiting_materials"),
             *_PAGE,
         ),
+    ),
+    Route(
+        "POST",
+        "/v1/applications:search",
+        "searchApplications",
+        "A person's applications by the identity number presented (in the body, never the "
+        "URL; window clerks; audited, masked)",
+        response=pb.SearchApplicationsResponse.DESCRIPTOR,
+        body=pb.SearchApplicationsRequest.DESCRIPTOR,
     ),
     Route(
         "GET",

@@ -4,9 +4,9 @@ officer, its departments) as soon as the case is read.
 
 | role          | may                                                                   |
 |---------------|-----------------------------------------------------------------------|
-| window_clerk  | submit at a window of its jurisdiction; look up, list, supply         |
-|               | materials and confirm or withdraw divorces for cases accepted in its  |
-|               | jurisdiction                                                          |
+| window_clerk  | submit at a window of its jurisdiction; look up, list (work lists),   |
+|               | search by person, supply materials and confirm or withdraw divorces   |
+|               | for cases accepted in its jurisdiction                                |
 | officer       | its own department's queue, case files and decisions, in its          |
 |               | jurisdiction; look up and list the cases its department decides there |
 | auditor       | the audit log of its jurisdiction (by case, actor and day) and the    |

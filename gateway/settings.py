@@ -64,6 +64,8 @@ class Settings:
     console_client_id: str
     # Self-issued HS256 tokens (``onedoor token``): for local use only.
     dev_tokens: bool
+    # The bureau's contact line on the applicant's receipt ("" prints none).
+    bureau_contact: str = ""
 
     def sign_in(self) -> auth.SignIn:
         provider = Verifier(self.oidc, auth.ROLES) if self.oidc is not None else None
@@ -90,6 +92,8 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_TLS_CERT_FILE", identity),
         Variable("GATEWAY_TLS_KEY_FILE", identity),
         Variable("GATEWAY_CORS_ORIGINS", ""),
+        # Printed on the applicant's receipt after "咨询电话", e.g. "0512-53520000（工作日 9:00–17:00）".
+        Variable("GATEWAY_BUREAU_CONTACT", ""),
         OIDC_ISSUER,
         Variable("GATEWAY_OIDC_AUDIENCE", None if signs_in else ""),
         Variable("GATEWAY_OIDC_ROLE_CLAIM", "role"),
@@ -174,4 +178,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         oidc=oidc,
         console_client_id=env.text("GATEWAY_OIDC_CONSOLE_CLIENT_ID"),
         dev_tokens=dev_tokens,
+        bureau_contact=env.text("GATEWAY_BUREAU_CONTACT"),
     )

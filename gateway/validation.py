@@ -17,7 +17,7 @@ from stdnum.cn import uscc
 
 from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
-from services.common import divisions, identity
+from services.common import catalog, divisions, identity
 from services.common.catalog import DEPARTMENTS, Catalog, Matter
 from services.common.clock import BureauClock
 from services.common.errors import ApiError, FieldViolation, invalid_argument
@@ -103,6 +103,14 @@ def check_listing(request: pb.ListApplicationsRequest) -> None:
         )
     if request.department and request.department not in DEPARTMENTS:
         problems.append(FieldViolation("department", f"must be one of {', '.join(DEPARTMENTS)}"))
+    if request.work_list and request.overdue:
+        problems.append(FieldViolation("overdue", "must not be set with work_list"))
+    if request.matter_code and catalog.load().latest(request.matter_code) is None:
+        problems.append(FieldViolation("matter_code", "is not a matter of the catalog"))
+    if request.work_list not in pb.WorkList.values():
+        problems.append(FieldViolation("work_list", "is not a work list"))
+    if request.status not in case_pb2.CaseStatus.values():
+        problems.append(FieldViolation("status", "is not a case status"))
     if problems:
         raise invalid_argument(problems)
 

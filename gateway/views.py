@@ -72,6 +72,7 @@ def as_application(
         else 0,
         time_limit_unit=TIME_LIMIT_UNITS[unit],
         deadline_provisional=case.deadline_provisional,
+        materials=list(case.materials),
     )
 
 

@@ -30,6 +30,7 @@ class Window:
         clock: BureauClock | None = None,
         calendar: LegalCalendar | None = None,
         stuck_after_seconds: float = 900.0,
+        bureau_contact: str = "",
     ) -> None:
         self.backends = backends
         # Division code of the bureau this gateway serves; cases record it as accepting.
@@ -43,6 +44,8 @@ class Window:
         self.calendar = calendar or LegalCalendar.with_schedules()
         # A forward held longer than this is stuck: an operator should look.
         self.stuck_after_seconds = stuck_after_seconds
+        # The contact line the applicant's receipt prints.
+        self.bureau_contact = bureau_contact
 
     async def case(
         self,

@@ -157,7 +157,17 @@ async def test_a_clerk_submits_dibao_with_live_checks_and_prints_the_receipt(pag
     await expect(slip).to_contain_text("社会救助")
     deadline = (await slip.locator(".deadline").text_content() or "").strip()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} 23:59", deadline), deadline
-    trace_id = (await slip.locator(".trace-id").text_content() or "").strip()
+    # The complete receipt: the applicant masked, the materials, the window and the clerk, the
+    # bureau's contact line; the trace id beside it for staff, never on the slip.
+    masked = applicant.name[0] + "*" * (len(applicant.name) - 1)
+    await expect(slip.locator(".applicant")).to_contain_text(masked)
+    await expect(slip).not_to_contain_text(applicant.id_number)
+    await expect(slip.locator(".materials-received")).to_contain_text("居民身份证")
+    await expect(slip.locator(".window")).to_contain_text("太仓市")
+    await expect(slip.locator(".clerk")).not_to_be_empty()
+    await expect(slip.locator(".contact")).to_contain_text("0512-00000000")
+    await expect(slip.locator(".trace-id")).to_have_count(0)
+    trace_id = (await page.locator(".staff-only .trace-id").text_content() or "").strip()
     assert re.fullmatch(r"[0-9a-f]{32}", trace_id), trace_id
     qr = slip.locator("img.qr")
     await expect(qr).to_have_attribute("src", f"qr/{receipt}.svg")
@@ -170,6 +180,7 @@ async def test_a_clerk_submits_dibao_with_live_checks_and_prints_the_receipt(pag
     await expect(page.locator("header.chrome")).to_be_hidden()
     await expect(page.get_by_role("button", name="打印回执")).to_be_hidden()
     await expect(slip).to_be_visible()
+    await expect(page.locator(".staff-only")).to_be_hidden()
     await screenshot(page, "4-receipt-print")
     await page.emulate_media(media="screen")
 

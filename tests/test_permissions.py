@@ -15,7 +15,7 @@ from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth
 from tests.conftest import AddMetadata, bearer, wait_for_entry
-from tests.factories import dibao_json
+from tests.factories import dibao_json, person
 
 CALLERS = {
     "clerk": bearer("window_clerk"),
@@ -32,6 +32,8 @@ ALLOWED = {
     "submit": {"clerk", "clerk of suzhou"},
     "look up": {"clerk", "clerk of suzhou", "assistance officer"},
     "list overdue": {"clerk", "clerk of suzhou"},
+    "work list": {"clerk", "clerk of suzhou"},
+    "search by person": {"clerk", "clerk of suzhou"},
     "catalog": set(CALLERS),
     "assistance queue": {"assistance officer"},
     "decide for assistance": {"assistance officer"},
@@ -67,6 +69,12 @@ def _call(http, operation: str, receipt: str, headers: dict[str, str]):
         "look up": lambda: http.get(f"/v1/applications/{receipt}", headers=headers),
         "list overdue": lambda: http.get(
             "/v1/applications", params={"overdue": "true"}, headers=headers
+        ),
+        "work list": lambda: http.get(
+            "/v1/applications", params={"workList": "awaiting_materials"}, headers=headers
+        ),
+        "search by person": lambda: http.post(
+            "/v1/applications:search", json={"idNumber": person().id_number}, headers=headers
         ),
         "catalog": lambda: http.get("/v1/matters", headers=headers),
         "assistance queue": lambda: http.get("/v1/departments/assistance/cases", headers=headers),

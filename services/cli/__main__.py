@@ -10,6 +10,7 @@ import sys
 from services.cli import (
     applications,
     audit,
+    clerk,
     departments,
     forwards,
     gateway_client,
@@ -36,6 +37,8 @@ examples:
   onedoor submit dibao.json --wait
   onedoor status 320585-8D9TV-YJY6T
   onedoor matters
+  onedoor supply 320585-8D9TV-YJY6T income_proof
+  onedoor search                       # asks for the identity number, not echoed
   ONEDOOR_TOKEN=$(onedoor token --role officer --department assistance --jurisdiction 320585) \\
     onedoor decide 320585-8D9TV-YJY6T approve"""
 
@@ -86,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     _global_options(common, suppress=True)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     applications.register(commands, common)
+    clerk.register(commands, common)
     departments.register(commands, common)
     audit.register(commands, common)
     forwards.register(commands, common)
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args.gateway = args.gateway or configured.gateway
     args.token = args.token or configured.token
     args.clock = configured.clock
+    tables.show_times_in(configured.clock)
     if args.command == "migrate":
         args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):

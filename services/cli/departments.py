@@ -45,7 +45,7 @@ def _cases(args: argparse.Namespace) -> int:
     params = {"pageSize": str(args.page_size) if args.page_size else ""}
     # An officer's queue comes from the department itself (its state and assessment); only the
     # window's list knows deadlines, so --overdue and clerks use that one.
-    if role == "officer" and not args.overdue:
+    if role == "officer" and not args.overdue and not args.work_list:
         if not department:
             raise CliError(
                 "the token names no department", code=ExitCode.USAGE, hint="pass --department"
@@ -57,6 +57,7 @@ def _cases(args: argparse.Namespace) -> int:
             "department": department,
             "overdue": "true" if args.overdue else "",
             "dueWithinDays": str(args.due_within_days) if args.due_within_days else "",
+            "workList": args.work_list or "",
         }
     items, following = _listing(client, path, params, key, args)
     if args.json:
@@ -67,7 +68,7 @@ def _cases(args: argparse.Namespace) -> int:
     elif key == "cases":
         print(_queue_table(items))
     else:
-        print(_applications_table(items))
+        print(applications_table(items))
     if following:
         print(f"more: --page-token {following} (or --all)", file=sys.stderr)
     return ExitCode.OK
@@ -92,7 +93,7 @@ def _queue_table(cases: Iterable[dict[str, Any]]) -> str:
     )
 
 
-def _applications_table(applications: Iterable[dict[str, Any]]) -> str:
+def applications_table(applications: Iterable[dict[str, Any]]) -> str:
     return tables.table(
         ["RECEIPT", "MATTER", "STATUS", "DEPARTMENTS", "APPLICANT", "DEADLINE", "OVERDUE"],
         [
@@ -199,11 +200,17 @@ to the audit log.""",
         epilog="""examples:
   onedoor cases                                   # an officer's queue
   onedoor cases --department assistance --overdue
+  onedoor cases --work-list awaiting_materials    # a clerk's materials to chase
   onedoor cases --all --json | jq -r '.cases[].receipt'""",
     )
     cases.add_argument("--department", choices=DEPARTMENTS)
     cases.add_argument("--overdue", action="store_true", help="only past or near the deadline")
     cases.add_argument("--due-within-days", type=int, metavar="N", help="with --overdue")
+    cases.add_argument(
+        "--work-list",
+        choices=("today", "awaiting_materials", "due_soon", "overdue"),
+        help="one of the window's work lists (the window's list)",
+    )
     cases.add_argument("--page-size", type=int, metavar="N", help="at most 200 (default 50)")
     cases.add_argument("--page-token", metavar="T", help="continue where a listing stopped")
     cases.add_argument("--all", action="store_true", help="every page")

@@ -101,6 +101,16 @@ def short(enum_name: str, prefix: str) -> str:
     return enum_name.removeprefix(prefix) if enum_name else ""
 
 
+# The clock every time is shown on: the bureau's (BUREAU_TIME_ZONE), set once by ``main`` from
+# the settings, so that no view needs it passed down.
+_shown_on = BureauClock()
+
+
+def show_times_in(clock: BureauClock) -> None:
+    global _shown_on
+    _shown_on = clock
+
+
 def moment(timestamp: str, clock: BureauClock | None = None) -> str:
     """An RFC 3339 time from the API as people at the bureau read it: its local time, to the
     second, with the offset ("2026-11-24 20:32:51 +08:00" for 12:32:51Z in Shanghai)."""
@@ -111,7 +121,7 @@ def moment(timestamp: str, clock: BureauClock | None = None) -> str:
     whole, _, _ = timestamp.rstrip("Z").partition(".")
     offset = "+00:00" if timestamp.endswith("Z") else timestamp[-6:]
     instant = dt.datetime.fromisoformat(whole.split("+")[0] + offset)
-    local = (clock or BureauClock()).local(instant)
+    local = (clock or _shown_on).local(instant)
     return f"{local:%Y-%m-%d %H:%M:%S} {local.isoformat()[-6:]}"
 
 

@@ -21,7 +21,7 @@ from services.common.errors import (
 from services.common.timestamps import to_timestamp
 from services.intake import acceptance, forwards, status
 from services.intake.audit_log import Among, AuditLog
-from services.intake.store import CaseLedger, DuplicateApplication, RequestIdReused
+from services.intake.store import CaseLedger, DuplicateApplication, Listing, RequestIdReused
 
 
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
@@ -83,13 +83,25 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     ) -> intake_service_pb2.ListCasesResponse:
         if request.due_within_days < 0:
             raise invalid_argument([FieldViolation("due_within_days", "must not be negative")])
-        cases, token = await self.ledger.page(
-            size=pagination.page_size(request.page_size),
-            token=request.page_token,
-            overdue=request.overdue,
-            due_before=due_cutoff(request.due_within_days, self.ledger.clock, self.ledger.calendar),
-            department=request.department,
+        clock, calendar = self.ledger.clock, self.ledger.calendar
+        listing = Listing(
             division_prefix=request.accepting_division_prefix,
+            department=request.department,
+            matter_code=request.matter_code,
+            status=case_pb2.CaseStatus.Name(request.status) if request.status else "",
+            accepted_since=(
+                dt.datetime.combine(clock.today(), dt.time(0), tzinfo=clock.zone)
+                if request.accepted_today
+                else None
+            ),
+            due_before=(
+                due_cutoff(request.due_within_days, clock, calendar) if request.overdue else None
+            ),
+            due_from=clock.now() if request.overdue and request.not_yet_due else None,
+            person_key=request.person_key,
+        )
+        cases, token = await self.ledger.page(
+            listing, pagination.page_size(request.page_size), request.page_token
         )
         return intake_service_pb2.ListCasesResponse(cases=cases, next_page_token=token)
 

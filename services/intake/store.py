@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import asyncpg
 from google.protobuf import json_format
@@ -16,6 +17,7 @@ from onedoor.events.v1 import events_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
+from services.common.keyed_hash import person_key
 from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
@@ -70,6 +72,25 @@ _WORKLOAD = f"""
       FROM case_departments p JOIN cases c ON c.receipt = p.receipt
      WHERE p.state IN ({_UNDECIDED}) AND c.status NOT IN ({_FINAL})
      GROUP BY p.department"""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Which cases a listing selects; an empty value selects on nothing."""
+
+    division_prefix: str
+    department: str = ""
+    matter_code: str = ""
+    # A CaseStatus name, e.g. "CASE_STATUS_AWAITING_MATERIALS".
+    status: str = ""
+    # Only cases accepted at or after this instant.
+    accepted_since: dt.datetime | None = None
+    # Only open cases running on a deadline before this instant...
+    due_before: dt.datetime | None = None
+    # ...and at or after this one.
+    due_from: dt.datetime | None = None
+    # Only cases naming the person of this keyed hash.
+    person_key: str = ""
 
 
 class DuplicateApplication(Exception):
@@ -205,11 +226,25 @@ _CREATE = """
     ), progress AS (
         INSERT INTO case_departments (receipt, department, state)
         SELECT receipt, department, $18 FROM created, unnest($8::text[]) AS department
+    ), people AS (
+        INSERT INTO case_people (person_key, receipt)
+        SELECT person_key, receipt FROM created, unnest($28::text[]) AS person_key
     ), event AS (
         INSERT INTO outbox (event_id, exchange, event_type, payload, trace_context)
         SELECT $19::uuid, $20, $21, $22::jsonb, $23::jsonb FROM created WHERE $24::bool
     )
     SELECT receipt FROM created"""
+
+
+def people_named(case: case_pb2.Case) -> list[str]:
+    """The keyed hashes of everyone the case names, for a search by person."""
+    numbers = [
+        case.applicant.id_number,
+        *(m.id_number for m in case.household_members),
+        case.details.other_party.id_number,
+        case.details.death.deceased_id_number,
+    ]
+    return sorted({person_key(n) for n in numbers if n})
 
 
 def _as_created(case: case_pb2.Case, accepted_note: str) -> case_pb2.Case:
@@ -356,6 +391,7 @@ class CaseLedger:
                 case.request_fingerprint,
                 case.deadline_provisional,
                 claims,
+                people_named(case),
             )
 
     async def append(
@@ -477,26 +513,17 @@ class CaseLedger:
         )
 
     async def page(
-        self,
-        *,
-        size: int,
-        token: str,
-        overdue: bool,
-        due_before: dt.datetime,
-        department: str,
-        division_prefix: str,
+        self, listing: Listing, size: int, token: str
     ) -> tuple[list[case_pb2.Case], str]:
-        """Open cases whose deadline is before ``due_before`` (deadline order), or every case
-        (acceptance order); keyset-paginated."""
+        """The cases ``listing`` selects, keyset-paginated: by deadline when it asks for those
+        running out, by acceptance otherwise."""
         after = pagination.decode_time_key(token)
-        order = "decision_deadline" if overdue else "created_at"
+        order = "decision_deadline" if listing.due_before is not None else "created_at"
         async with (
             self.pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            return await self._list(
-                conn, order, after, size, overdue, due_before, department, division_prefix
-            )
+            return await self._list(conn, order, after, size, listing)
 
     async def _list(
         self,
@@ -504,28 +531,38 @@ class CaseLedger:
         order: str,
         after: tuple[dt.datetime, str] | None,
         size: int,
-        overdue: bool,
-        due_before: dt.datetime,
-        department: str,
-        division_prefix: str,
+        listing: Listing,
     ) -> tuple[list[case_pb2.Case], str]:
+        # Running out of time: open, the clock not paused for materials, the deadline before
+        # due_before (and, for "due soon", not yet passed).
         rows = await conn.fetch(
             f"""{_CASES}
-                 WHERE ($1::bool IS FALSE OR (status <> ALL($2::text[]) AND paused_since IS NULL
-                                              AND decision_deadline < $3))
-                   AND ($4 = '' OR $4 = ANY(departments))
-                   AND accepting_division LIKE $5 || '%'
-                   AND ($6::timestamptz IS NULL OR ({order}, receipt) > ($6, $7))
+                 WHERE ($1::timestamptz IS NULL
+                        OR (status <> ALL($2::text[]) AND paused_since IS NULL
+                            AND decision_deadline < $1
+                            AND ($9::timestamptz IS NULL OR decision_deadline >= $9)))
+                   AND ($3 = '' OR $3 = ANY(departments))
+                   AND accepting_division LIKE $4 || '%'
+                   AND ($5 = '' OR matter_code = $5)
+                   AND ($6 = '' OR status = $6)
+                   AND ($7::timestamptz IS NULL OR created_at >= $7)
+                   AND ($10::text = '' OR receipt IN (SELECT receipt FROM case_people
+                                                       WHERE person_key = $10))
+                   AND ($11::timestamptz IS NULL OR ({order}, receipt) > ($11, $12))
                  ORDER BY {order}, receipt
                  LIMIT $8""",
-            overdue,
+            listing.due_before,
             FINAL_NAMES,
-            due_before,
-            department,
-            division_prefix,
+            listing.department,
+            listing.division_prefix,
+            listing.matter_code,
+            listing.status,
+            listing.accepted_since,
+            size + 1,
+            listing.due_from,
+            listing.person_key,
             after[0] if after else None,
             after[1] if after else "",
-            size + 1,
         )
         page, next_token = pagination.split_page(
             rows, size, lambda r: pagination.encode_time_key(r[order], r["receipt"])

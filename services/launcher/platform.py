@@ -180,6 +180,8 @@ class Platform:
             # Self-issued tokens (`onedoor token`) for local runs and tests only; a deployment
             # leaves them off and signs staff in through the bureau's identity provider.
             "GATEWAY_DEV_TOKENS": "true",
+            # A made-up line, so local runs and tests print one on the receipt.
+            "GATEWAY_BUREAU_CONTACT": "0512-00000000（示例）",
             # eventlet announces its deprecation on every import; it works, see STACK notes.
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }

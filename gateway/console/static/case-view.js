@@ -82,7 +82,10 @@ export function renderLookup(root, context, receipt) {
     event.preventDefault();
     const wanted = input.value.trim().toUpperCase();
     if (!RECEIPT.test(wanted)) {
-      text(error, "lookup.bad_receipt");
+      // Whatever case was shown is not the one asked for now: it leaves the screen.
+      clear(result);
+      // A name or an identity number typed where a receipt goes: say where to search instead.
+      text(error, /^[\d\sXx]{15,}$/.test(wanted) || /\p{Script=Han}/u.test(wanted) ? "lookup.not_a_receipt_person" : "lookup.bad_receipt");
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;

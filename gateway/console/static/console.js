@@ -20,6 +20,10 @@ import { clear, h, uniqueId } from "./markup.js";
 import { renderAudit } from "./audit.js";
 import { renderCaseFile, renderQueue } from "./queue.js";
 import { renderReceipt } from "./receipt-page.js";
+import { renderDivorce } from "./divorce-desk.js";
+import { renderSearch } from "./person-search.js";
+import { renderSupply } from "./supply-materials.js";
+import { renderWorkList } from "./work-list.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -46,6 +50,9 @@ const context = {
 const VIEWS = {
   window_clerk: [
     ["new", "nav.new"],
+    ["worklist", "nav.worklist"],
+    ["search", "nav.search"],
+    ["divorce", "nav.divorce"],
     ["lookup", "nav.lookup"],
   ],
   officer: [
@@ -246,7 +253,7 @@ function route() {
   const view = match?.[1];
   const argument = match?.[2] ? decodeURIComponent(match[2]) : undefined;
   const role = context.claims.role;
-  drawChrome(view === "receipt" ? "new" : view === "file" ? "queue" : view);
+  drawChrome({ receipt: "new", supply: "worklist", file: "queue" }[view] ?? view);
   window.scrollTo(0, 0);
   if (view === "new" && role === "window_clerk") {
     const kept = keptMatter(location.hash);
@@ -257,6 +264,14 @@ function route() {
     }
   } else if (view === "receipt" && argument) {
     renderReceipt(main, context, argument);
+  } else if (view === "worklist" && role === "window_clerk") {
+    renderWorkList(main, context, argument);
+  } else if (view === "supply" && argument && role === "window_clerk") {
+    renderSupply(main, context, argument);
+  } else if (view === "divorce" && role === "window_clerk") {
+    renderDivorce(main, context, argument);
+  } else if (view === "search" && role === "window_clerk") {
+    renderSearch(main, context);
   } else if (view === "lookup") {
     renderLookup(main, context, argument);
   } else if (view === "queue" && role === "officer") {

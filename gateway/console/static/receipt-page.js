@@ -8,27 +8,33 @@ import { refusalMessage, statusBadge } from "./case-view.js";
 
 export async function renderReceipt(root, context, receipt) {
   clear(root).append(h("p", { class: "loading", i18n: "common.loading" }));
-  let accepted = context.submitted?.receipt === receipt ? context.submitted : null;
-  if (!accepted) {
-    // Reopened later (a reprint): the ledger knows everything the receipt shows.
-    try {
-      const { application } = await call("GET", `/v1/applications/${encodeURIComponent(receipt)}`);
-      accepted = {
-        receipt: application.receipt,
-        matterCode: application.matterCode,
-        status: application.status,
-        departments: application.departments,
-        decisionDeadline: application.decisionDeadline,
-        traceId: application.traceId,
-        acceptedAt: application.createTime,
-        created: true,
-      };
-    } catch (error) {
-      if (!(error instanceof ApiRefusal)) throw error;
-      clear(root).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
-      return;
-    }
+  const submitted = context.submitted?.receipt === receipt ? context.submitted : null;
+  // The ledger's view even right after submitting: it alone has the applicant masked and
+  // the materials as stored; the gateway adds the bureau's contact line.
+  let application;
+  let bureauContact = "";
+  try {
+    const found = await call("GET", `/v1/applications/${encodeURIComponent(receipt)}`);
+    application = found.application;
+    bureauContact = found.bureauContact || "";
+  } catch (error) {
+    if (!(error instanceof ApiRefusal)) throw error;
+    clear(root).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
+    return;
   }
+  const accepted = {
+    receipt: application.receipt,
+    matterCode: application.matterCode,
+    status: application.status,
+    departments: application.departments ?? [],
+    decisionDeadline: application.decisionDeadline,
+    traceId: application.traceId,
+    acceptedAt: application.createTime,
+    applicant: `${application.applicantName || "—"} ${application.applicantIdNumber || ""}`.trim(),
+    materials: application.materials ?? [],
+    window: application.acceptingDivision,
+    created: submitted ? submitted.created !== false : true,
+  };
   const matter = context.catalog.find((m) => m.code === accepted.matterCode);
   const bureau = shortDivisionName(context.claims.jurisdiction);
   const qr = h("img", {
@@ -43,6 +49,14 @@ export async function renderReceipt(root, context, receipt) {
     departments.append(i ? "、" : "", h("span", { i18n: `department.${department}` }));
   });
   if (!accepted.departments.length) departments.append(h("span", { i18n: "receipt.forwarded_departments" }));
+  const materials = h("dd", { class: "materials-received" });
+  accepted.materials.forEach((code, i) => {
+    const material = matter?.requiredMaterials?.find((m) => m.code === code);
+    materials.append(i ? "、" : "", material ? h("span", { "data-material": code, zhen: [material.titleZh, material.titleEn] }) : code);
+  });
+  if (!accepted.materials.length) materials.append("—");
+  // Who served the applicant: the signed-in clerk printing the slip, at this window.
+  const clerk = context.claims.name || context.claims.subject || "—";
 
   const row = (labelKey, value) => [h("dt", { i18n: labelKey }), value instanceof Node && value.tagName === "DD" ? value : h("dd", {}, value)];
   const slip = h(
@@ -62,11 +76,14 @@ export async function renderReceipt(root, context, receipt) {
         { class: "slip-facts" },
         row("receipt.number", h("strong", { class: "receipt-number", "data-receipt": accepted.receipt }, accepted.receipt)),
         row("receipt.matter", matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : accepted.matterCode),
+        row("receipt.applicant", h("span", { class: "applicant" }, accepted.applicant)),
+        row("receipt.materials", materials),
         row("receipt.departments", departments),
+        row("receipt.window", h("span", { class: "window" }, `${divisionName(accepted.window) || ""} (${accepted.window})`)),
+        row("receipt.clerk", h("span", { class: "clerk" }, clerk)),
         row("receipt.accepted_at", formatTime(accepted.acceptedAt)),
-        row("receipt.deadline", h("span", { class: "deadline" }, formatTime(accepted.decisionDeadline))),
+        row("receipt.deadline", h("span", {}, h("span", { class: "deadline" }, formatTime(accepted.decisionDeadline)), " ", h("span", { class: "zone", i18n: "receipt.local_time" }))),
         row("receipt.status", statusBadge(accepted.status)),
-        row("receipt.trace_id", h("code", { class: "trace-id" }, accepted.traceId || "—")),
       ),
       h("figure", { class: "slip-qr" }, qr, h("figcaption", { i18n: "receipt.qr_caption" })),
     ),
@@ -74,8 +91,19 @@ export async function renderReceipt(root, context, receipt) {
       "footer",
       { class: "slip-footer" },
       h("p", { i18n: ["receipt.footer", { place: divisionName(context.claims.jurisdiction) }] }),
+      bureauContact ? h("p", { class: "contact" }, h("span", { i18n: "receipt.contact" }), " ", bureauContact) : null,
       accepted.created === false ? h("p", { class: "note", i18n: "receipt.not_created" }) : null,
     ),
+  );
+  // For staff only: the trace of the submission, beside the slip but never printed on it.
+  const staff = h(
+    "p",
+    { class: "staff-only no-print" },
+    h("span", { i18n: "receipt.trace_id" }),
+    " ",
+    h("code", { class: "trace-id" }, accepted.traceId || "—"),
+    " ",
+    h("span", { class: "hint", i18n: "receipt.staff_only" }),
   );
   const actions = h(
     "div",
@@ -85,7 +113,7 @@ export async function renderReceipt(root, context, receipt) {
     h("a", { class: "button secondary", href: "#/new", i18n: "receipt.next" }),
   );
   clear(root).append(
-    h("div", { class: "view view-receipt" }, h("p", { class: "banner ok-banner no-print", role: "status", i18n: ["receipt.accepted", { receipt: accepted.receipt }] }), slip, actions),
+    h("div", { class: "view view-receipt" }, h("p", { class: "banner ok-banner no-print", role: "status", i18n: ["receipt.accepted", { receipt: accepted.receipt }] }), slip, staff, actions),
   );
   root.querySelector("h1").focus();
 }

@@ -1,5 +1,7 @@
 // Every word the console shows, in Chinese (the default) and English. Catalog titles
 // (matters, materials) come from GET /v1/matters in both languages and are not here.
+import { CLERK_STRINGS } from "./clerk-strings.js";
+
 export const STRINGS = {
   zh: {
     "app.title": "一门受理 · 窗口工作台",
@@ -706,3 +708,5 @@ export const STRINGS = {
     "state.CASE_STATE_LAPSED": "Lapsed",
   },
 };
+
+for (const language of Object.keys(STRINGS)) Object.assign(STRINGS[language], CLERK_STRINGS[language]);

@@ -107,6 +107,9 @@ class Matter:
     # Every department reports and the case completes when all have ("after death, one thing").
     joint: bool = False
     exclusive: Exclusive = Exclusive.APPLICANT
+    # Its place among its leading department's matters in the order of a life (registration
+    # before annual report before deregistration).
+    life_order: int = 0
 
     @property
     def time_limit_days(self) -> int:
@@ -135,8 +138,14 @@ class Catalog:
         return tuple(dict.fromkeys(d for m in self.versions.values() for d in m.departments))
 
     def current(self) -> list[Matter]:
-        codes = sorted({c for c, _ in self.versions})
-        return [m for m in (self.latest(c) for c in codes) if m is not None]
+        """The latest version of every matter, by leading department (in the catalog's order)
+        and, within one, in the order of a life."""
+        codes = {c for c, _ in self.versions}
+        matters = [m for m in (self.latest(c) for c in codes) if m is not None]
+        departments = self.departments
+        return sorted(
+            matters, key=lambda m: (departments.index(m.departments[0]), m.life_order, m.code)
+        )
 
 
 def _exclusive(code: str, entry: dict[str, object]) -> Exclusive:
@@ -177,6 +186,7 @@ def parse(text: str) -> Catalog:
             minimum_age=int(entry.get("minimum_age", 0)),
             joint=bool(entry.get("joint", False)),
             exclusive=_exclusive(entry["code"], entry),
+            life_order=int(entry.get("life_order", 0)),
         )
     return Catalog(versions)
 

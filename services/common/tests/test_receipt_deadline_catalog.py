@@ -171,3 +171,15 @@ def test_jurisdictions_cover_their_counties():
     assert within("320585", "320585") and not within("320585", "320583")
     assert within("320500", "320583") and within("320000", "320583")
     assert not within("320500", "310115")
+
+
+def test_the_catalog_lists_matters_by_department_and_in_the_order_of_a_life():
+    codes = [m.code for m in catalog.load().current()]
+    assert codes.index("orgs.register") < codes.index("orgs.annual_report")
+    assert codes.index("orgs.annual_report") < codes.index("orgs.deregister")
+    assert codes.index("registry.marriage") < codes.index("registry.divorce")
+    assert codes.index("registry.divorce") < codes.index("registry.death")
+    leading = [catalog.load().latest(c).departments[0] for c in codes]  # type: ignore[union-attr]
+    # Each department's matters together, in the catalog's order of departments.
+    assert list(dict.fromkeys(leading)) == list(catalog.load().departments)
+    assert leading == sorted(leading, key=list(catalog.load().departments).index)
