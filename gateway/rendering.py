@@ -87,13 +87,15 @@ def negotiate(header: str | None) -> str:
     """The served language closest to what the caller asked for; zh-CN by default."""
     if not header:
         return DEFAULT_LANGUAGE
-    wanted = _preferences(header)
-    # Babel matches "zh-Hans-CN" or "zh" to zh-CN, and "en-GB" to en, through its aliases.
-    found = negotiate_locale(wanted, LANGUAGES, sep="-")
-    if found is None:
-        found = negotiate_locale([w.split("-")[0] for w in wanted], ["zh", "en"], sep="-")
-        found = {"zh": "zh-CN", "en": "en"}.get(found or "")
-    return found or DEFAULT_LANGUAGE
+    for tag in _preferences(header):
+        # Babel matches a served tag and its aliases ("zh-Hans-CN", "zh_CN"); a bare or
+        # regional tag ("zh", "zh-TW", "en-GB") falls to its language's served variant.
+        found = negotiate_locale([tag], LANGUAGES, sep="-") or negotiate_locale(
+            [tag.split("-")[0]], [language.split("-")[0] for language in LANGUAGES], sep="-"
+        )
+        if found:
+            return next(language for language in LANGUAGES if language.startswith(found))
+    return DEFAULT_LANGUAGE
 
 
 class Renderer:

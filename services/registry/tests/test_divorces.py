@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
+from gateway.rendering import Renderer
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
@@ -296,7 +297,7 @@ async def test_opening_the_case_notes_the_local_dates(store, filed_at):
     department = RegistryDepartment(Pool(store), Now(filed_at).clock(), CALENDAR)  # type: ignore[arg-type]
     opening = await department.open(Conn(store), case)  # type: ignore[arg-type]
     assert opening.assessment.eligible
-    reason = opening.assessment.reason
+    reason = Renderer("en").clauses(opening.assessment.findings)
     assert "filed on 2026-03-09" in reason
     assert "the cooling-off period runs until 2026-04-08 (its last day)" in reason
     assert "from 2026-04-09 to 2026-05-08" in reason
