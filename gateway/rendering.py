@@ -14,13 +14,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, negotiate_locale
 from babel.numbers import format_decimal
+from google.protobuf.message import Message
 
 from onedoor.case.v1 import case_pb2
 from services.common import catalog, divisions
 
+M = TypeVar("M", bound=Message)
 TEXTS = Path(__file__).parent / "texts"
 # The languages the bureau serves, the first its own: what an unnamed language falls back to.
 LANGUAGES = ("zh-CN", "en")
@@ -197,3 +200,31 @@ class Renderer:
         if typed is not None and typed.WhichOneof("value") is not None:
             return self.value(typed)
         return value
+
+
+def _fill_tree(message: Message, renderer: Renderer) -> None:
+    """Renders every Text in ``message``, and the gateway's facts and assessments."""
+    if isinstance(message, case_pb2.Text):
+        renderer.fill(message)
+        return
+    name = message.DESCRIPTOR.full_name
+    if name == "onedoor.gateway.v1.Fact":
+        typed = message.typed if message.HasField("typed") else None  # type: ignore[attr-defined]
+        message.label = renderer.fact_label(message.name)  # type: ignore[attr-defined]
+        message.text = renderer.fact_value(message.value, typed)  # type: ignore[attr-defined]
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.is_repeated and not field.message_type.GetOptions().map_entry:
+            for item in value:
+                _fill_tree(item, renderer)
+        elif not field.is_repeated:
+            _fill_tree(value, renderer)
+    if name == "onedoor.gateway.v1.Assessment" and message.findings:  # type: ignore[attr-defined]
+        message.reason = renderer.clauses(message.findings)  # type: ignore[attr-defined]
+
+
+def localize(message: M, language: str) -> M:
+    """The message with every domain text in it rendered in ``language``, in place."""
+    _fill_tree(message, Renderer(language))
+    return message

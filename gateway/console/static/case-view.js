@@ -174,7 +174,7 @@ function progressTable(application) {
         { "data-department": entry.department },
         h("th", { scope: "row", i18n: `department.${entry.department}` }),
         h("td", {}, h("span", { class: `state state-${progressState(entry)}`, i18n: `progress.${progressState(entry)}` })),
-        h("td", { class: "note" }, entry.note || ""),
+        h("td", { class: "note" }, entry.message?.text || entry.note || ""),
       ),
     );
   }
@@ -226,7 +226,7 @@ function timelineSection(timeline, titleKey) {
         h("time", { datetime: entry.createTime || "" }, formatTime(entry.createTime)),
         h("span", { class: `kind kind-${kind.toLowerCase()}`, i18n: `timeline.${kind}` }),
         entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
-        h("span", { class: "note" }, entry.note || ""),
+        h("span", { class: "note" }, entry.message?.text || entry.note || ""),
       ),
     );
   }
