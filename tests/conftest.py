@@ -143,6 +143,13 @@ class AddMetadata(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 @pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client, for calls to more than one platform (the federated cities)."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
 async def http(platform: Platform) -> AsyncIterator[aiohttp.ClientSession]:
     """A window clerk of Taicang (320585), the test platform's jurisdiction."""
     async with aiohttp.ClientSession(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,6 @@ def cities(
         yield found
     finally:
         tear_down(found)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _as(city: City, role: str = "window_clerk", department: str = "") -> dict[str, str]:

@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, City]]:
         yield found
     finally:
         tear_down(found)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _operator(city: City) -> dict[str, str]:

@@ -45,8 +45,16 @@ def authority(name: str) -> Authority:
     return Authority(name, key, cert)
 
 
-def issue(ca: Authority, common_name: str, directory: Path) -> tuple[Path, Path]:
-    """A gateway certificate for ``common_name`` signed by ``ca``; returns (cert, key) files."""
+def issue(
+    ca: Authority,
+    common_name: str,
+    directory: Path,
+    valid: tuple[dt.timedelta, dt.timedelta] = (dt.timedelta(minutes=-5), dt.timedelta(days=1)),
+    label: str = "",
+) -> tuple[Path, Path]:
+    """A gateway certificate for ``common_name`` signed by ``ca``, valid from ``valid[0]`` to
+    ``valid[1]`` from now (a day, by default; the tests make expired ones); returns (cert, key)
+    files, named with ``label`` when given."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     cert = (
@@ -55,14 +63,14 @@ def issue(ca: Authority, common_name: str, directory: Path) -> tuple[Path, Path]
         .issuer_name(ca.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(now + valid[0])
+        .not_valid_after(now + valid[1])
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
         .sign(ca.key, hashes.SHA256())
     )
     directory.mkdir(parents=True, exist_ok=True)
-    cert_file = directory / f"{common_name}-by-{ca.name}.pem"
-    key_file = directory / f"{common_name}-by-{ca.name}.key"
+    stem = f"{common_name}-{label}" if label else f"{common_name}-by-{ca.name}"
+    cert_file, key_file = directory / f"{stem}.pem", directory / f"{stem}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(
