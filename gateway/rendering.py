@@ -164,6 +164,9 @@ class Renderer:
 
     def text(self, text: case_pb2.Text) -> str:
         template = self.catalog.entry("texts", code_key(text.code))
+        if text.code == case_pb2.TEXT_CODE_CLAUSES:
+            # None of them explains another: side by side, not "first: the others".
+            return self.clauses(text.details)
         values = {arg.name: self.value(arg) for arg in text.args}
         missing = placeholders(template) - values.keys()
         if missing:

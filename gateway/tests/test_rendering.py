@@ -75,6 +75,16 @@ def test_fill_sets_the_text_of_each_clause() -> None:
     assert said.text.startswith("未进行家庭经济状况核对：")
 
 
+def test_clauses_of_equal_weight_are_said_side_by_side() -> None:
+    said = text(
+        Code.TEXT_CODE_CLAUSES,
+        text(Code.TEXT_CODE_SENIOR_CARD_CANCELLED),
+        text(Code.TEXT_CODE_CARE_ORDERS_CANCELLED, orders=count(2)),
+    )
+    assert Renderer("zh-CN").text(said) == "尊老卡已注销；已取消2项居家养老服务"
+    assert Renderer("en").text(said).count(";") == 1
+
+
 def test_words_a_person_typed_are_shown_as_typed() -> None:
     assert Renderer("zh-CN").text(texts.as_typed("收入证明不清晰")) == "收入证明不清晰"
 

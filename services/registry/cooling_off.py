@@ -166,6 +166,17 @@ def withdrawal_closed(divorce: DivorcePeriods, today: dt.date) -> str:
     )
 
 
+def lapsed_text(divorce: DivorcePeriods) -> case_pb2.Text:
+    """The lapse as the timeline says it, in the reader's language."""
+    said = text(
+        Code.TEXT_CODE_DIVORCE_LAPSED, confirmation_last_day=date(divorce.confirmation_last_day)
+    )
+    if divorce.provisional:
+        years = ", ".join(str(y) for y in divorce.provisional_years)
+        said.details.append(text(Code.TEXT_CODE_SCHEDULE_PROVISIONAL, years=code(years)))
+    return said
+
+
 def lapsed(divorce: DivorcePeriods) -> str:
     """Why a confirmation is refused after the confirmation period (and the lapse's note)."""
     return (

@@ -76,14 +76,12 @@ class TimelineWrite:
 
 
 def _said(clauses: Sequence[case_pb2.Text]) -> case_pb2.Text | None:
-    """Several clauses as one text: the first, the others explaining it."""
+    """Several clauses of equal weight as one text (the first does not explain the others)."""
     if not clauses:
         return None
-    first, *rest = clauses
-    said = case_pb2.Text()
-    said.CopyFrom(first)
-    said.details.extend(rest)
-    return said
+    if len(clauses) == 1:
+        return clauses[0]
+    return texts.text(texts.Code.TEXT_CODE_CLAUSES, *clauses)
 
 
 def _entry(
@@ -200,7 +198,13 @@ def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
     return TimelineWrite(
         event.receipt,
         f"event:{event.event_id}",
-        case_pb2.TimelineEntry(kind=kind, department=event.department, note=event.reason),
+        # What the department said of its own decision; what an officer typed, as typed.
+        _entry(
+            kind,
+            event.department,
+            event.message if event.HasField("message") else None,
+            event.reason,
+        ),
     )
 
 

@@ -182,6 +182,7 @@ class DepartmentCases:
         state: pb.CaseState.ValueType,
         reason: str,
         outcome: events_pb2.Outcome.ValueType,
+        message: case_pb2.Text | None = None,
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
         the caller's transaction.
@@ -202,7 +203,11 @@ class DepartmentCases:
             conn,
             self.department,
             events_pb2.CaseDecided(
-                receipt=receipt, department=self.department, outcome=outcome, reason=reason
+                receipt=receipt,
+                department=self.department,
+                outcome=outcome,
+                reason=reason,
+                message=message,
             ),
         )
         said = outcome_label(outcome)

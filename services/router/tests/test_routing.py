@@ -62,6 +62,21 @@ def test_outcomes_map_to_timeline_entries_keyed_by_event(outcome, kind):
     assert write.entry.note == "x"
 
 
+def test_a_decision_the_department_takes_itself_is_said_as_its_text_not_its_prose():
+    sent = events.stamped(
+        events_pb2.CaseDecided(
+            receipt="r",
+            department="registry",
+            outcome=events_pb2.OUTCOME_WITHDRAWN,
+            reason="withdrawn by a party",
+            message=texts.text(texts.Code.TEXT_CODE_DIVORCE_WITHDRAWN),
+        )
+    )
+    write = decided(parse(events.to_body(sent), events_pb2.CaseDecided))
+    assert write.entry.note == ""
+    assert Renderer("zh-CN").text(write.entry.message) == "一方已撤回离婚申请"
+
+
 def test_an_event_written_before_the_schema_version_is_still_routed():
     body = {
         "event_id": "e-1",
