@@ -32,7 +32,7 @@ from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2 as gpb
 from onedoor.intake.v1 import intake_service_pb2
-from services.common import metric_catalog, telemetry
+from services.common import metric_catalog, telemetry, texts
 from services.common.errors import ApiError, from_rpc_error
 from services.common.metric_catalog import Reading
 
@@ -198,12 +198,16 @@ class Federation:
             await self._record(case.receipt, error=failure.text, cause=failure.cause.value)
         else:
             # The home jurisdiction refused it: that is its decision.
-            note = f"refused by the home jurisdiction: {failure.text}"
+            refused = texts.text(
+                texts.Code.TEXT_CODE_REFUSED_BY_HOME, reason=texts.verbatim(failure.text)
+            )
             await self._record(
                 case.receipt,
                 remote_status=case_pb2.CASE_STATUS_REJECTED,
                 remote_timeline=[
-                    case_pb2.TimelineEntry(kind=case_pb2.TIMELINE_ENTRY_KIND_REJECTED, note=note)
+                    case_pb2.TimelineEntry(
+                        kind=case_pb2.TIMELINE_ENTRY_KIND_REJECTED, message=refused
+                    )
                 ],
                 error=failure.text,
                 cause=failure.cause.value,

@@ -3,7 +3,13 @@ the token names."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 import grpc
+from google.protobuf.message import Message
 
 from gateway import (
     audit_entries,
@@ -13,6 +19,7 @@ from gateway import (
     forwards,
     lookup,
     materials,
+    rendering,
     search,
     submission,
 )
@@ -22,12 +29,38 @@ from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.common import auth
 from services.common.auth import Principal
 
+M = TypeVar("M", bound=Message)
+T = TypeVar("T")
+
 
 def _authorization(context: grpc.aio.ServicerContext) -> str:
     metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
     return metadata.get("authorization", "")
 
 
+def _rendered(
+    method: Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[M]],
+) -> Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[M]]:
+    """Renders the answer's domain texts in the language of the caller's ``accept-language``
+    metadata (zh-CN when it names none the bureau serves)."""
+
+    @functools.wraps(method)
+    async def answer(self: Any, request: Any, context: grpc.aio.ServicerContext) -> M:
+        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        language = rendering.negotiate(metadata.get("accept-language"))
+        return rendering.localize(await method(self, request, context), language)
+
+    return answer
+
+
+def _rendering_every_method(cls: type[T]) -> type[T]:
+    for name, member in list(vars(cls).items()):
+        if name[:1].isupper() and inspect.iscoroutinefunction(member):
+            setattr(cls, name, _rendered(member))
+    return cls
+
+
+@_rendering_every_method
 class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     def __init__(self, window: Window, sign_in: auth.SignIn | None = None) -> None:
         self.window = window

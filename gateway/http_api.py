@@ -8,6 +8,7 @@ when the gateway and every service behind it report SERVING.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -33,6 +34,7 @@ from gateway import (
     materials,
     openapi,
     permissions,
+    rendering,
     search,
     submission,
 )
@@ -80,7 +82,23 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return response
 
 
+# The caller's language for this request (Accept-Language), set by the middleware below.
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "language", default=rendering.DEFAULT_LANGUAGE
+)
+
+
+@web.middleware
+async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    _LANGUAGE.set(rendering.negotiate(request.headers.get("Accept-Language")))
+    response = await handler(request)
+    response.headers.setdefault("Content-Language", _LANGUAGE.get())
+    return response
+
+
 def _message_json(message: Message) -> dict[str, Any]:
+    # Codes and parameters for integrators, with each text rendered for people.
+    rendering.localize(message, _LANGUAGE.get())
     return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
 
 
@@ -259,6 +277,7 @@ def create_app(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
             access_log,
+            language,
             cors.middleware(cors_origins),
             errors_as_json,
             _authenticate(sign_in),

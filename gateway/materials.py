@@ -15,7 +15,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.intake.v1 import intake_service_pb2
-from services.common import catalog, telemetry
+from services.common import catalog, telemetry, texts
 from services.common.auth import Principal
 from services.common.errors import ApiError, FieldViolation, invalid_argument
 
@@ -39,7 +39,11 @@ async def supply_materials(
                 entry_key=f"{case.receipt}:supplied:{_requests_so_far(case)}",
                 entry=case_pb2.TimelineEntry(
                     kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED,
-                    note="handed in: " + handed_in,
+                    # The materials as the clerk named them: shown as typed.
+                    message=texts.text(
+                        texts.Code.TEXT_CODE_MATERIALS_HANDED_IN,
+                        materials=texts.verbatim(handed_in),
+                    ),
                 ),
             ),
         )

@@ -143,7 +143,11 @@ def as_department_case(case: dpb.DepartmentCase) -> pb.DepartmentCase:
         assessment=pb.Assessment(
             eligible=assessment.eligible,
             reason=assessment.reason,
-            facts=[pb.Fact(name=f.name, value=f.value) for f in assessment.facts],
+            findings=assessment.findings,
+            facts=[
+                pb.Fact(name=f.name, value=f.value, typed=f.typed if f.HasField("typed") else None)
+                for f in assessment.facts
+            ],
             economic_check=pb.EconomicCheck(
                 performed=check.performed,
                 assets_fen=check.assets_fen,
@@ -152,6 +156,7 @@ def as_department_case(case: dpb.DepartmentCase) -> pb.DepartmentCase:
                 source=check.source,
                 check_time=check.check_time if check.HasField("check_time") else None,
                 note=check.note,
+                message=check.message if check.HasField("message") else None,
             )
             if assessment.HasField("economic_check")
             else None,

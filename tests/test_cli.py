@@ -96,9 +96,23 @@ async def test_submit_wait_status_and_matters(platform, tmp_path):
     assert status.code == 0, status.err
     assert "departments  assistance" in status.out
     assert "progress:" in status.out and "timeline:" in status.out
+
     # Each row starts with the bureau's local time: date, time and offset.
-    timeline = [line.split()[3:6] for line in status.out.split("timeline:")[1].splitlines()[2:]]
-    assert timeline == [
+    def timeline(shown: str) -> list[list[str]]:
+        return [line.split()[3:6] for line in shown.split("timeline:")[1].splitlines()[2:]]
+
+    # What the platform says, in the bureau's language unless --lang asks for another.
+    assert timeline(status.out) == [
+        ["ACCEPTED", "window", "窗口受理"],
+        [
+            "ROUTED",
+            "assistance",
+            "初审符合条件：家庭2人，人均月收入400.00元，低于苏州市标准945.00元；家庭金融资产未超过限额",
+        ],
+    ]
+    in_english = await onedoor(platform, "--lang", "en", "status", receipt)
+    assert in_english.code == 0, in_english.err
+    assert timeline(in_english.out) == [
         ["ACCEPTED", "window", "accepted"],
         ["ROUTED", "assistance", "assessment:"],
     ]

@@ -277,7 +277,8 @@ async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, 
     await expect(case.locator(".timeline li[data-kind='ACCEPTED']")).to_contain_text("受理窗口")
     routed = case.locator(".timeline li[data-kind='ROUTED']")
     await expect(routed).to_contain_text("社会救助")
-    await expect(routed).to_contain_text("assessment: eligible")
+    # The department's assessment, rendered by the gateway in the console's language.
+    await expect(routed).to_contain_text("初审符合条件：家庭2人，人均月收入400.00元")
     await expect(case.locator(".progress tr[data-department='assistance']")).to_contain_text(
         "办理中"
     )
@@ -292,11 +293,14 @@ async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Look up a case")
     await expect(case.locator(".case-heading .badge")).to_have_text("In progress")
     await expect(routed.locator(".kind")).to_have_text("Routed")
+    # Fetched again in English: the texts follow the language, the values stay.
+    await expect(routed.locator(".note")).to_contain_text("assessment: eligible: household of 2")
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await assert_no_horizontal_scroll(page)
     await screenshot(page, "7-look-up-english")
     await page.get_by_role("button", name="Switch language: 中文").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("进度查询")
+    await expect(routed.locator(".note")).to_contain_text("初审符合条件")
 
     await page.get_by_role("button", name="退出").click()
     await expect(page.get_by_label("访问令牌")).to_be_focused()

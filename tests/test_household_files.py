@@ -35,6 +35,7 @@ from services.common.keyed_hash import person_key
 from services.common.receipt import receipt_for
 from services.common.schema import COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, directories_for
 from tests.factories import dibao_proto, person
+from tests.said import all_said
 
 pytestmark = pytest.mark.platform
 
@@ -44,7 +45,7 @@ AT_ONCE = 20
 # (assessment, the case's insert) does: long enough that unlocked openings surely overlap.
 REST_OF_OPENING = 0.05
 DIED = dt.date(2026, 11, 20)
-NOTHING_TO_DO = (False, "nothing to do: no household file holds the person")
+NOTHING_TO_DO = (False, [("NOTHING_TO_DO", {})])
 # Files the tests make by hand as the unlocked file_for left them, empty on purpose.
 # Assistance's own migrations (the last of the service's directories).
 MIGRATIONS = directories_for("assistance")[-1]
@@ -279,22 +280,22 @@ async def test_a_death_stops_every_recurring_payment_of_the_person_on_every_file
     )
     workflow = DepartmentServicer(department, DepartmentCases(pool, "assistance"))
 
-    def settle(receipt: str) -> Awaitable[tuple[bool, str]]:
-        return workflow.settle_death(receipt, deceased, DIED)
+    async def settle(receipt: str) -> tuple[bool, list[tuple[str, dict[str, Any]]]]:
+        settled = await workflow.settle_death(receipt, deceased, DIED)
+        return settled.held_something, all_said(settled.outcome_message)
 
     held, outcome = await settle(f"D-{uuid.uuid4().hex[:10]}")
 
     clauses = {
-        own: f"household file {own} closed: nobody is left",
-        empty: f"household file {empty} closed: nobody is left",
-        other: f"household file {other} keeps 1 member(s), whose entitlement is to be re-assessed",
+        own: ("HOUSEHOLD_FILE_CLOSED", {"file": own}),
+        empty: ("HOUSEHOLD_FILE_CLOSED", {"file": empty}),
+        other: ("HOUSEHOLD_FILE_KEPT", {"file": other, "members": 1}),
     }
-    expected = "; ".join(
-        ["stopped 3 payment(s) (dibao, hardship)", clauses[own]]
-        + [clauses[f] for f in sorted([empty, other])]
-    )
+    expected = [("PAYMENTS_STOPPED", {"payments": 3}), clauses[own]] + [
+        clauses[f] for f in sorted([empty, other])
+    ]
     assert (held, outcome) == (True, expected)
-    assert deceased not in outcome and neighbour not in outcome
+    assert deceased not in str(outcome) and neighbour not in str(outcome)
     rows = {
         r["receipt"]: (r["stopped_at"] is not None, r["stop_reason"])
         for r in await pool.fetch("SELECT * FROM household_benefits WHERE file_id = ANY($1)", files)
@@ -321,10 +322,10 @@ async def test_a_death_stops_every_recurring_payment_of_the_person_on_every_file
     # A second registration of the same death, and a redelivery of the first, change nothing.
     before = await snapshot(pool, files)
     assert await settle(f"D-{uuid.uuid4().hex[:10]}") == NOTHING_TO_DO
-    assert (
-        await in_transaction(pool, lambda c: household_files.record_death(c, deceased, DIED))
-        == NOTHING_TO_DO
+    held, outcome = await in_transaction(
+        pool, lambda c: household_files.record_death(c, deceased, DIED)
     )
+    assert (held, all_said(outcome)) == NOTHING_TO_DO
     assert await snapshot(pool, files) == before
 
 
@@ -334,12 +335,16 @@ async def test_a_death_in_a_household_with_someone_living_stops_only_their_payme
     theirs = await benefit(pool, file_id, "assistance.disability_subsidy", deceased)
     household = await benefit(pool, file_id, "assistance.dibao", widow)
 
-    outcome = await in_transaction(pool, lambda c: household_files.record_death(c, deceased, DIED))
+    held, outcome = await in_transaction(
+        pool, lambda c: household_files.record_death(c, deceased, DIED)
+    )
 
-    assert outcome == (
+    assert (held, all_said(outcome)) == (
         True,
-        f"stopped 1 payment(s) (disability_subsidy); household file {file_id} keeps 1 "
-        "member(s), whose entitlement is to be re-assessed",
+        [
+            ("PAYMENTS_STOPPED", {"payments": 1}),
+            ("HOUSEHOLD_FILE_KEPT", {"file": file_id, "members": 1}),
+        ],
     )
     running = {
         r["receipt"]
@@ -357,16 +362,16 @@ async def test_two_deaths_in_one_household_settled_at_once_close_its_file(pool):
     await benefit(pool, file_id, "assistance.dibao", first)
     start = asyncio.Barrier(2)
 
-    async def die(who: str) -> tuple[bool, str]:
+    async def die(who: str) -> list[str]:
         async with pool.acquire() as conn, conn.transaction():
             await start.wait()
-            outcome = await household_files.record_death(conn, who, DIED)
+            _, outcome = await household_files.record_death(conn, who, DIED)
             await asyncio.sleep(REST_OF_OPENING)
-            return outcome
+            return [code for code, _ in all_said(outcome)]
 
     outcomes = await asyncio.gather(die(first), die(second))
 
-    assert sum("closed: nobody is left" in outcome for _, outcome in outcomes) == 1
+    assert sum("HOUSEHOLD_FILE_CLOSED" in outcome for outcome in outcomes) == 1
     assert await pool.fetchval(
         "SELECT closed_at IS NOT NULL FROM household_files WHERE id = $1", file_id
     )

@@ -27,6 +27,7 @@ from tests.conftest import (
     wait_for_entry,
 )
 from tests.factories import application, party, person
+from tests.said import codes, message_of, said, text_of
 
 FOUNDATION_FEN = 300_000_000
 
@@ -76,15 +77,6 @@ async def department_case(platform, department: str, receipt: str) -> dpb.Depart
     ) as channel:
         stub = department_service_pb2_grpc.DepartmentServiceStub(channel)
         return (await stub.GetCase(dpb.GetCaseRequest(receipt=receipt))).case
-
-
-def note_of(application_json: dict[str, Any], kind: str, department: str = "") -> str:
-    return next(
-        e.get("note", "")
-        for e in application_json["timeline"]
-        if e["kind"] == f"TIMELINE_ENTRY_KIND_{kind}"
-        and (not department or e.get("department") == department)
-    )
 
 
 def fields_refused(answer: dict[str, Any]) -> set[str]:
@@ -197,7 +189,7 @@ async def test_matter_is_routed_assessed_eligible_and_approved(http, matter):
     receipt = await routed(http, build())
     shown = await get_application(http, receipt)
     assert shown["departments"] == [department]
-    assert note_of(shown, "ROUTED", department).startswith("assessment: eligible"), note_of(
+    assert codes(message_of(shown, "ROUTED", department))[0] == "ASSESSED_ELIGIBLE", text_of(
         shown, "ROUTED"
     )
     await decide(http, department, receipt, "DECISION_APPROVE")
@@ -227,16 +219,27 @@ async def test_household_exactly_at_the_standard_is_assessed_not_eligible(http):
         economicCheckConsent=consent_for(a, b),
     )
     shown = await get_application(http, await routed(http, body))
-    note = note_of(shown, "ROUTED", "assistance")
-    assert note.startswith("assessment: not eligible")
-    assert "945.00 yuan/month is not below the 3205 standard" in note
+    verdict = message_of(shown, "ROUTED", "assistance")
+    assert codes(verdict)[:2] == ["ASSESSED_NOT_ELIGIBLE", "INCOME_NOT_BELOW_STANDARD"]
+    assert said(verdict["details"][0]) == (
+        "INCOME_NOT_BELOW_STANDARD",
+        {"members": 2, "income_per_member": 94500, "standard": 94500, "division": "3205"},
+    )
+    assert text_of(shown, "ROUTED", "assistance").startswith(
+        "初审不符合条件：家庭2人，人均月收入945.00元，不低于苏州市标准945.00元"
+    )
 
 
 async def test_the_economic_check_needs_consent_and_reads_the_banks(http):
     a = person()
     no_consent = application("assistance.dibao", a, household=[(a, 30000)])
     shown = await get_application(http, await routed(http, no_consent))
-    assert "economic-status check not run: the case holds no consent" in note_of(shown, "ROUTED")
+    assert codes(message_of(shown, "ROUTED")) == [
+        "ASSESSED_NOT_ELIGIBLE",
+        "INCOME_BELOW_STANDARD",
+        "ECONOMIC_CHECK_NOT_RUN",
+        "NO_CONSENT",
+    ]
 
     rich = person()
     BANK_FILE.write_text(json.dumps({rich.id_number: 10_000_000_00}))
@@ -250,8 +253,13 @@ async def test_the_economic_check_needs_consent_and_reads_the_banks(http):
         shown = await get_application(http, await routed(http, body))
     finally:
         BANK_FILE.unlink()
-    note = note_of(shown, "ROUTED")
-    assert note.startswith("assessment: not eligible") and "exceed the limit" in note
+    verdict = message_of(shown, "ROUTED")
+    assert codes(verdict) == [
+        "ASSESSED_NOT_ELIGIBLE",
+        "INCOME_BELOW_STANDARD",
+        "ASSETS_EXCEED_LIMIT",
+    ]
+    assert said(verdict["details"][1])[1]["assets"] == 10_000_000_00
 
 
 async def test_one_household_one_file_across_matters(platform, http):
@@ -276,7 +284,7 @@ async def test_one_household_one_file_across_matters(platform, http):
     assert first_case.household_file and first_case.household_file == second_case.household_file
     # Grade 3 gets no care subsidy, but the household's dibao brings the living subsidy.
     assert second_case.assessment.eligible
-    assert "living subsidy" in second_case.assessment.reason
+    assert [said(f)[0] for f in second_case.assessment.findings] == ["LIVING_SUBSIDY"]
 
 
 async def test_materials_requested_pause_the_deadline_until_they_are_supplied(http, intake_db):
@@ -329,7 +337,9 @@ async def test_senior_card_needs_sixty_and_is_issued_once(http):
 async def test_age_allowance_band_and_amount_come_from_the_jurisdiction(platform, http):
     receipt = await routed(http, application("elderly.age_allowance", person(age=92)))
     case = await department_case(platform, "elderly", receipt)
-    assert "band 90-99, 200.00 yuan a month" in case.assessment.reason
+    assert [said(f) for f in case.assessment.findings] == [
+        ("ALLOWANCE_BAND", {"age": 92, "band": "90-99", "amount": 20000})
+    ]
     assert case.assessment.amount_fen == 20000
 
 
@@ -454,7 +464,9 @@ async def test_divorce_confirmed_in_its_cooling_off_is_refused_and_after_it_regi
     assert second["divorceState"] == "DIVORCE_STATE_CONFIRMED"
     shown = await wait_for_entry(http, receipt, "APPROVED")
     assert shown["status"] == "CASE_STATUS_APPROVED"
-    assert "both parties confirmed" in note_of(shown, "APPROVED")
+    assert codes(message_of(shown, "APPROVED")) == ["DIVORCE_REGISTERED"]
+    assert codes(message_of(shown, "CONFIRMED")) == ["DIVORCE_CONFIRMED_BY_ONE"]
+    assert text_of(shown, "APPROVED") == "双方均已到场确认，离婚登记完成"
     # Divorced: free to marry again.
     await routed(
         http,
@@ -487,6 +499,7 @@ async def test_divorce_withdrawn_within_the_cooling_off_period(platform, http):
         assert r.status == 200, await r.text()
     shown = await wait_for_entry(http, receipt, "WITHDRAWN")
     assert shown["status"] == "CASE_STATUS_WITHDRAWN"
+    assert text_of(shown, "WITHDRAWN") == "一方已撤回离婚申请"
 
 
 async def test_unconfirmed_divorce_lapses_after_the_confirmation_period(platform, http):
@@ -496,6 +509,8 @@ async def test_unconfirmed_divorce_lapses_after_the_confirmation_period(platform
         http, receipt, "LAPSED"
     )  # the registry's sweep runs every second here
     assert shown["status"] == "CASE_STATUS_LAPSED"
+    code, args = said(message_of(shown, "LAPSED"))
+    assert code == "DIVORCE_LAPSED" and args["confirmation_last_day"] < dt.date.today().isoformat()
     late = await _confirm(http, receipt, husband, expect=400)
     assert late["error"]["status"] == "FAILED_PRECONDITION"
 
@@ -560,10 +575,19 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
         "assistance": "PROGRESS_STATE_REPORTED",
         "elderly": "PROGRESS_STATE_REPORTED",
     }
-    assert "closed: nobody is left" in note_of(shown, "REPORTED", "assistance")
-    elderly_note = note_of(shown, "REPORTED", "elderly")
-    assert "senior card cancelled" in elderly_note and "age allowance stopped" in elderly_note
-    assert "funeral subsidy granted" in note_of(shown, "REPORTED", "registry")
+    assert codes(message_of(shown, "REPORTED", "assistance")) == [
+        "CLAUSES",
+        "PAYMENTS_STOPPED",
+        "HOUSEHOLD_FILE_CLOSED",
+    ]
+    assert codes(message_of(shown, "REPORTED", "elderly")) == [
+        "CLAUSES",
+        "SENIOR_CARD_CANCELLED",
+        "AGE_ALLOWANCE_STOPPED",
+    ]
+    assert codes(message_of(shown, "REPORTED", "registry")) == ["FUNERAL_SUBSIDY_GRANTED"]
+    # What the officers read, in the bureau's language.
+    assert text_of(shown, "REPORTED", "elderly").startswith("尊老卡已注销；高龄津贴自")
 
     later = await submit(
         http,
@@ -578,9 +602,9 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
 
 async def test_death_of_a_person_without_benefits_reports_nothing_to_do(http):
     shown = await _completed(http, _death(person(age=50)))
-    assert note_of(shown, "REPORTED", "assistance").startswith("nothing to do")
-    assert note_of(shown, "REPORTED", "elderly").startswith("nothing to do")
-    assert "funeral subsidy granted" in note_of(shown, "REPORTED", "registry")
+    assert codes(message_of(shown, "REPORTED", "assistance")) == ["NOTHING_TO_DO"]
+    assert codes(message_of(shown, "REPORTED", "elderly")) == ["NOTHING_TO_DO"]
+    assert codes(message_of(shown, "REPORTED", "registry")) == ["FUNERAL_SUBSIDY_GRANTED"]
 
 
 async def test_death_fan_out_is_one_trace(http, trace_sink):
@@ -610,7 +634,9 @@ async def test_overdue_is_raised_once_and_listed(platform, http, intake_db):
         "UPDATE cases SET decision_deadline = now() - interval '1 day' WHERE receipt = $1", receipt
     )
     shown = await wait_for_entry(http, receipt, "OVERDUE")
-    assert "escalated to the supervisors of elderly" in note_of(shown, "OVERDUE")
+    code, args = said(message_of(shown, "OVERDUE"))
+    assert (code, args["departments"]) == ("OVERDUE_ESCALATED", {"codes": ["elderly"]})
+    assert text_of(shown, "OVERDUE").endswith("已报养老服务主管人员")
     assert shown["overdue"] is True
     await asyncio.sleep(2.5)  # a few more timer rounds
     kinds = [e["kind"] for e in (await get_application(http, receipt))["timeline"]]

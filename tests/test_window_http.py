@@ -33,7 +33,15 @@ async def test_dibao_application_is_accepted_and_routed_to_assistance(http):
     assert application["status"] == "CASE_STATUS_ROUTED"
     routed = [e for e in application["timeline"] if e["kind"] == "TIMELINE_ENTRY_KIND_ROUTED"]
     assert routed[0]["department"] == "assistance"
-    assert "below the 3205 standard of 945.00 yuan" in routed[0]["note"]
+    assert routed[0]["message"]["code"] == "TEXT_CODE_ASSESSED_ELIGIBLE"
+    # Rendered in the bureau's language unless the caller asks for another.
+    assert "低于苏州市标准945.00元" in routed[0]["message"]["text"]
+    async with http.get(
+        f"/v1/applications/{body['receipt']}", headers={"Accept-Language": "en-GB,en;q=0.8"}
+    ) as response:
+        in_english = (await response.json())["application"]
+    routed = [e for e in in_english["timeline"] if e["kind"] == "TIMELINE_ENTRY_KIND_ROUTED"]
+    assert "below the 苏州市 standard of 945.00 yuan" in routed[0]["message"]["text"]
     assert next(e["kind"] for e in application["timeline"]) == "TIMELINE_ENTRY_KIND_ACCEPTED"
     assert all(e["createTime"] for e in application["timeline"])
 

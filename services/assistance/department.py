@@ -13,6 +13,7 @@ from services.assistance.standards import Standards
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, StoredCase
 from services.common.keyed_hash import person_key
+from services.common.texts import Code, count, text
 from services.common.timestamps import to_timestamp
 
 # Matters whose benefit is paid every month (temporary assistance is paid once).
@@ -37,7 +38,7 @@ class AssistanceDepartment(Department):
         now = self.clock.now()
         gap = economic_check.consent_gap(case, now)
         if gap:
-            return pb.EconomicCheck(performed=False, note=gap)
+            return pb.EconomicCheck(performed=False, message=gap)
         members = len(case.household_members)
         standard = self.standards.for_division(case.applicant.hukou_division)
         limit = standard.fen_per_person * economic_check.ASSET_LIMIT_MONTHS[kind] * members
@@ -49,7 +50,7 @@ class AssistanceDepartment(Department):
             within_limit=assets <= limit,
             source=self.assets.source,
             check_time=to_timestamp(now),
-            note=f"{members} member(s) covered by the consent on record",
+            message=text(Code.TEXT_CODE_CONSENT_COVERS_MEMBERS, members=count(members)),
         )
 
     async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
@@ -105,5 +106,5 @@ class AssistanceDepartment(Department):
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
-    ) -> tuple[bool, str]:
+    ) -> tuple[bool, list[case_pb2.Text]]:
         return await household_files.record_death(conn, person_key, date_of_death)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from onedoor.case.v1 import case_pb2
 from services.assistance.standards import Standard
+from services.common.texts import Code, amount, count, division, text
 
 
 @dataclass(frozen=True)
@@ -15,11 +17,7 @@ class Assessment:
     per_capita_income_fen: int
     standard_fen: int
     standard_division: str
-    reason: str
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+    finding: case_pb2.Text
 
 
 def assess(monthly_incomes_fen: Sequence[int], standard: Standard) -> Assessment:
@@ -32,10 +30,18 @@ def assess(monthly_incomes_fen: Sequence[int], standard: Standard) -> Assessment
     # Compare totals, not a rounded average: "below the standard" must be exact at the edge.
     eligible = total < standard.fen_per_person * members
     per_capita = (total + members // 2) // members
-    where = f"the {standard.division} standard" if standard.division else "the default standard"
-    comparison = "below" if eligible else "not below"
-    reason = (
-        f"household of {members}: income per member {_yuan(per_capita)} yuan/month is "
-        f"{comparison} {where} of {_yuan(standard.fen_per_person)} yuan"
+    said = {
+        (True, True): Code.TEXT_CODE_INCOME_BELOW_STANDARD,
+        (False, True): Code.TEXT_CODE_INCOME_NOT_BELOW_STANDARD,
+        (True, False): Code.TEXT_CODE_INCOME_BELOW_DEFAULT_STANDARD,
+        (False, False): Code.TEXT_CODE_INCOME_NOT_BELOW_DEFAULT_STANDARD,
+    }[eligible, bool(standard.division)]
+    where = {"division": division(standard.division)} if standard.division else {}
+    finding = text(
+        said,
+        members=count(members),
+        income_per_member=amount(per_capita),
+        standard=amount(standard.fen_per_person),
+        **where,
     )
-    return Assessment(eligible, per_capita, standard.fen_per_person, standard.division, reason)
+    return Assessment(eligible, per_capita, standard.fen_per_person, standard.division, finding)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from onedoor.case.v1 import case_pb2
 from services.common import identity
+from services.common.texts import Code, count, text
 
 # Financial assets per member a household may hold, in months of the local dibao standard.
 ASSET_LIMIT_MONTHS = {"dibao": 24, "hardship": 24, "low_income": 36}
@@ -57,17 +58,21 @@ def connect(adapter: str, fake_file: str = "") -> AssetRecords:
     return FakeBank(Path(fake_file) if fake_file else None)
 
 
-def consent_gap(case: case_pb2.Case, now: dt.datetime) -> str | None:
+def consent_gap(case: case_pb2.Case, now: dt.datetime) -> case_pb2.Text | None:
     """Why the case's consent does not allow the check, or None when it does."""
     consent = case.details.economic_check_consent
     if not consent.consenting_id_number:
-        return "the case holds no consent to the economic-status check"
+        return text(Code.TEXT_CODE_NO_CONSENT)
     members = {identity.normalize(m.id_number) for m in case.household_members}
     if identity.normalize(consent.consenting_id_number) not in members:
-        return "the consent was not given by a member of the household"
+        return text(Code.TEXT_CODE_CONSENT_NOT_BY_MEMBER)
     if not consent.HasField("consent_time") or consent.consent_time.ToDatetime(dt.UTC) > now:
-        return "the consent has no time, or a time in the future"
+        return text(Code.TEXT_CODE_CONSENT_TIME_INVALID)
     covered = {identity.normalize(n) for n in consent.member_id_numbers}
     if not members <= covered:
-        return f"the consent covers {len(members & covered)} of {len(members)} members"
+        return text(
+            Code.TEXT_CODE_CONSENT_PARTIAL,
+            covered=count(len(members & covered)),
+            members=count(len(members)),
+        )
     return None

@@ -16,6 +16,9 @@ from collections.abc import Iterable, Sequence
 
 import asyncpg
 
+from onedoor.case.v1 import case_pb2
+from services.common.texts import Code, code, count, text
+
 # The two-key advisory lock space is apart from the one-key space of the case store's
 # per-receipt locks, so a member's lock can never be a receipt's.
 _MEMBER_LOCKS = 0x0D00_0F11
@@ -115,13 +118,9 @@ async def grant(
     )
 
 
-def _kind(matter_code: str) -> str:
-    return matter_code.split(".")[1]
-
-
 async def record_death(
     conn: asyncpg.Connection, person_key: str, died: dt.date
-) -> tuple[bool, str]:
+) -> tuple[bool, list[case_pb2.Text]]:
     """Stops the deceased's recurring payments on every file, wherever they are the
     beneficiary; a file with nobody living left is closed and all its payments stop. A second
     call for the same death finds nothing left to do."""
@@ -138,7 +137,7 @@ async def record_death(
     others = sorted({str(r["file_id"]) for r in paying} - {member_of})
     files = [str(member_of), *others] if member_of is not None else others
     if not files:
-        return False, "nothing to do: no household file holds the person"
+        return False, [text(Code.TEXT_CODE_NOTHING_TO_DO)]
     # Two deaths in one household, settled at once, must not each count the other as living
     # and leave the file open: the second waits here for the first to commit. NO KEY UPDATE
     # lets file_for's and grant's foreign-key checks on the file go on meanwhile.
@@ -153,7 +152,7 @@ async def record_death(
         died,
     )
     stopped: list[str] = []
-    clauses: list[str] = []
+    clauses: list[case_pb2.Text] = []
     for file_id in files:
         living = await conn.fetchval(
             "SELECT count(*) FROM household_members WHERE file_id = $1 AND deceased_on IS NULL",
@@ -175,11 +174,9 @@ async def record_death(
                 "UPDATE household_files SET closed_at = now() WHERE id = $1 AND closed_at IS NULL",
                 file_id,
             )
-            clauses.append(f"household file {file_id} closed: nobody is left")
+            clauses.append(text(Code.TEXT_CODE_HOUSEHOLD_FILE_CLOSED, file=code(file_id)))
         else:
             clauses.append(
-                f"household file {file_id} keeps {living} member(s), whose entitlement is to "
-                "be re-assessed"
+                text(Code.TEXT_CODE_HOUSEHOLD_FILE_KEPT, file=code(file_id), members=count(living))
             )
-    kinds = ", ".join(sorted({_kind(code) for code in stopped})) or "none"
-    return True, f"stopped {len(stopped)} payment(s) ({kinds}); " + "; ".join(clauses)
+    return True, [text(Code.TEXT_CODE_PAYMENTS_STOPPED, payments=count(len(stopped))), *clauses]

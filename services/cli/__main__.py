@@ -36,6 +36,7 @@ examples:
   export ONEDOOR_TOKEN=$(onedoor token --role window_clerk --jurisdiction 320585)
   onedoor submit dibao.json --wait
   onedoor status 320585-8D9TV-YJY6T
+  onedoor --lang en status 320585-8D9TV-YJY6T
   onedoor matters
   onedoor supply 320585-8D9TV-YJY6T income_proof
   onedoor search                       # asks for the identity number, not echoed
@@ -85,6 +86,12 @@ def parser() -> argparse.ArgumentParser:
         epilog=f"{EXAMPLES}\n\n{ENVIRONMENT_HELP}\n\n{EXIT_CODES_HELP}",
     )
     _global_options(root, suppress=False)
+    root.add_argument(
+        "--lang",
+        choices=gateway_client.LANGUAGES,
+        default=gateway_client.LANGUAGES[0],
+        help="the language of what the platform says: notes, assessments (default zh-CN)",
+    )
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,7 @@ def application_view(application: dict[str, Any]) -> str:
                             p.get("department", ""),
                             # PROGRESS_STATE_OPEN reads OPEN; a state written as a word stays.
                             tables.short(p.get("state", ""), "PROGRESS_STATE_"),
-                            p.get("note", ""),
+                            said(p),
                         ]
                         for p in progress
                     ],
@@ -224,6 +225,13 @@ def application_view(application: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def said(entry: Mapping[str, Any]) -> str:
+    """What a timeline entry or a department's progress says, as the gateway rendered it in
+    the language asked for; the note of one stored before texts existed."""
+    message = entry.get("message") or {}
+    return str(message.get("text") or entry.get("note", ""))
+
+
 def _timeline(entries: list[dict[str, Any]]) -> str:
     if not entries:
         return "(nothing yet)"
@@ -234,7 +242,7 @@ def _timeline(entries: list[dict[str, Any]]) -> str:
                 tables.moment(e.get("createTime", "")),
                 tables.short(e.get("kind", ""), "TIMELINE_ENTRY_KIND_"),
                 e.get("department") or "window",
-                e.get("note", ""),
+                said(e),
             ]
             for e in entries
         ],

@@ -21,6 +21,8 @@ from services.cli.outcome import CliError, ExitCode, from_error_body
 
 DEFAULT_GATEWAY = settings.DEFAULT_GATEWAY
 DEFAULT_TIMEOUT_SECONDS = 30.0
+# The languages the gateway renders its texts in (timeline, assessments); the bureau's first.
+LANGUAGES = ("zh-CN", "en")
 
 
 class Response(Protocol):
@@ -50,11 +52,13 @@ class GatewayClient:
         token: str,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         opener: Opener = _urllib_open,
+        language: str = LANGUAGES[0],
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.opener = opener
+        self.language = language
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         query = {k: v for k, v in (params or {}).items() if v}
@@ -82,7 +86,11 @@ class GatewayClient:
                 return
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+            "Accept-Language": self.language,
+        }
 
     def _call(self, request: urllib.request.Request) -> dict[str, Any]:
         try:
@@ -130,10 +138,11 @@ default_opener: Opener = _urllib_open
 
 
 def from_args(args: argparse.Namespace) -> GatewayClient:
-    """The client the global options describe (--gateway, --token, --timeout)."""
+    """The client the global options describe (--gateway, --token, --timeout, --lang)."""
     return GatewayClient(
         gateway_url(args.gateway),
         credentials.bearer_token(args.token),
         timeout=args.timeout,
         opener=default_opener,
+        language=getattr(args, "lang", LANGUAGES[0]),
     )

@@ -8,10 +8,11 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from services.common import identity
+from services.common import identity, texts
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.keyed_hash import person_key
+from services.common.texts import Code, code, count, text
 from services.elderly.allowance import SENIOR_AGE, AllowanceTable
 
 CARE_SERVICES = ("meals", "cleaning", "bathing", "nursing", "companionship")
@@ -51,14 +52,14 @@ class ElderlyDepartment(Department):
     async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
         age = identity.age_on(case.applicant.id_number, self.clock.today())
         division = case.applicant.hukou_division
-        facts = [fact("age", age)]
+        facts = [fact("age", age, count(age))]
         if case.matter_code == "elderly.age_allowance":
             band = self.allowances.band_of(age, division)
             if band is None:
                 return Opening(
                     pb.Assessment(
                         eligible=False,
-                        reason=f"aged {age}: below the first allowance band",
+                        findings=[text(Code.TEXT_CODE_BELOW_FIRST_BAND, age=count(age))],
                         facts=facts,
                     )
                 )
@@ -66,19 +67,40 @@ class ElderlyDepartment(Department):
             return Opening(
                 pb.Assessment(
                     eligible=True,
-                    reason=f"aged {age}: band {band.label}, {amount / 100:.2f} yuan a month",
-                    facts=[*facts, fact("band", band.label)],
+                    findings=[
+                        text(
+                            Code.TEXT_CODE_ALLOWANCE_BAND,
+                            age=count(age),
+                            band=code(band.label),
+                            amount=texts.amount(amount),
+                        )
+                    ],
+                    facts=[*facts, fact("band", band.label, code(band.label))],
                     amount_fen=amount,
                 )
             )
         eligible = age >= SENIOR_AGE
-        what = {
-            "elderly.senior_card": "a senior card",
-            "elderly.home_care": f"{case.details.care.hours_per_month} h/month of {case.details.care.service}",
-            "elderly.renovation": "home accessibility renovation",
-        }[case.matter_code]
-        reason = f"aged {age}: {'eligible for' if eligible else f'under {SENIOR_AGE}, not eligible for'} {what}"
-        return Opening(pb.Assessment(eligible=eligible, reason=reason, facts=facts))
+        said = {
+            "elderly.senior_card": (
+                Code.TEXT_CODE_SENIOR_CARD_ELIGIBLE,
+                Code.TEXT_CODE_SENIOR_CARD_UNDER_AGE,
+            ),
+            "elderly.home_care": (
+                Code.TEXT_CODE_HOME_CARE_ELIGIBLE,
+                Code.TEXT_CODE_HOME_CARE_UNDER_AGE,
+            ),
+            "elderly.renovation": (
+                Code.TEXT_CODE_RENOVATION_ELIGIBLE,
+                Code.TEXT_CODE_RENOVATION_UNDER_AGE,
+            ),
+        }[case.matter_code][0 if eligible else 1]
+        args = {"age": count(age)}
+        if not eligible:
+            args["minimum"] = count(SENIOR_AGE)
+        if case.matter_code == "elderly.home_care":
+            args["hours"] = count(case.details.care.hours_per_month)
+            args["service"] = texts.care_service(case.details.care.service)
+        return Opening(pb.Assessment(eligible=eligible, findings=[text(said, **args)], facts=facts))
 
     async def decided(
         self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
@@ -129,27 +151,27 @@ class ElderlyDepartment(Department):
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
-    ) -> tuple[bool, str]:
+    ) -> tuple[bool, list[case_pb2.Text]]:
         done = []
         if await conn.fetchval(
             """UPDATE senior_cards SET cancelled_at = now()
                 WHERE person_key = $1 AND cancelled_at IS NULL RETURNING 1""",
             person_key,
         ):
-            done.append("senior card cancelled")
+            done.append(text(Code.TEXT_CODE_SENIOR_CARD_CANCELLED))
         if await conn.fetchval(
             """UPDATE age_allowances SET stopped_at = now()
                 WHERE person_key = $1 AND stopped_at IS NULL RETURNING 1""",
             person_key,
         ):
-            done.append(f"age allowance stopped after {date_of_death.isoformat()}")
+            done.append(text(Code.TEXT_CODE_AGE_ALLOWANCE_STOPPED, date=texts.date(date_of_death)))
         orders = await conn.fetch(
             """UPDATE care_orders SET cancelled_at = now()
                 WHERE person_key = $1 AND cancelled_at IS NULL RETURNING receipt""",
             person_key,
         )
         if orders:
-            done.append(f"{len(orders)} home-care order(s) cancelled")
+            done.append(text(Code.TEXT_CODE_CARE_ORDERS_CANCELLED, orders=count(len(orders))))
         if not done:
-            return False, "nothing to do: no senior card, allowance or care order"
-        return True, "; ".join(done)
+            return False, [text(Code.TEXT_CODE_NOTHING_TO_DO)]
+        return True, done

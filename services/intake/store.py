@@ -14,7 +14,7 @@ from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
 from onedoor.events.v1 import events_pb2
-from services.common import catalog, outbox, pagination, personal_data, telemetry
+from services.common import catalog, outbox, pagination, personal_data, telemetry, texts
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
 from services.common.keyed_hash import person_key
@@ -109,9 +109,10 @@ class RequestIdReused(Exception):
 # per look-up (the look-up is the window's most frequent call).
 _CASES = """
     SELECT c.*,
-           ARRAY(SELECT ROW(t.kind, t.department, t.note, t.trace_id, t.created_at, t.actor_name)
+           ARRAY(SELECT ROW(t.kind, t.department, t.note, t.trace_id, t.created_at, t.actor_name,
+                            t.message)
                    FROM timeline t WHERE t.receipt = c.receipt ORDER BY t.id) AS timeline_entries,
-           ARRAY(SELECT ROW(p.department, p.state, p.note)
+           ARRAY(SELECT ROW(p.department, p.state, p.note, p.message)
                    FROM case_departments p WHERE p.receipt = c.receipt) AS progress_states,
            (EXISTS (SELECT 1 FROM forwards f WHERE f.receipt = c.receipt)
             OR EXISTS (SELECT 1 FROM origins o WHERE o.receipt = c.receipt)) AS crosses_border
@@ -146,8 +147,10 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
         json_format.ParseDict(member, case.household_members.add())
-    for kind, department, note, trace_id, created_at, actor_name in row["timeline_entries"]:
-        case.timeline.add(
+    for kind, department, note, trace_id, created_at, actor_name, message in row[
+        "timeline_entries"
+    ]:
+        entry = case.timeline.add(
             kind=case_pb2.TimelineEntryKind.Value(kind),
             department=department,
             note=note,
@@ -155,11 +158,15 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
             trace_id=trace_id,
             actor_name=actor_name,
         )
+        if message is not None:
+            json_format.Parse(message, entry.message)
     order = {d: i for i, d in enumerate(row["departments"])}
-    for department, state, note in sorted(
+    for department, state, note, message in sorted(
         row["progress_states"], key=lambda p: order.get(p[0], 99)
     ):
-        case.progress.add(department=department, state=_progress_of(state), note=note)
+        progress = case.progress.add(department=department, state=_progress_of(state), note=note)
+        if message is not None:
+            json_format.Parse(message, progress.message)
     return personal_data.unseal_case(case)
 
 
@@ -221,8 +228,8 @@ _CREATE = """
         INSERT INTO open_claims (claim_key, receipt)
         SELECT claim_key, receipt FROM created, unnest($27::text[]) AS claim_key
     ), accepted AS (
-        INSERT INTO timeline (receipt, entry_key, kind, note, trace_id, created_at)
-        SELECT receipt, receipt || ':accepted', $16, $17, $12, $13 FROM created
+        INSERT INTO timeline (receipt, entry_key, kind, message, trace_id, created_at)
+        SELECT receipt, receipt || ':accepted', $16, $17::jsonb, $12, $13 FROM created
     ), progress AS (
         INSERT INTO case_departments (receipt, department, state)
         SELECT receipt, department, $18 FROM created, unnest($8::text[]) AS department
@@ -247,14 +254,18 @@ def people_named(case: case_pb2.Case) -> list[str]:
     return sorted({person_key(n) for n in numbers if n})
 
 
-def _as_created(case: case_pb2.Case, accepted_note: str) -> case_pb2.Case:
+def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
+    return json_format.MessageToJson(entry.message) if entry.HasField("message") else None
+
+
+def _as_created(case: case_pb2.Case, accepted: case_pb2.Text) -> case_pb2.Case:
     """What ``_load`` would read back right after ``create`` stored the case: built from what
     was written rather than read again, as acceptance is the hottest write."""
     created = case_pb2.Case()
     created.CopyFrom(case)
     created.timeline.add(
         kind=case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED,
-        note=accepted_note,
+        message=accepted,
         create_time=case.create_time,
         trace_id=case.trace_id,
     )
@@ -299,12 +310,19 @@ class CaseLedger:
         sealed = personal_data.seal_case(case)
         forwarded = case.HasField("forwarding")
         crossing = forwarded or case.HasField("origin")
-        accepted_note = (
-            f"accepted here for the home jurisdiction {case.forwarding.home_division}"
+        accepted = (
+            texts.text(
+                texts.Code.TEXT_CODE_ACCEPTED_FOR_HOME,
+                division=texts.division(case.forwarding.home_division),
+            )
             if forwarded
-            else f"accepted for {case.origin.accepting_division} (receipt {case.origin.accepting_receipt})"
+            else texts.text(
+                texts.Code.TEXT_CODE_ACCEPTED_FROM_PEER,
+                division=texts.division(case.origin.accepting_division),
+                receipt=texts.code(case.origin.accepting_receipt),
+            )
             if case.HasField("origin")
-            else "accepted at the window"
+            else texts.text(texts.Code.TEXT_CODE_ACCEPTED_AT_WINDOW)
         )
         event = outbox.event_row(
             SERVICE,
@@ -323,7 +341,7 @@ class CaseLedger:
             conn.transaction() if crossing else contextlib.nullcontext(),
         ):
             try:
-                inserted = await self._insert(conn, case, sealed, accepted_note, event, claims)
+                inserted = await self._insert(conn, case, sealed, accepted, event, claims)
             except asyncpg.UniqueViolationError as error:
                 if error.table_name != "open_claims":
                     raise
@@ -333,7 +351,7 @@ class CaseLedger:
                 )
                 if holder is None:
                     # The holder became final in between: the claims are free now.
-                    inserted = await self._insert(conn, case, sealed, accepted_note, event, claims)
+                    inserted = await self._insert(conn, case, sealed, accepted, event, claims)
                 else:
                     raise DuplicateApplication(holder) from None
             if inserted is None:
@@ -351,14 +369,14 @@ class CaseLedger:
                 return stored, True
             if case.HasField("origin"):
                 await forwards.record_origin(conn, case)
-        return _as_created(case, accepted_note), True
+        return _as_created(case, accepted), True
 
     async def _insert(
         self,
         conn: asyncpg.Connection,
         case: case_pb2.Case,
         sealed: case_pb2.Case,
-        accepted_note: str,
+        accepted: case_pb2.Text,
         event: tuple[object, ...],
         claims: list[str],
     ) -> str | None:
@@ -383,7 +401,7 @@ class CaseLedger:
                 case.decision_deadline.ToDatetime(dt.UTC),
                 json_format.MessageToJson(sealed.details),
                 case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
-                accepted_note,
+                json_format.MessageToJson(accepted),
                 _progress_word(PENDING),
                 *event,
                 # Held for the home jurisdiction: nothing is routed here.
@@ -416,8 +434,8 @@ class CaseLedger:
         return bool(
             await conn.fetchval(
                 """INSERT INTO timeline (receipt, entry_key, kind, department, note, trace_id,
-                                       actor_name)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                       actor_name, message)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
                    ON CONFLICT (entry_key) DO NOTHING
                    RETURNING id""",
                 receipt,
@@ -427,6 +445,7 @@ class CaseLedger:
                 entry.note,
                 entry.trace_id,
                 entry.actor_name,
+                _message_json(entry),
             )
         )
 
@@ -450,12 +469,19 @@ class CaseLedger:
         for department in touched:
             progress[department] = department_state_after(progress[department], entry.kind)
             await conn.execute(
-                """UPDATE case_departments SET state = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END
+                # What the entry says replaces what the progress said, the prose of an older
+                # entry included; an entry that says nothing leaves it.
+                """UPDATE case_departments
+                      SET state = $3,
+                          note = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN note ELSE $4 END,
+                          message = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN message
+                                         ELSE $5::jsonb END
                     WHERE receipt = $1 AND department = $2""",
                 receipt,
                 department,
                 _progress_word(progress[department]),
                 entry.note,
+                _message_json(entry),
             )
         matter = catalog.load().version(row["matter_code"], row["matter_version"])
         joint = matter.joint if matter else False
@@ -483,7 +509,7 @@ class CaseLedger:
                 f"{receipt}:completed",
                 case_pb2.TimelineEntry(
                     kind=case_pb2.TIMELINE_ENTRY_KIND_COMPLETED,
-                    note="every department has reported",
+                    message=texts.text(texts.Code.TEXT_CODE_ALL_DEPARTMENTS_REPORTED),
                     trace_id=entry.trace_id,
                 ),
             )
@@ -620,7 +646,11 @@ class CaseLedger:
                 case_pb2.TimelineEntry(
                     kind=case_pb2.TIMELINE_ENTRY_KIND_FORWARDED,
                     department="",
-                    note=f"received by the home jurisdiction {before['home_division']} as {remote_receipt}",
+                    message=texts.text(
+                        texts.Code.TEXT_CODE_RECEIVED_BY_HOME,
+                        division=texts.division(before["home_division"]),
+                        receipt=texts.code(remote_receipt),
+                    ),
                 ),
             )
             if remote_status in _FINAL_KIND:
@@ -628,14 +658,23 @@ class CaseLedger:
                     (e for e in reversed(remote_timeline) if e.kind == _FINAL_KIND[remote_status]),
                     None,
                 )
-                said = f": {deciding.note}" if deciding is not None and deciding.note else ""
-                last_note = f"{case_pb2.CaseStatus.Name(remote_status).removeprefix('CASE_STATUS_').lower()}{said}"
+                # The home officer's words (or what home said) explain the decision.
+                why = []
+                if deciding is not None and deciding.HasField("message"):
+                    why.append(deciding.message)
+                elif deciding is not None and deciding.note:
+                    why.append(texts.as_typed(deciding.note))
                 appended = await self._insert_entry(
                     conn,
                     receipt,
                     f"{receipt}:decided-at-home",
                     case_pb2.TimelineEntry(
-                        kind=_FINAL_KIND[remote_status], note=f"decided at home: {last_note}"
+                        kind=_FINAL_KIND[remote_status],
+                        message=texts.text(
+                            texts.Code.TEXT_CODE_DECIDED_AT_HOME,
+                            *why,
+                            status=texts.status(remote_status),
+                        ),
                     ),
                 )
                 if appended:

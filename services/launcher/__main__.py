@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 from services.cli.tables import moment
 from services.common.telemetry import RECEIPT_KEY
@@ -58,6 +59,12 @@ def _print_sign_in(provider: IdentityProvider, base: str) -> str:
     return token
 
 
+def _said(entry: dict[str, Any]) -> str:
+    """What a timeline entry says, as the gateway rendered it (in the bureau's language, as
+    the demo names none); the note of an entry that predates texts."""
+    return str(entry.get("message", {}).get("text") or entry.get("note", ""))
+
+
 def _print_demo(platform: Platform, sink: TraceSink, provider: IdentityProvider) -> None:
     base = f"http://127.0.0.1:{platform.ports.gateway_http}"
     print("==> submitting a demo dibao application over HTTP", flush=True)
@@ -80,7 +87,7 @@ def _print_demo(platform: Platform, sink: TraceSink, provider: IdentityProvider)
     for entry in application["timeline"]:
         who = entry.get("department") or "window"
         print(
-            f"      {moment(entry['createTime'])}  {entry['kind'].removeprefix('TIMELINE_ENTRY_KIND_'):<10} {who:<10} {entry.get('note', '')}"
+            f"      {moment(entry['createTime'])}  {entry['kind'].removeprefix('TIMELINE_ENTRY_KIND_'):<10} {who:<10} {_said(entry)}"
         )
     time.sleep(1.5)  # the processes export spans in batches
     spans = sink.spans(accepted["traceId"])
@@ -147,7 +154,7 @@ def _print_cities(cities: dict[str, City], sink: TraceSink) -> None:
     print(f"    status at the Taicang window: {done['status']}; trace id {accepted['traceId']}")
     for entry in done["timeline"]:
         kind = entry["kind"].removeprefix("TIMELINE_ENTRY_KIND_")
-        print(f"      {entry['createTime']}  {kind:<10} {entry.get('note', '')}")
+        print(f"      {entry['createTime']}  {kind:<10} {_said(entry)}")
     time.sleep(1.5)  # the processes export spans in batches
     receipts = sorted(
         {str(s.attributes.get(RECEIPT_KEY)) for s in sink.spans(accepted["traceId"])} - {"None"}

@@ -8,6 +8,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.department.store import open_applications
+from services.common.texts import Code, code, text
 from services.orgs import registration
 
 
@@ -79,16 +80,20 @@ class OrgsDepartment(Department):
         problems = await self.check(conn, case)
         organisation = case.details.organisation
         facts = [fact("kind", case_pb2.OrganisationKind.Name(organisation.kind))]
-        reason = (
-            "; ".join(f"{p.field} {p.description}" for p in problems)
+        findings = (
+            [p.as_text() for p in problems]
             if problems
-            else {
-                "orgs.register": "name free in the jurisdiction; capital meets the minimum",
-                "orgs.annual_report": f"report for {organisation.report_year} from a registered organisation",
-                "orgs.deregister": "a registered organisation asks to be deregistered",
-            }[case.matter_code]
+            else [
+                {
+                    "orgs.register": text(Code.TEXT_CODE_ORG_NAME_FREE),
+                    "orgs.annual_report": text(
+                        Code.TEXT_CODE_ORG_ANNUAL_REPORT, year=code(organisation.report_year)
+                    ),
+                    "orgs.deregister": text(Code.TEXT_CODE_ORG_DEREGISTRATION),
+                }[case.matter_code]
+            ]
         )
-        return Opening(pb.Assessment(eligible=not problems, reason=reason, facts=facts))
+        return Opening(pb.Assessment(eligible=not problems, findings=findings, facts=facts))
 
     async def decided(
         self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType

@@ -36,8 +36,10 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from onedoor.case.v1 import case_pb2
 from services.common.clock import BureauClock
 from services.common.legal_calendar import LegalCalendar, Unit
+from services.common.texts import Code, code, date, text
 
 COOLING_OFF_DAYS = 30
 CONFIRMATION_DAYS = 30
@@ -124,15 +126,21 @@ def _provisional_note(divorce: DivorcePeriods) -> str:
     )
 
 
-def opening_note(divorce: DivorcePeriods) -> str:
-    """What the registry notes when it opens the divorce case."""
-    return (
-        f"filed on {divorce.filed_on}; the cooling-off period runs until "
-        f"{divorce.cooling_off_last_day} (its last day), during which either party may "
-        f"withdraw; both parties confirm in person from {divorce.confirmation_first_day} to "
-        f"{divorce.confirmation_last_day} (the last day to confirm), or the application lapses"
-        f"{_provisional_note(divorce)}"
-    )
+def opening_texts(divorce: DivorcePeriods) -> list[case_pb2.Text]:
+    """What the registry says when it opens the divorce case: its periods, as dates."""
+    said = [
+        text(
+            Code.TEXT_CODE_DIVORCE_PERIODS,
+            filed_on=date(divorce.filed_on),
+            cooling_off_last_day=date(divorce.cooling_off_last_day),
+            confirmation_first_day=date(divorce.confirmation_first_day),
+            confirmation_last_day=date(divorce.confirmation_last_day),
+        )
+    ]
+    if divorce.provisional:
+        years = ", ".join(str(y) for y in divorce.provisional_years)
+        said.append(text(Code.TEXT_CODE_SCHEDULE_PROVISIONAL, years=code(years)))
+    return said
 
 
 def still_cooling_off(divorce: DivorcePeriods) -> str:
@@ -156,6 +164,17 @@ def withdrawal_closed(divorce: DivorcePeriods, today: dt.date) -> str:
         "a divorce can be withdrawn only within its cooling-off period, whose last day was "
         f"{divorce.cooling_off_last_day}{also}{_provisional_note(divorce)}"
     )
+
+
+def lapsed_text(divorce: DivorcePeriods) -> case_pb2.Text:
+    """The lapse as the timeline says it, in the reader's language."""
+    said = text(
+        Code.TEXT_CODE_DIVORCE_LAPSED, confirmation_last_day=date(divorce.confirmation_last_day)
+    )
+    if divorce.provisional:
+        years = ", ".join(str(y) for y in divorce.provisional_years)
+        said.details.append(text(Code.TEXT_CODE_SCHEDULE_PROVISIONAL, years=code(years)))
+    return said
 
 
 def lapsed(divorce: DivorcePeriods) -> str:

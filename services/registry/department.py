@@ -17,11 +17,11 @@ from services.common.errors import ApiError
 from services.common.grpc_server import Registration
 from services.common.keyed_hash import person_key
 from services.common.legal_calendar import LegalCalendar
+from services.common.texts import Code, date, text
 from services.registry import cooling_off, marriage, records
 from services.registry.divorces import Divorces, RegistryServicer
 
 # 惠民殡葬: basic funeral services free of charge for every resident.
-FUNERAL_SUBSIDY = "funeral subsidy granted: basic funeral services (transport, cremation, storage, urn) free of charge"
 
 
 class RegistryDepartment(Department):
@@ -73,8 +73,7 @@ class RegistryDepartment(Department):
     async def open(self, conn: asyncpg.Connection, case: case_pb2.Case) -> Opening:
         problems = await self.check(conn, case)
         if problems:
-            reason = "; ".join(f"{p.field} {p.description}" for p in problems)
-            return Opening(pb.Assessment(eligible=False, reason=reason))
+            return Opening(pb.Assessment(eligible=False, findings=[p.as_text() for p in problems]))
         if case.matter_code == "registry.death":
             death = case.details.death
             await records.record_death(
@@ -83,7 +82,9 @@ class RegistryDepartment(Department):
                 case.receipt,
                 dt.date.fromisoformat(death.date_of_death),
             )
-            return Opening(pb.Assessment(eligible=True, reason="death recorded in the registry"))
+            return Opening(
+                pb.Assessment(eligible=True, findings=[text(Code.TEXT_CODE_DEATH_RECORDED)])
+            )
         if case.matter_code == "registry.divorce":
             filed = case.create_time.ToDatetime(dt.UTC)
             current = await records.current_marriage(conn, person_key(case.applicant.id_number))
@@ -96,11 +97,19 @@ class RegistryDepartment(Department):
             return Opening(
                 pb.Assessment(
                     eligible=True,
-                    reason=cooling_off.opening_note(divorce),
+                    findings=cooling_off.opening_texts(divorce),
                     facts=[
-                        fact("filed_on", divorce.filed_on.isoformat()),
-                        fact("cooling_off_last_day", divorce.cooling_off_last_day.isoformat()),
-                        fact("confirmation_last_day", divorce.confirmation_last_day.isoformat()),
+                        fact("filed_on", divorce.filed_on.isoformat(), date(divorce.filed_on)),
+                        fact(
+                            "cooling_off_last_day",
+                            divorce.cooling_off_last_day.isoformat(),
+                            date(divorce.cooling_off_last_day),
+                        ),
+                        fact(
+                            "confirmation_last_day",
+                            divorce.confirmation_last_day.isoformat(),
+                            date(divorce.confirmation_last_day),
+                        ),
                         *(
                             [
                                 fact(
@@ -114,7 +123,7 @@ class RegistryDepartment(Department):
                     ],
                 )
             )
-        return Opening(pb.Assessment(eligible=True, reason="both parties of age and free to marry"))
+        return Opening(pb.Assessment(eligible=True, findings=[text(Code.TEXT_CODE_FREE_TO_MARRY)]))
 
     async def decided(
         self, conn: asyncpg.Connection, stored: StoredCase, decision: pb.Decision.ValueType
@@ -144,8 +153,8 @@ class RegistryDepartment(Department):
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
-    ) -> tuple[bool, str]:
-        return True, FUNERAL_SUBSIDY
+    ) -> tuple[bool, list[case_pb2.Text]]:
+        return True, [text(Code.TEXT_CODE_FUNERAL_SUBSIDY_GRANTED)]
 
     def extra_registrations(self) -> list[Registration]:
         return [

@@ -22,6 +22,7 @@ from services.common.department.store import DepartmentCases
 from services.common.errors import ApiError, FieldViolation, invalid_argument, not_found
 from services.common.keyed_hash import person_key
 from services.common.legal_calendar import LegalCalendar
+from services.common.texts import Code, text
 from services.common.timestamps import to_timestamp
 from services.registry import cooling_off, records
 from services.registry.cooling_off import DivorcePeriods, Phase
@@ -95,6 +96,7 @@ class Divorces:
             dpb.CASE_STATE_LAPSED,
             cooling_off.lapsed(divorce),
             events_pb2.OUTCOME_LAPSED,
+            cooling_off.lapsed_text(divorce),
         )
         return updated
 
@@ -143,6 +145,7 @@ class Divorces:
                 dpb.CASE_STATE_OPEN,
                 "one party confirmed the divorce",
                 events_pb2.OUTCOME_CONFIRMED,
+                text(Code.TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE),
             )
         else:
             row = await records.set_divorce(
@@ -155,6 +158,7 @@ class Divorces:
                 dpb.CASE_STATE_APPROVED,
                 "both parties confirmed: divorce registered",
                 events_pb2.OUTCOME_APPROVED,
+                text(Code.TEXT_CODE_DIVORCE_REGISTERED),
             )
         return self.as_proto(row)
 
@@ -191,6 +195,7 @@ class Divorces:
             dpb.CASE_STATE_WITHDRAWN,
             "withdrawn by a party",
             events_pb2.OUTCOME_WITHDRAWN,
+            text(Code.TEXT_CODE_DIVORCE_WITHDRAWN),
         )
         return self.as_proto(row)
 

@@ -4,7 +4,7 @@ it is tested without eventlet."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -12,8 +12,9 @@ import grpc
 from google.protobuf.message import Message
 
 from onedoor.case.v1 import case_pb2
+from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
-from services.common import events
+from services.common import events, texts
 
 _OUTCOME_KIND = {
     events_pb2.OUTCOME_APPROVED: case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
@@ -74,22 +75,81 @@ class TimelineWrite:
     entry: case_pb2.TimelineEntry
 
 
-def routed(receipt: str, department: str, note: str) -> TimelineWrite:
+def _said(clauses: Sequence[case_pb2.Text]) -> case_pb2.Text | None:
+    """Several clauses of equal weight as one text (the first does not explain the others)."""
+    if not clauses:
+        return None
+    if len(clauses) == 1:
+        return clauses[0]
+    return texts.text(texts.Code.TEXT_CODE_CLAUSES, *clauses)
+
+
+def _entry(
+    kind: case_pb2.TimelineEntryKind.ValueType,
+    department: str,
+    message: case_pb2.Text | None,
+    prose: str,
+    actor_name: str = "",
+) -> case_pb2.TimelineEntry:
+    # A department that predates texts still answers prose: it is kept as its note.
+    if message is None:
+        return case_pb2.TimelineEntry(
+            kind=kind, department=department, note=prose, actor_name=actor_name
+        )
+    return case_pb2.TimelineEntry(
+        kind=kind, department=department, message=message, actor_name=actor_name
+    )
+
+
+def assessed(assessment: dpb.Assessment) -> case_pb2.Text | None:
+    """The department's recommendation, its findings explaining it."""
+    if not assessment.findings:
+        return None
+    verdict = (
+        texts.Code.TEXT_CODE_ASSESSED_ELIGIBLE
+        if assessment.eligible
+        else texts.Code.TEXT_CODE_ASSESSED_NOT_ELIGIBLE
+    )
+    return texts.text(verdict, *assessment.findings)
+
+
+def routed(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
+    verdict = "eligible" if assessment.eligible else "not eligible"
     return TimelineWrite(
         receipt,
         f"{receipt}:routed:{department}",
-        case_pb2.TimelineEntry(
-            kind=case_pb2.TIMELINE_ENTRY_KIND_ROUTED, department=department, note=note
+        _entry(
+            case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
+            department,
+            assessed(assessment),
+            f"assessment: {verdict}: {assessment.reason}",
         ),
     )
 
 
-def reported(receipt: str, department: str, outcome: str) -> TimelineWrite:
+def recorded(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
+    """The registry's recording of a death: what it found, without a verdict."""
+    return TimelineWrite(
+        receipt,
+        f"{receipt}:routed:{department}",
+        _entry(
+            case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
+            department,
+            _said(assessment.findings),
+            assessment.reason,
+        ),
+    )
+
+
+def reported(receipt: str, department: str, settled: dpb.SettleDeathResponse) -> TimelineWrite:
     return TimelineWrite(
         receipt,
         f"{receipt}:reported:{department}",
-        case_pb2.TimelineEntry(
-            kind=case_pb2.TIMELINE_ENTRY_KIND_REPORTED, department=department, note=outcome
+        _entry(
+            case_pb2.TIMELINE_ENTRY_KIND_REPORTED,
+            department,
+            _said(settled.outcome_message),
+            settled.outcome,
         ),
     )
 
@@ -101,7 +161,11 @@ def overdue(receipt: str, departments: list[str], deadline: str) -> TimelineWrit
         f"{receipt}:overdue",
         case_pb2.TimelineEntry(
             kind=case_pb2.TIMELINE_ENTRY_KIND_OVERDUE,
-            note=f"deadline {deadline} passed: escalated to the supervisors of {', '.join(departments)}",
+            message=texts.text(
+                texts.Code.TEXT_CODE_OVERDUE_ESCALATED,
+                deadline=texts.date(deadline),
+                departments=texts.departments(departments),
+            ),
         ),
     )
 
@@ -139,10 +203,12 @@ def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
     return TimelineWrite(
         event.receipt,
         f"event:{event.event_id}",
-        case_pb2.TimelineEntry(
-            kind=kind,
-            department=event.department,
-            note=event.reason,
+        # What the department said of its own decision; what an officer typed, as typed.
+        _entry(
+            kind,
+            event.department,
+            event.message if event.HasField("message") else None,
+            event.reason,
             actor_name=event.officer_name,
         ),
     )

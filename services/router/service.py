@@ -43,6 +43,7 @@ from services.router.routing import (
     departments_of,
     overdue,
     parse,
+    recorded,
     reported,
     routed,
 )
@@ -163,7 +164,7 @@ class RouterService:
         the death was recorded now (not by an earlier delivery of the event)."""
         recorder, *_ = departments
         opened = self._department(recorder, "OpenCase", dpb.OpenCaseRequest(case=case))
-        self._append(routed(case.receipt, recorder, opened.case.assessment.reason))
+        self._append(recorded(case.receipt, recorder, opened.case.assessment))
         death = case.details.death
         for department in departments:
             settled = self._department(
@@ -175,7 +176,7 @@ class RouterService:
                     date_of_death=death.date_of_death,
                 ),
             )
-            self._append(reported(case.receipt, department, settled.outcome))
+            self._append(reported(case.receipt, department, settled))
         return bool(opened.opened)
 
     @event_handler("intake", events.CASE_ACCEPTED, requeue_on_error=True)
@@ -200,11 +201,7 @@ class RouterService:
             for department in departments:
                 opened = self._department(department, "OpenCase", dpb.OpenCaseRequest(case=case))
                 newly = newly or opened.opened
-                assessment = opened.case.assessment
-                verdict = "eligible" if assessment.eligible else "not eligible"
-                self._append(
-                    routed(case.receipt, department, f"assessment: {verdict}: {assessment.reason}")
-                )
+                self._append(routed(case.receipt, department, opened.case.assessment))
         if not newly:
             # A redelivery of an event already routed: the case was counted the first time.
             log.debug("%s was already routed", case.receipt)

@@ -1,3 +1,4 @@
+import { currentLanguage } from "./i18n.js";
 // The gateway's HTTP API, called with the signed-in person's token. The token stays in this
 // tab's sessionStorage: closing the tab signs out, and another tab of the shared window PC
 // does not inherit it.
@@ -78,7 +79,8 @@ export class ApiRefusal extends Error {
 export class Unreachable extends Error {}
 
 export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
+  // The gateway renders the domain texts (timeline, assessments) in the console's language.
+  const headers = { Accept: "application/json", "Accept-Language": currentLanguage() === "en" ? "en" : "zh-CN" };
   const token = storedToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

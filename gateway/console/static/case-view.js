@@ -113,7 +113,19 @@ async function show(result, receipt, catalog) {
     on: { click: () => show(result, receipt, catalog) },
   });
   clear(result).append(caseDetails(application, refresh, catalog));
+  // The timeline's and progress's texts come rendered in the language asked for: one
+  // listener per result (a refresh replaces it), gone once the view is.
+  if (languageListeners.has(result)) window.removeEventListener("onedoor:language", languageListeners.get(result));
+  const again = () => {
+    window.removeEventListener("onedoor:language", again);
+    languageListeners.delete(result);
+    if (result.isConnected) show(result, receipt, catalog);
+  };
+  languageListeners.set(result, again);
+  window.addEventListener("onedoor:language", again);
 }
+
+const languageListeners = new WeakMap();
 
 // The deadline's last day as the bureau counts it, with what is left in the matter's unit
 // (working days skip holidays and count make-up days) and a mark while it is provisional.
@@ -177,7 +189,7 @@ function progressTable(application) {
         { "data-department": entry.department },
         h("th", { scope: "row", i18n: `department.${entry.department}` }),
         h("td", {}, h("span", { class: `state state-${progressState(entry)}`, i18n: `progress.${progressState(entry)}` })),
-        h("td", { class: "note" }, entry.note || ""),
+        h("td", { class: "note" }, entry.message?.text || entry.note || ""),
       ),
     );
   }
@@ -235,7 +247,7 @@ export function timelineSection(timeline, titleKey) {
           entry.department ? h("span", { class: "department", i18n: `department.${entry.department}` }) : h("span", { class: "department", i18n: "timeline.window" }),
           entry.actorName ? h("span", { class: "actor" }, " · ", entry.actorName) : null,
         ),
-        h("span", { class: "note" }, entry.note || ""),
+        h("span", { class: "note" }, entry.message?.text || entry.note || ""),
       ),
     );
   }

@@ -64,6 +64,8 @@ export function setLanguage(next) {
   language = next;
   localStorage.setItem(LANGUAGE_KEY, next);
   translate(document);
+  // The server renders the domain texts in one language: views showing them fetch again.
+  window.dispatchEvent(new CustomEvent("onedoor:language", { detail: next }));
 }
 
 export function translate(root) {

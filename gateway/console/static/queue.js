@@ -228,7 +228,7 @@ function decisionDialog(context, department, decided) {
       h("p", {}, matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : departmentCase.matterCode),
       h("p", { class: "note" }, h("span", { i18n: "queue.assessment" }), "：", assessment.reason || "—"),
       assessment.facts?.length
-        ? h("ul", { class: "facts-list" }, assessment.facts.map((f) => h("li", {}, h("code", {}, f.name), " ", f.value)))
+        ? h("ul", { class: "facts-list" }, assessment.facts.map((f) => h("li", {}, f.label || f.name, "：", f.text || f.value)))
         : null,
     );
     const needsMaterials = decision === "materials";

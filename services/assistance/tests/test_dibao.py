@@ -1,7 +1,10 @@
 import pytest
 
+from gateway.rendering import Renderer
 from services.assistance import dibao, standards
 from services.assistance.standards import Standard
+
+EN = Renderer("en")
 
 SUZHOU = Standard(94500, "3205")
 
@@ -10,14 +13,15 @@ def test_household_below_the_standard_is_eligible():
     result = dibao.assess([80000, 60000], SUZHOU)
     assert result.eligible
     assert result.per_capita_income_fen == 70000
-    assert "below the 3205 standard of 945.00 yuan" in result.reason
+    assert "below the 苏州市 standard of 945.00 yuan" in EN.text(result.finding)
+    assert "低于苏州市标准945.00元" in Renderer("zh-CN").text(result.finding)
 
 
 def test_household_exactly_at_the_standard_is_not_eligible():
     result = dibao.assess([94500, 94500, 94500], SUZHOU)
     assert not result.eligible
     assert result.per_capita_income_fen == 94500
-    assert "not below" in result.reason
+    assert "not below" in EN.text(result.finding)
 
 
 def test_one_fen_below_the_standard_in_total_is_eligible():

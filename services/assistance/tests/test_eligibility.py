@@ -2,6 +2,7 @@ import datetime as dt
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from gateway.rendering import Renderer
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from services.assistance import eligibility
@@ -14,6 +15,8 @@ CHECKED = dpb.EconomicCheck(performed=True, assets_fen=0, limit_fen=10**9, withi
 A = compose("320585", dt.date(1960, 1, 1), 11)
 B = compose("320585", dt.date(1962, 1, 1), 22)
 NOW = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+
+EN = Renderer("en")
 
 
 def household_case(consent_for=(A, B), by=A, when=NOW - dt.timedelta(days=1)) -> case_pb2.Case:
@@ -37,22 +40,26 @@ def test_consent_covering_every_member_allows_the_check():
 
 
 def test_consent_for_one_of_two_members_does_not():
-    assert "1 of 2" in consent_gap(household_case(consent_for=(A,)), NOW)
+    assert "1 of 2" in EN.text(consent_gap(household_case(consent_for=(A,)), NOW))
 
 
 def test_consent_from_outside_the_household_or_from_the_future_does_not():
     outsider = compose("320585", dt.date(1970, 1, 1), 33)
-    assert "not given by a member" in consent_gap(household_case(by=outsider), NOW)
-    assert "future" in consent_gap(household_case(when=NOW + dt.timedelta(hours=1)), NOW)
-    assert "no consent" in consent_gap(case_pb2.Case(), NOW)
+    assert EN.text(consent_gap(household_case(by=outsider), NOW)) == (
+        "the consent was not given by a member of the household"
+    )
+    assert "future" in EN.text(consent_gap(household_case(when=NOW + dt.timedelta(hours=1)), NOW))
+    assert "no consent" in EN.text(consent_gap(case_pb2.Case(), NOW))
 
 
 def test_dibao_needs_the_check_and_assets_within_the_limit():
     assert eligibility.assess_dibao([50000], SUZHOU, CHECKED).eligible
     not_run = eligibility.assess_dibao(
-        [50000], SUZHOU, dpb.EconomicCheck(performed=False, note="no consent")
+        [50000],
+        SUZHOU,
+        dpb.EconomicCheck(performed=False, message=consent_gap(case_pb2.Case(), NOW)),
     )
-    assert not not_run.eligible and "not run" in not_run.reason
+    assert not not_run.eligible and "not run" in EN.clauses(not_run.findings)
     rich = dpb.EconomicCheck(performed=True, assets_fen=10**9, limit_fen=100, within_limit=False)
     assert not eligibility.assess_dibao([50000], SUZHOU, rich).eligible
 
@@ -78,7 +85,7 @@ def test_low_income_line_is_one_and_a_half_standards():
 def test_temporary_assistance_is_capped_at_three_months_of_the_standard():
     assessed = eligibility.assess_temporary(10_000_000, 2, SUZHOU)
     assert assessed.amount_fen == 94500 * 3 * 2
-    assert "capped" in assessed.reason
+    assert "capped" in EN.clauses(assessed.findings)
     assert eligibility.assess_temporary(100_000, 2, SUZHOU).amount_fen == 100_000
 
 

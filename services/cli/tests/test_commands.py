@@ -94,3 +94,38 @@ def test_progress_reads_the_same_whether_its_state_is_a_word_or_an_enum_value():
     ]
     assert shown[0] == shown[1]
     assert "PROGRESS_STATE_" not in shown[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "language", "said"),
+    [
+        ([], "zh-CN", "初审符合条件：家庭金融资产未超过限额"),
+        (["--lang", "en"], "en", "assessment: eligible: assets within the limit"),
+    ],
+)
+def test_status_asks_for_a_language_and_shows_what_the_gateway_rendered(
+    monkeypatch, capsys, argv, language, said
+):
+    def answer(method, path, query, body):
+        # As the gateway answers: the codes, and their text in the language asked for.
+        asked = gateway.requests[-1].get_header("Accept-language")
+        text = said if asked == language else "wrong language"
+        entry = {
+            "kind": "TIMELINE_ENTRY_KIND_ROUTED",
+            "department": "assistance",
+            "createTime": "2026-11-24T12:32:51Z",
+            "message": {"code": "TEXT_CODE_ASSESSED_ELIGIBLE", "text": text},
+        }
+        old = {"kind": "TIMELINE_ENTRY_KIND_ACCEPTED", "note": "accepted at the window"}
+        progress = {"department": "assistance", "state": "OPEN", "message": {"text": text}}
+        return 200, {
+            "application": {"receipt": RECEIPT, "timeline": [old, entry], "progress": [progress]}
+        }
+
+    gateway = FakeGateway(answer)
+    monkeypatch.setattr(gateway_client, "default_opener", gateway)
+    assert main([*argv, "status", RECEIPT]) == ExitCode.OK
+    shown = capsys.readouterr().out
+    assert shown.count(said) == 2  # the timeline's and the progress's
+    # An entry stored before texts existed still shows its note.
+    assert "accepted at the window" in shown

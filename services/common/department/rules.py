@@ -9,6 +9,7 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from services.common import texts
 from services.common.clock import BureauClock
 from services.common.grpc_server import Registration
 
@@ -19,6 +20,11 @@ class Problem:
 
     field: str
     description: str
+
+    def as_text(self) -> case_pb2.Text:
+        """The problem in an assessment (found again when the case opens): the field path, a
+        code; the description is the window's error message, not a text for the case."""
+        return texts.text(texts.Code.TEXT_CODE_OPENING_PROBLEM, field=texts.code(self.field))
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,36 @@ class StoredCase:
     application: case_pb2.Case
 
 
-def fact(name: str, value: object) -> pb.Fact:
-    return pb.Fact(name=name, value=str(value))
+# The facts' stable names: the gateway's catalogs label each one in every language.
+FACT_NAMES = (
+    "age",
+    "band",
+    "cap_yuan",
+    "confirmation_last_day",
+    "cooling_off_last_day",
+    "credit_code",
+    "disability_grade",
+    "filed_on",
+    "has_legal_supporter",
+    "household_on_dibao",
+    "kind",
+    "per_capita_income_yuan",
+    "provisional_years",
+    "requested_yuan",
+    "standard_division",
+    "standard_yuan",
+    "unable_to_work",
+)
+
+
+def fact(name: str, value: object, typed: case_pb2.TextArg | None = None) -> pb.Fact:
+    """A fact under its stable name, with its value as text (what older readers show) and
+    typed, so that it renders in each language."""
+    if name not in FACT_NAMES:
+        raise ValueError(f"fact {name!r} is not in FACT_NAMES (and the gateway's catalogs)")
+    if typed is None:
+        typed = texts.flag(value) if isinstance(value, bool) else texts.code(value)
+    return pb.Fact(name=name, value=str(value), typed=typed)
 
 
 class Department:
@@ -70,9 +104,9 @@ class Department:
 
     async def settle_death(
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
-    ) -> tuple[bool, str]:
+    ) -> tuple[bool, list[case_pb2.Text]]:
         """Stops what the department holds for a deceased person; (held something, outcome)."""
-        return False, "nothing to do: no records for the person"
+        return False, [texts.text(texts.Code.TEXT_CODE_NOTHING_TO_DO)]
 
     def extra_registrations(self) -> list[Registration]:
         """Department-specific gRPC services served beside DepartmentService."""

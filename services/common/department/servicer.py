@@ -167,10 +167,9 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             raise invalid_argument(problems)
         key = person_key(request.deceased_id_number)
         with telemetry.bound_receipt(request.receipt):
-            held, outcome = await self.settle_death(request.receipt, key, died)
-            return pb.SettleDeathResponse(held_something=held, outcome=outcome)
+            return await self.settle_death(request.receipt, key, died)
 
-    async def settle_death(self, receipt: str, key: str, died: dt.date) -> tuple[bool, str]:
+    async def settle_death(self, receipt: str, key: str, died: dt.date) -> pb.SettleDeathResponse:
         """Settles once per death registration; a repeated call returns the first outcome."""
         async with self.cases.transaction(receipt) as conn:
             settled = await self.cases.settlement(conn, receipt)
@@ -178,4 +177,4 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
                 return settled
             held, outcome = await self.department.settle_death(conn, key, died)
             await self.cases.record_settlement(conn, receipt, key, held, outcome)
-            return held, outcome
+            return pb.SettleDeathResponse(held_something=held, outcome_message=outcome)

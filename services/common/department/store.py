@@ -206,6 +206,7 @@ class DepartmentCases:
         reason: str,
         outcome: events_pb2.Outcome.ValueType,
         officer_name: str = "",
+        message: case_pb2.Text | None = None,
     ) -> pb.DepartmentCase:
         """Moves a case to ``state`` and tells the platform (case_decided with ``outcome``), in
         the caller's transaction.
@@ -231,6 +232,7 @@ class DepartmentCases:
                 outcome=outcome,
                 reason=reason,
                 officer_name=officer_name,
+                message=message,
             ),
         )
         said = outcome_label(outcome)
@@ -259,23 +261,41 @@ class DepartmentCases:
                 )
             return _from_row(row, self.department) if row else None
 
-    async def settlement(self, conn: asyncpg.Connection, receipt: str) -> tuple[bool, str] | None:
-        """What the department did for a death registration, if it has settled it."""
+    async def settlement(
+        self, conn: asyncpg.Connection, receipt: str
+    ) -> pb.SettleDeathResponse | None:
+        """What the department did for a death registration, if it has settled it: as codes,
+        or as the prose of a settlement recorded before codes existed."""
         row = await conn.fetchrow(
-            "SELECT held_something, outcome FROM death_settlements WHERE receipt = $1", receipt
+            """SELECT held_something, outcome, outcome_message
+                 FROM death_settlements WHERE receipt = $1""",
+            receipt,
         )
-        return (row["held_something"], row["outcome"]) if row is not None else None
+        if row is None:
+            return None
+        settled = pb.SettleDeathResponse(
+            held_something=row["held_something"], outcome=row["outcome"]
+        )
+        for said in json.loads(row["outcome_message"]):
+            json_format.ParseDict(said, settled.outcome_message.add())
+        return settled
 
     async def record_settlement(
-        self, conn: asyncpg.Connection, receipt: str, person_key: str, held: bool, outcome: str
+        self,
+        conn: asyncpg.Connection,
+        receipt: str,
+        person_key: str,
+        held: bool,
+        outcome: Sequence[case_pb2.Text],
     ) -> None:
         await conn.execute(
-            """INSERT INTO death_settlements (receipt, person_key, held_something, outcome)
-               VALUES ($1, $2, $3, $4)""",
+            """INSERT INTO death_settlements
+                      (receipt, person_key, held_something, outcome, outcome_message)
+               VALUES ($1, $2, $3, '', $4)""",
             receipt,
             person_key,
             held,
-            outcome,
+            json.dumps([json_format.MessageToDict(t) for t in outcome]),
         )
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
+from gateway.rendering import Renderer
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
@@ -53,7 +54,7 @@ class Store:
 
     def __init__(self) -> None:
         self.divorces: dict[str, dict[str, Any]] = {}
-        self.moves: list[tuple[str, int, str, int]] = []
+        self.moves: list[tuple[str, int, str, int, str]] = []
         self.ended_marriages: list[int] = []
         self.filed: list[tuple[Any, ...]] = []
 
@@ -91,8 +92,18 @@ class Pool:
 
 
 class Cases:
-    async def move(self, conn: Conn, receipt: str, state: int, reason: str, outcome: int) -> None:
-        conn.store.moves.append((receipt, state, reason, outcome))
+    async def move(
+        self,
+        conn: Conn,
+        receipt: str,
+        state: int,
+        reason: str,
+        outcome: int,
+        message: case_pb2.Text | None = None,
+    ) -> None:
+        # What the timeline will say, by its code.
+        said = case_pb2.TextCode.Name(message.code) if message is not None else ""
+        conn.store.moves.append((receipt, state, reason, outcome, said))
 
 
 class Now:
@@ -180,7 +191,13 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
     answer = await registry.withdraw(RECEIPT, WIFE)
     assert answer.state == pb.DIVORCE_STATE_WITHDRAWN
     assert store.moves == [
-        (RECEIPT, dpb.CASE_STATE_WITHDRAWN, "withdrawn by a party", events_pb2.OUTCOME_WITHDRAWN)
+        (
+            RECEIPT,
+            dpb.CASE_STATE_WITHDRAWN,
+            "withdrawn by a party",
+            events_pb2.OUTCOME_WITHDRAWN,
+            "TEXT_CODE_DIVORCE_WITHDRAWN",
+        )
     ]
 
 
@@ -198,7 +215,10 @@ async def test_the_day_after_cooling_off_both_confirm_and_nobody_withdraws(store
     second = await registry.confirm(RECEIPT, WIFE)
     assert second.state == pb.DIVORCE_STATE_CONFIRMED
     assert store.ended_marriages == [7]
-    assert [m[1] for m in store.moves] == [dpb.CASE_STATE_OPEN, dpb.CASE_STATE_APPROVED]
+    assert [(m[1], m[4]) for m in store.moves] == [
+        (dpb.CASE_STATE_OPEN, "TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE"),
+        (dpb.CASE_STATE_APPROVED, "TEXT_CODE_DIVORCE_REGISTERED"),
+    ]
 
 
 async def test_the_last_day_to_confirm_at_a_minute_to_midnight_still_confirms(store):
@@ -219,7 +239,13 @@ async def test_a_late_confirmation_is_refused_and_the_lapse_committed_before_the
     assert store.divorces[RECEIPT]["state"] == pb.DIVORCE_STATE_LAPSED
     assert store.divorces[RECEIPT]["ended_at"] == now.instant
     assert store.moves == [
-        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+        (
+            RECEIPT,
+            dpb.CASE_STATE_LAPSED,
+            refusal.message,
+            events_pb2.OUTCOME_LAPSED,
+            "TEXT_CODE_DIVORCE_LAPSED",
+        )
     ]
     # Asked again, and swept: the same answer, and nothing lapses twice.
     again = await refused(registry.confirm(RECEIPT, WIFE))
@@ -236,7 +262,13 @@ async def test_a_late_confirmation_after_the_sweep_gets_the_same_answer(store):
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "DIVORCE_LAPSED")
     assert "by 2026-05-08 (the last day to confirm)" in refusal.message
     assert store.moves == [
-        (RECEIPT, dpb.CASE_STATE_LAPSED, refusal.message, events_pb2.OUTCOME_LAPSED)
+        (
+            RECEIPT,
+            dpb.CASE_STATE_LAPSED,
+            refusal.message,
+            events_pb2.OUTCOME_LAPSED,
+            "TEXT_CODE_DIVORCE_LAPSED",
+        )
     ]
 
 
@@ -262,6 +294,7 @@ async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store
         "the divorce application lapsed: both parties had to confirm in person by 2026-05-08 "
         "(the last day to confirm)",
         events_pb2.OUTCOME_LAPSED,
+        "TEXT_CODE_DIVORCE_LAPSED",
     )
 
 
@@ -296,7 +329,7 @@ async def test_opening_the_case_notes_the_local_dates(store, filed_at):
     department = RegistryDepartment(Pool(store), Now(filed_at).clock(), CALENDAR)  # type: ignore[arg-type]
     opening = await department.open(Conn(store), case)  # type: ignore[arg-type]
     assert opening.assessment.eligible
-    reason = opening.assessment.reason
+    reason = Renderer("en").clauses(opening.assessment.findings)
     assert "filed on 2026-03-09" in reason
     assert "the cooling-off period runs until 2026-04-08 (its last day)" in reason
     assert "from 2026-04-09 to 2026-05-08" in reason

@@ -267,8 +267,13 @@ def test_messages_give_the_local_last_days_and_never_utc():
     assert "2026-04-08" in closed and "lapsed" not in closed
     assert "lapsed after 2026-05-08" in cooling_off.withdrawal_closed(divorce, dt.date(2026, 5, 9))
     assert "by 2026-05-08 (the last day to confirm)" in cooling_off.lapsed(divorce)
-    note = cooling_off.opening_note(divorce)
-    assert "filed on 2026-03-09" in note and "until 2026-04-08" in note
-    assert "from 2026-04-09 to 2026-05-08" in note
-    for message in (cooling, closed, cooling_off.lapsed(divorce), note):
+    (periods,) = cooling_off.opening_texts(divorce)
+    dates = {a.name: a.date for a in periods.args}
+    assert dates == {
+        "filed_on": "2026-03-09",
+        "cooling_off_last_day": "2026-04-08",
+        "confirmation_first_day": "2026-04-09",
+        "confirmation_last_day": "2026-05-08",
+    }
+    for message in (cooling, closed, cooling_off.lapsed(divorce)):
         assert "UTC" not in message and "2026-04-07" not in message and "2026-03-08" not in message

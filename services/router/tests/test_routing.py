@@ -1,9 +1,11 @@
 import grpc
 import pytest
 
+from gateway.rendering import Renderer
 from onedoor.case.v1 import case_pb2 as pb
+from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
-from services.common import events
+from services.common import events, texts
 from services.router.routing import (
     UnroutableEvent,
     decided,
@@ -17,11 +19,25 @@ from services.router.routing import (
 
 
 def test_routed_entry_key_is_the_same_for_a_redelivered_event():
-    first = routed("320585-AAAAA-BBBBB", "assistance", "note")
-    again = routed("320585-AAAAA-BBBBB", "assistance", "other note")
+    first = routed("320585-AAAAA-BBBBB", "assistance", dpb.Assessment(reason="note"))
+    again = routed("320585-AAAAA-BBBBB", "assistance", dpb.Assessment(reason="other note"))
     assert first.entry_key == again.entry_key
     assert first.entry.kind == pb.TIMELINE_ENTRY_KIND_ROUTED
-    assert routed("320585-AAAAA-BBBBB", "elderly", "").entry_key != first.entry_key
+    assert routed("320585-AAAAA-BBBBB", "elderly", dpb.Assessment()).entry_key != first.entry_key
+
+
+def test_a_routed_entry_says_the_verdict_with_the_findings_as_codes():
+    found = texts.text(texts.Code.TEXT_CODE_ASSETS_WITHIN_LIMIT)
+    write = routed("r", "assistance", dpb.Assessment(eligible=True, findings=[found]))
+    assert write.entry.note == ""
+    assert write.entry.message.code == texts.Code.TEXT_CODE_ASSESSED_ELIGIBLE
+    assert Renderer("zh-CN").text(write.entry.message) == "初审符合条件：家庭金融资产未超过限额"
+
+
+def test_a_department_that_still_answers_prose_has_its_prose_kept():
+    write = routed("r", "assistance", dpb.Assessment(eligible=False, reason="old words"))
+    assert write.entry.note == "assessment: not eligible: old words"
+    assert not write.entry.HasField("message")
 
 
 @pytest.mark.parametrize(
@@ -44,6 +60,21 @@ def test_outcomes_map_to_timeline_entries_keyed_by_event(outcome, kind):
     assert write.entry.kind == kind
     assert write.entry_key == f"event:{sent.event_id}"
     assert write.entry.note == "x"
+
+
+def test_a_decision_the_department_takes_itself_is_said_as_its_text_not_its_prose():
+    sent = events.stamped(
+        events_pb2.CaseDecided(
+            receipt="r",
+            department="registry",
+            outcome=events_pb2.OUTCOME_WITHDRAWN,
+            reason="withdrawn by a party",
+            message=texts.text(texts.Code.TEXT_CODE_DIVORCE_WITHDRAWN),
+        )
+    )
+    write = decided(parse(events.to_body(sent), events_pb2.CaseDecided))
+    assert write.entry.note == ""
+    assert Renderer("zh-CN").text(write.entry.message) == "一方已撤回离婚申请"
 
 
 def test_an_event_written_before_the_schema_version_is_still_routed():
@@ -91,12 +122,15 @@ def test_overdue_is_once_per_case_and_names_the_departments():
     first = overdue("320585-AAAAA-BBBBB", ["registry", "assistance"], "2026-01-01")
     again = overdue("320585-AAAAA-BBBBB", ["registry", "assistance"], "2026-01-02")
     assert first.entry_key == again.entry_key
-    assert "supervisors of registry, assistance" in first.entry.note
+    assert "supervisors of registry, social assistance" in Renderer("en").text(first.entry.message)
+    assert "已报社会事务、社会救助主管人员" in Renderer("zh-CN").text(first.entry.message)
 
 
 def test_reports_are_keyed_per_department():
-    assert reported("r", "elderly", "x").entry_key != reported("r", "assistance", "x").entry_key
-    assert reported("r", "elderly", "nothing to do").entry.kind == pb.TIMELINE_ENTRY_KIND_REPORTED
+    said = dpb.SettleDeathResponse(outcome_message=[texts.text(texts.Code.TEXT_CODE_NOTHING_TO_DO)])
+    assert reported("r", "elderly", said).entry_key != reported("r", "assistance", said).entry_key
+    assert reported("r", "elderly", said).entry.kind == pb.TIMELINE_ENTRY_KIND_REPORTED
+    assert reported("r", "elderly", said).entry.message.code == texts.Code.TEXT_CODE_NOTHING_TO_DO
 
 
 def test_calls_cut_off_by_a_stopping_router_are_retried_not_dropped():
