@@ -313,13 +313,17 @@ async def find_in_queue(page: Page, receipt: str) -> Any:
     await page.get_by_role("link", name="待办案件").click()
     row = page.locator(f"table.queue tr[data-receipt='{receipt}']")
     next_page = page.get_by_role("button", name="下一页")
+    info = page.locator(".page-info")
     for _ in range(50):
-        await expect(page.locator(".page-info")).not_to_be_empty()
+        await expect(info).not_to_be_empty()
         if await row.count():
             return row
         if await next_page.is_disabled():
             break
+        shown = await info.text_content()
         await next_page.click()
+        # The next page has arrived only once its line says so; until then the old rows show.
+        await expect(info).not_to_have_text(shown or "")
     pytest.fail(f"{receipt} is not in the queue")
 
 

@@ -96,7 +96,7 @@ class Divorces:
             dpb.CASE_STATE_LAPSED,
             cooling_off.lapsed(divorce),
             events_pb2.OUTCOME_LAPSED,
-            cooling_off.lapsed_text(divorce),
+            message=cooling_off.lapsed_text(divorce),
         )
         return updated
 
@@ -145,7 +145,7 @@ class Divorces:
                 dpb.CASE_STATE_OPEN,
                 "one party confirmed the divorce",
                 events_pb2.OUTCOME_CONFIRMED,
-                text(Code.TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE),
+                message=text(Code.TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE),
             )
         else:
             row = await records.set_divorce(
@@ -158,7 +158,7 @@ class Divorces:
                 dpb.CASE_STATE_APPROVED,
                 "both parties confirmed: divorce registered",
                 events_pb2.OUTCOME_APPROVED,
-                text(Code.TEXT_CODE_DIVORCE_REGISTERED),
+                message=text(Code.TEXT_CODE_DIVORCE_REGISTERED),
             )
         return self.as_proto(row)
 
@@ -195,7 +195,7 @@ class Divorces:
             dpb.CASE_STATE_WITHDRAWN,
             "withdrawn by a party",
             events_pb2.OUTCOME_WITHDRAWN,
-            text(Code.TEXT_CODE_DIVORCE_WITHDRAWN),
+            message=text(Code.TEXT_CODE_DIVORCE_WITHDRAWN),
         )
         return self.as_proto(row)
 

@@ -205,6 +205,7 @@ class DepartmentCases:
         state: pb.CaseState.ValueType,
         reason: str,
         outcome: events_pb2.Outcome.ValueType,
+        *,
         officer_name: str = "",
         message: case_pb2.Text | None = None,
     ) -> pb.DepartmentCase:
