@@ -3,6 +3,7 @@
 import { call } from "./api.js";
 import { formatTime, t, text } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
+import { keysetPager } from "./pager.js";
 import { refusalMessage } from "./case-view.js";
 
 const PAGE_SIZE = 50;
@@ -63,18 +64,14 @@ export function renderAudit(root, context) {
     }
   }
 
-  // The API pages forward only: the tokens seen let the auditor go back.
-  let tokens = [""];
-  let page = 0;
-  let nextToken = "";
+  const pager = keysetPager(previous, next, load);
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    previous.disabled = true;
-    next.disabled = true;
+    pager.loading();
     const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
     for (const input of [receipt, actor, since, until]) if (input.value.trim()) query.set(input.name, input.value.trim());
-    if (tokens[page]) query.set("pageToken", tokens[page]);
+    if (pager.token) query.set("pageToken", pager.token);
     let answer;
     try {
       answer = await call("GET", `/v1/audit?${query}`);
@@ -83,10 +80,8 @@ export function renderAudit(root, context) {
       return;
     }
     const entries = answer.entries ?? [];
-    nextToken = answer.nextPageToken || "";
-    previous.disabled = page === 0;
-    next.disabled = !nextToken;
-    text(pageInfo, "audit.page", { page: page + 1, count: entries.length });
+    pager.arrived(answer.nextPageToken);
+    text(pageInfo, "audit.page", { page: pager.page + 1, count: entries.length });
     clear(tableHost).append(entries.length ? entriesTable(entries, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
   }
 
@@ -96,9 +91,7 @@ export function renderAudit(root, context) {
   }
 
   function restart() {
-    tokens = [""];
-    page = 0;
-    load();
+    pager.restart();
   }
 
   form.addEventListener("submit", (event) => {
@@ -106,17 +99,6 @@ export function renderAudit(root, context) {
     restart();
   });
   form.addEventListener("reset", () => setTimeout(restart));
-  previous.addEventListener("click", () => {
-    if (page === 0) return;
-    page -= 1;
-    load();
-  });
-  next.addEventListener("click", () => {
-    if (!nextToken) return;
-    tokens[page + 1] = nextToken;
-    page += 1;
-    load();
-  });
   verify.addEventListener("click", checkChain);
   checkChain();
   load();

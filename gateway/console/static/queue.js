@@ -4,6 +4,7 @@ import { call, newRequestId } from "./api.js";
 import { divisionName, shortDivisionName } from "./divisions.js";
 import { formatTime, formatYuan, recordText, t, text } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
+import { keysetPager } from "./pager.js";
 import { refusalMessage, timelineSection } from "./case-view.js";
 
 const PAGE_SIZE = 20;
@@ -45,43 +46,26 @@ export function renderQueue(root, context) {
     ),
   );
 
-  // Page tokens seen so far: the API pages forward only, so going back re-asks an older one.
-  const tokens = [""];
-  let page = 0;
-  let nextToken = "";
+  const pager = keysetPager(previous, next, load);
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    previous.disabled = true;
-    next.disabled = true;
+    pager.loading();
     let answer;
     try {
       const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
-      if (tokens[page]) query.set("pageToken", tokens[page]);
+      if (pager.token) query.set("pageToken", pager.token);
       answer = await call("GET", `/v1/departments/${encodeURIComponent(department)}/cases?${query}`);
     } catch (error) {
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
     const cases = answer.cases ?? [];
-    nextToken = answer.nextPageToken || "";
-    previous.disabled = page === 0;
-    next.disabled = !nextToken;
-    text(pageInfo, "queue.page", { page: page + 1, count: cases.length });
+    pager.arrived(answer.nextPageToken);
+    text(pageInfo, "queue.page", { page: pager.page + 1, count: cases.length });
     clear(tableHost).append(cases.length ? casesTable(cases, context, dialog) : h("p", { class: "empty", i18n: "queue.empty" }));
   }
 
-  previous.addEventListener("click", () => {
-    if (page === 0) return;
-    page -= 1;
-    load();
-  });
-  next.addEventListener("click", () => {
-    if (!nextToken) return;
-    tokens[page + 1] = nextToken;
-    page += 1;
-    load();
-  });
   reload.addEventListener("click", () => {
     status.hidden = true;
     load();

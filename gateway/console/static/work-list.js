@@ -4,6 +4,7 @@
 import { call } from "./api.js";
 import { formatTime, text } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
+import { keysetPager } from "./pager.js";
 import { refusalMessage, statusBadge } from "./case-view.js";
 
 const PAGE_SIZE = 20;
@@ -57,19 +58,15 @@ export function renderWorkList(root, context, list) {
     ),
   );
 
-  // The API pages forward only: going back re-asks the token of the page before.
-  let tokens = [""];
-  let page = 0;
-  let nextToken = "";
+  const pager = keysetPager(previous, next, load);
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    previous.disabled = true;
-    next.disabled = true;
+    pager.loading();
     const query = new URLSearchParams({ workList: current, pageSize: String(PAGE_SIZE) });
     if (matter.value) query.set("matterCode", matter.value);
     if (status.value) query.set("status", status.value);
-    if (tokens[page]) query.set("pageToken", tokens[page]);
+    if (pager.token) query.set("pageToken", pager.token);
     let answer;
     try {
       answer = await call("GET", `/v1/applications?${query}`);
@@ -78,31 +75,14 @@ export function renderWorkList(root, context, list) {
       return;
     }
     const applications = answer.applications ?? [];
-    nextToken = answer.nextPageToken || "";
-    previous.disabled = page === 0;
-    next.disabled = !nextToken;
-    text(pageInfo, "queue.page", { page: page + 1, count: applications.length });
+    pager.arrived(answer.nextPageToken);
+    text(pageInfo, "queue.page", { page: pager.page + 1, count: applications.length });
     clear(tableHost).append(applications.length ? applicationsTable(applications, context) : h("p", { class: "empty", i18n: "worklist.empty" }));
   }
 
   for (const select of [matter, status]) {
-    select.addEventListener("change", () => {
-      tokens = [""];
-      page = 0;
-      load();
-    });
+    select.addEventListener("change", () => pager.restart());
   }
-  previous.addEventListener("click", () => {
-    if (page === 0) return;
-    page -= 1;
-    load();
-  });
-  next.addEventListener("click", () => {
-    if (!nextToken) return;
-    tokens[page + 1] = nextToken;
-    page += 1;
-    load();
-  });
   root.querySelector("h1").focus();
   load();
 }
