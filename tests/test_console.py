@@ -69,10 +69,50 @@ async def sign_in(page: Page, role: str = "window_clerk", department: str = "") 
     await expect(page.locator(f"#who [data-role='{role}']")).to_contain_text("320585")
 
 
+# What a Chinese screen may show in Latin letters: receipts, the codes of matters and
+# materials (assistance.dibao, income_proof), enum-like codes (CASE_STATE_APPROVED), ids of
+# staff accounts (officer:officer-320585), hexadecimal trace ids on staff screens, and the
+# language switch's own "English".
+# Receipts and request ids (UUIDs) mix digits and letters; they go before words are picked.
+_RECEIPT_OR_ID = re.compile(
+    r"\b\d{6}-[0-9A-Z]{5}-[0-9A-Z]{5}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+)
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
+_ALLOWED_LATIN = re.compile(
+    r"^(?:\d{6}-[0-9A-Z]{5}-[0-9A-Z]{5}"  # a receipt
+    r"|[a-z]+(?:[._][a-z0-9_]+)+"  # a matter's or a material's code
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # an enum's value
+    r"|[a-z_]+:[a-z0-9_.\-]+"  # a staff account (role:subject)
+    r"|[a-z_]+(?:-[a-z0-9_]+)+"  # a staff member's subject (window_clerk-320585)
+    r"|[0-9a-f]{16,}"  # a trace id
+    r"|English"
+    r"|.{1,2})$"
+)
+
+
+async def latin_words(page: Page) -> list[str]:
+    """Words in Latin letters on the screen that are not codes, receipts or ids."""
+    # Commands and codes a screen quotes stand in <code>: they are not prose.
+    shown = await page.evaluate(
+        """() => { const body = document.body.cloneNode(true);
+                   body.querySelectorAll("code, kbd, samp").forEach((e) => e.remove());
+                   document.documentElement.append(body); const text = body.innerText;
+                   body.remove(); return text; }"""
+    )
+    shown = _RECEIPT_OR_ID.sub(" ", shown)
+    words = {w.rstrip(".:-") for w in _LATIN_WORD.findall(shown)}
+    return sorted(w for w in words if w and not _ALLOWED_LATIN.match(w))
+
+
 async def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Every screen the browser tests show is photographed here, and a Chinese one is held to
+    speaking Chinese: no English word but codes, receipts and ids."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=full_page)
+    if (await page.evaluate("document.documentElement.lang")).startswith("zh"):
+        english = await latin_words(page)
+        assert not english, f"English on the Chinese screen {name}: {english}"
     return path
 
 

@@ -44,7 +44,7 @@ async def test_the_clerk_supplies_requested_materials_from_the_work_list(page, h
     receipt = await submitted(http, dibao_json())
     await wait_for_entry(http, receipt, "ROUTED")
     await decide(
-        http, "assistance", receipt, "DECISION_REQUEST_MATERIALS", "materials needed: income_proof"
+        http, "assistance", receipt, "DECISION_REQUEST_MATERIALS", "需补正材料：income_proof"
     )
     await wait_for_entry(http, receipt, "MATERIALS_REQUESTED")
 

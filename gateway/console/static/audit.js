@@ -145,9 +145,17 @@ function entriesTable(entries, byActor, byReceipt) {
           h("td", {}, t(`audit.did.${entry.action}`) !== `audit.did.${entry.action}` ? h("span", { class: "action", title: entry.action, i18n: `audit.did.${entry.action}` }) : h("code", {}, entry.action)),
           h("td", {}, entry.receipt ? h("button", { type: "button", class: "link mono", title: t("audit.by_case"), on: { click: () => byReceipt(entry.receipt) } }, entry.receipt) : ""),
           h("td", { class: "fields" }, (entry.fields ?? []).map((f) => h("code", {}, f, " "))),
-          h("td", { class: "note" }, entry.detail || ""),
+          h("td", { class: "note" }, detailCell(entry.detail)),
         ),
       ),
     ),
   );
+}
+
+// An entry's detail opens with the department it concerns (as recorded: its code); people
+// read the department's name.
+function detailCell(detail) {
+  const found = /^(assistance|elderly|orgs|registry)(?=$|[: ])(.*)$/s.exec(detail || "");
+  if (!found) return detail || "";
+  return [h("span", { i18n: `department.${found[1]}` }), found[2]];
 }

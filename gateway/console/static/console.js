@@ -186,7 +186,7 @@ function tokenForm() {
     "form",
     { class: "signin signin-token", novalidate: true },
     signIn.issuer ? h("h2", { i18n: "signin.development" }) : null,
-    h("div", { class: "field" }, h("label", { for: id, i18n: "signin.token" }), input, h("p", { class: "hint", id: `${id}-hint`, i18n: "signin.hint" }), error),
+    h("div", { class: "field" }, h("label", { for: id, i18n: "signin.token" }), input, h("p", { class: "hint", id: `${id}-hint` }, h("span", { i18n: "signin.hint" }), " ", h("code", {}, "make run"), " · ", h("code", {}, "onedoor token --role window_clerk --jurisdiction 320585")), error),
     button,
   );
 

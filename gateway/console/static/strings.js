@@ -23,7 +23,7 @@ export const STRINGS = {
 
     "signin.title": "登录窗口工作台",
     "signin.token": "访问令牌",
-    "signin.hint": "粘贴本人的访问令牌。开发环境中，make run 会打印一个窗口工作人员令牌；也可用 onedoor token --role window_clerk --jurisdiction 320585 生成。",
+    "signin.hint": "粘贴本人的访问令牌。开发环境中，以下命令会打印或生成窗口工作人员令牌：",
     "signin.submit": "登录",
     "signin.malformed": "这不是有效的访问令牌，请完整粘贴。",
     "signin.expired": "该令牌已过期，请重新获取。",
@@ -382,7 +382,7 @@ export const STRINGS = {
 
     "signin.title": "Sign in to the window console",
     "signin.token": "Access token",
-    "signin.hint": "Paste your access token. In development, make run prints a window clerk's token; onedoor token --role window_clerk --jurisdiction 320585 makes one.",
+    "signin.hint": "Paste your access token. In development, these commands print or make a window clerk's token:",
     "signin.submit": "Sign in",
     "signin.malformed": "This is not a valid access token; paste all of it.",
     "signin.expired": "This token has expired; get a new one.",
