@@ -296,17 +296,23 @@ def prometheus_names() -> frozenset[str]:
     return frozenset(name for metric in ALL for name in metric.series)
 
 
-def declared(prometheus_family: str) -> Metric | None:
-    """The declaration a scraped family belongs to, if any. prometheus_client's text parser
-    names a counter's family without its ``_total`` suffix, so that name is taken too."""
+def _families() -> dict[str, Metric]:
+    names: dict[str, Metric] = {}
     for metric in ALL:
-        if prometheus_family in (metric.prometheus, *metric.series):
-            return metric
-        if metric.kind is Kind.COUNTER and prometheus_family == metric.prometheus.removesuffix(
-            "_total"
-        ):
-            return metric
-    return None
+        for name in (metric.prometheus, *metric.series):
+            names[name] = metric
+        if metric.kind is Kind.COUNTER:
+            # prometheus_client's text parser names a counter's family without its _total.
+            names[metric.prometheus.removesuffix("_total")] = metric
+    return names
+
+
+_FAMILIES = _families()
+
+
+def declared(prometheus_family: str) -> Metric | None:
+    """The declaration a scraped family (or one of its series) belongs to, if any."""
+    return _FAMILIES.get(prometheus_family)
 
 
 # --- instruments -----------------------------------------------------------------------------

@@ -15,17 +15,15 @@ published history (0.4 ms for 2,000 waiting beside a million published).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
 import asyncpg
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.common import metric_catalog
 from services.common.metric_catalog import OUTBOX_OLDEST_AGE, OUTBOX_WAITING, Reading
+from services.common.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -84,62 +82,22 @@ class OutboxWatch:
     ) -> None:
         self.service = service
         self.pool = pool
-        self.refresh_seconds = refresh_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(f"{service} outbox backlog", self.refresh, refresh_seconds)
 
     async def refresh(self) -> Backlog:
-        # No span for it: a root span every few seconds from every service would bury the
-        # traces of cases.
-        with suppress_instrumentation():
-            async with self.pool.acquire() as conn:
-                row = await conn.fetchrow(_BACKLOG)
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(_BACKLOG)
         assert row is not None
         backlog = Backlog(int(row["waiting"]), float(row["oldest_age"]), time.monotonic())
         _backlogs[self.service] = backlog
         return backlog
 
-    async def run(self) -> None:
-        failing = False
-        while True:
-            try:
-                await self.refresh()
-                if failing:
-                    log.info("%s outbox: backlog readable again", self.service)
-                failing = False
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                # The last reading stays: its oldest row keeps ageing, which is the safe side
-                # for an alert while the database cannot be asked.
-                if not failing:
-                    log.warning(
-                        "%s outbox: cannot read the backlog (%s); showing the last reading",
-                        self.service,
-                        type(error).__name__,
-                    )
-                failing = True
-            await asyncio.sleep(self.refresh_seconds)
-
     def start(self) -> OutboxWatch:
-        self._task = asyncio.create_task(self.run(), name=f"outbox-watch-{self.service}")
-        self._task.add_done_callback(self._ended)
+        self._periodic.start()
         return self
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        # Said at once: frozen gauges look like a quiet outbox.
-        if not task.cancelled() and task.exception() is not None:
-            log.error(
-                "%s outbox: the backlog watch stopped (%s); its gauges no longer move",
-                self.service,
-                type(task.exception()).__name__,
-            )
-
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        # An error that ended it early was logged when it happened.
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-        self._task = None
+        await self._periodic.stop()
 
 
 def watch(service: str, pool: asyncpg.Pool) -> OutboxWatch:

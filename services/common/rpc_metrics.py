@@ -37,14 +37,16 @@ def labels(method: str, code: grpc.StatusCode) -> dict[str, Any]:
     }
 
 
+_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+
+
 def _status(value: object) -> grpc.StatusCode:
+    """What ``context.code()`` gives (a StatusCode, its number, or None when none was set)."""
     if isinstance(value, grpc.StatusCode):
         return value
-    if isinstance(value, int):
-        for code in grpc.StatusCode:
-            if code.value[0] == value:
-                return code
-    return grpc.StatusCode.OK
+    return (
+        _BY_NUMBER.get(value, grpc.StatusCode.OK) if isinstance(value, int) else grpc.StatusCode.OK
+    )
 
 
 def record_client_call(method: str, code: grpc.StatusCode, seconds: float) -> None:

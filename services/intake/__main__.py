@@ -31,12 +31,12 @@ async def main(configured: settings.Settings) -> None:
     servicer = IntakeServicer(ledger, AuditLog(pool))
     gauges = WorkloadGauges(ledger, clock)
     gauges.install()
-    counting = asyncio.create_task(gauges.refresh_forever(configured.case_gauges_seconds))
+    counting = gauges.keep_current(configured.case_gauges_seconds)
 
     backlog = outbox_watch.watch("intake", pool)
 
     async def stop() -> None:
-        counting.cancel()
+        await counting.stop()
         await backlog.stop()
         await pool.close()
 

@@ -14,25 +14,21 @@ callbacks, which run on the collecting thread, only read the last refresh.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import enum
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import asyncpg
 
 from services.common import metric_catalog
 from services.common.catalog import DEPARTMENTS
 from services.common.clock import BureauClock
 from services.common.metric_catalog import Reading
+from services.common.periodic import Periodic
 
 if TYPE_CHECKING:
     from services.intake.store import CaseLedger
 
-log = logging.getLogger(__name__)
 
 # Today and the next two local days.
 DUE_SOON_DAYS = 3
@@ -120,11 +116,6 @@ class WorkloadGauges:
         # Every department, with nothing open too: an alert's expression finds its series.
         self.latest = {d: counted.get(d, Workload()) for d in DEPARTMENTS}
 
-    async def refresh_forever(self, interval_seconds: float) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except (OSError, asyncpg.PostgresError) as error:
-                # The gauges keep the last counts; the next round tries again.
-                log.warning("counting the departments' cases failed (%s)", type(error).__name__)
-            await asyncio.sleep(interval_seconds)
+    def keep_current(self, every_seconds: float) -> Periodic:
+        """Refreshes the counts every ``every_seconds``; ``await .stop()`` it on the way out."""
+        return Periodic("the departments' case counts", self.refresh, every_seconds).start()
