@@ -17,7 +17,7 @@ from services.ingest.judging.outcomes import (
     Reason,
     ReasonCode,
 )
-from services.ingest.judging.outreach_rules import JurisdictionRules
+from services.ingest.judging.outreach_rules import OutreachRules
 
 DEPARTMENT = "elderly"
 MATTER = Benefit.AGE_ALLOWANCE.value
@@ -28,18 +28,19 @@ def dedup_key(person: Person, milestone: int) -> str:
     return f"age_allowance:{person.key.hex()}:{milestone}"
 
 
-def milestone_due(person: Person, today: dt.date, rules: JurisdictionRules) -> int | None:
+def milestone_due(person: Person, today: dt.date, rules: OutreachRules) -> int | None:
     """The milestone whose day is today, or passed less than catch_up_days ago; else None.
     ``today`` is the bureau's local date (BureauClock.today()), never the host's."""
-    catch_up = dt.timedelta(days=rules.age_allowance.catch_up_days)
-    for milestone in rules.age_allowance.milestones:
+    ages = rules.for_division(person.division).age_allowance
+    catch_up = dt.timedelta(days=ages.catch_up_days)
+    for milestone in ages.milestones:
         day = months.anniversary(person.born_on, milestone)
         if day <= today < day + catch_up:
             return milestone
     return None
 
 
-def judge(person: Person, today: dt.date, rules: JurisdictionRules) -> Outcome | None:
+def judge(person: Person, today: dt.date, rules: OutreachRules) -> Outcome | None:
     if person.died_on is not None and person.died_on <= today:
         return None
     milestone = milestone_due(person, today, rules)

@@ -25,7 +25,7 @@ from services.ingest.judging.outcomes import (
     Share,
     sources,
 )
-from services.ingest.judging.outreach_rules import IllnessPovertyRules, JurisdictionRules
+from services.ingest.judging.outreach_rules import IllnessPovertyRules, OutreachRules
 from services.ingest.judging.records import MedicalExpense
 
 DEPARTMENT = "assistance"
@@ -62,10 +62,12 @@ def assess(
     household: Household,
     expenses: Iterable[MedicalExpense],
     today: dt.date,
-    rules: IllnessPovertyRules,
+    rules: OutreachRules,
 ) -> Spending:
-    """Sums the members' bills in the window, each record once however often it came."""
-    after, through = window(today, rules)
+    """Sums the members' bills in the window, each record once however often it came, and
+    compares the sum with the lines of the household's division."""
+    lines = rules.for_division(household.division).illness_poverty
+    after, through = window(today, lines)
     counted: dict[object, MedicalExpense] = {}
     for bill in expenses:
         if bill.person in household.members and after < bill.settled_on <= through:
@@ -75,11 +77,11 @@ def assess(
     above: list[Threshold] = []
     income = household.annual_income_fen
     # Exact: fen times a decimal share, compared as fractions; "above" means strictly.
-    if income is not None and Fraction(total) > rules.income_share * income:
+    if income is not None and Fraction(total) > lines.income_share * income:
         above.append(Threshold.INCOME_SHARE)
-    if total > rules.absolute_fen:
+    if total > lines.absolute_fen:
         above.append(Threshold.ABSOLUTE)
-    return Spending(household, after, through, total, bills, tuple(above), rules)
+    return Spending(household, after, through, total, bills, tuple(above), lines)
 
 
 def dedup_key(household: Household) -> str:
@@ -91,11 +93,11 @@ def judge(
     household: Household,
     expenses: Iterable[MedicalExpense],
     today: dt.date,
-    rules: JurisdictionRules,
+    rules: OutreachRules,
 ) -> Outcome | None:
     """A risk warning to assistance when the spending is above either line; None otherwise.
     ``expenses``: the members' bills the platform holds, the ones just pushed included."""
-    spending = assess(household, expenses, today, rules.illness_poverty)
+    spending = assess(household, expenses, today, rules)
     return outcome(spending) if spending.above else None
 
 

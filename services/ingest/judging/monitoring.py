@@ -24,7 +24,7 @@ from services.ingest.judging.outcomes import (
     ReasonCode,
     sources,
 )
-from services.ingest.judging.outreach_rules import EarlyTrigger, JurisdictionRules
+from services.ingest.judging.outreach_rules import EarlyTrigger, OutreachRules, ReviewRules
 from services.ingest.judging.records import (
     Death,
     MedicalExpense,
@@ -36,12 +36,10 @@ from services.ingest.judging.records import (
 DEPARTMENT = "assistance"
 
 
-def due_on(identified: Identified, rules: JurisdictionRules) -> dt.date:
+def due_on(identified: Identified, rules: ReviewRules) -> dt.date:
     """The day the next review is due: the interval in calendar months after the last review
     (or the identification), clamped to the month's end like every period in months."""
-    interval = rules.review.interval_months(
-        identified.kind, income_unstable=identified.income_unstable
-    )
+    interval = rules.interval_months(identified.kind, income_unstable=identified.income_unstable)
     return months.add_months(identified.reviewed_or_identified_on, interval)
 
 
@@ -71,11 +69,12 @@ def _outcome(
     )
 
 
-def scheduled(household: Household, today: dt.date, rules: JurisdictionRules) -> list[Outcome]:
+def scheduled(household: Household, today: dt.date, rules: OutreachRules) -> list[Outcome]:
     """Reviews due by ``today`` (on the due day or since): one per identification."""
+    review = rules.for_division(household.division).review
     found = []
     for identified in household.identified:
-        due = due_on(identified, rules)
+        due = due_on(identified, review)
         if due <= today:
             reason = Reason.of(
                 ReasonCode.REVIEW_DUE,
@@ -83,7 +82,7 @@ def scheduled(household: Household, today: dt.date, rules: JurisdictionRules) ->
                 last=Day(identified.reviewed_or_identified_on),
                 due=Day(due),
                 interval_months=Count(
-                    rules.review.interval_months(
+                    review.interval_months(
                         identified.kind, income_unstable=identified.income_unstable
                     )
                 ),
@@ -95,13 +94,13 @@ def scheduled(household: Household, today: dt.date, rules: JurisdictionRules) ->
 def early(
     household: Household,
     pushed: Iterable[Record],
-    rules: JurisdictionRules,
+    rules: OutreachRules,
     spending: Spending | None = None,
 ) -> list[Outcome]:
     """Reviews brought forward by the records just pushed about the household's members.
     ``spending``: the household's illness-poverty assessment, when bills were among them; it
     triggers when it is above a line and a bill just pushed is one it counted."""
-    triggers = rules.review.early_on
+    triggers = rules.for_division(household.division).review.early_on
     causes: list[Record] = []
     clauses: list[Reason] = []
     pushed = list(pushed)

@@ -9,7 +9,7 @@ import itertools
 
 from services.ingest.judging import outreach_rules
 from services.ingest.judging.household import Benefit, Household, Identified, Person
-from services.ingest.judging.outreach_rules import JurisdictionRules
+from services.ingest.judging.outreach_rules import OutreachRules
 from services.ingest.judging.records import (
     Death,
     DisabilityCategory,
@@ -45,8 +45,8 @@ retention_days = 180
 """
 
 
-def rules(extra: str = "", division: str = DIVISION) -> JurisdictionRules:
-    return outreach_rules.parse(RULES_TOML + extra).for_division(division)
+def rules(extra: str = "") -> OutreachRules:
+    return outreach_rules.parse(RULES_TOML + extra)
 
 
 def key(n: int) -> PersonKey:
@@ -60,6 +60,7 @@ def source(agency: str = "medical_insurance") -> RecordId:
 def household(
     *members: int,
     income_yuan: int | None = 100_000,
+    income_fen: int | None = None,
     identified: tuple[Identified, ...] = (),
     file_id: str = "HF-0000000001",
     division: str = DIVISION,
@@ -68,7 +69,9 @@ def household(
         file_id=file_id,
         division=division,
         members=frozenset(key(m) for m in members or (1,)),
-        annual_income_fen=None if income_yuan is None else income_yuan * 100,
+        annual_income_fen=income_fen
+        if income_fen is not None
+        else (None if income_yuan is None else income_yuan * 100),
         identified=identified,
     )
 
