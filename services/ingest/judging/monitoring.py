@@ -121,8 +121,8 @@ def early(
         and EarlyTrigger.MEDICAL_SPENDING in triggers
         and spending.household.file_id == household.file_id
     ):
-        counted = set(spending.expenses)
-        new_bills = [r for r in pushed if isinstance(r, MedicalExpense) and r in counted]
+        counted = {e.source for e in spending.expenses}
+        new_bills = [r for r in pushed if isinstance(r, MedicalExpense) and r.source in counted]
         if new_bills:
             causes.extend(new_bills)
             clauses.append(
