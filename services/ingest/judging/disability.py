@@ -7,11 +7,9 @@ from __future__ import annotations
 from services.ingest.judging.household import Benefit, Person
 from services.ingest.judging.outcomes import (
     Action,
-    Code,
     Count,
     Day,
     DedupScope,
-    Flag,
     Kind,
     Outcome,
     Reason,
@@ -35,12 +33,19 @@ def judge(change: DisabilityGrade, person: Person) -> Outcome | None:
         raise ValueError("person: not the person the grade names")
     if Benefit.DISABILITY_SUBSIDY not in person.benefits or person.died_on is not None:
         return None
+    # The category stays on the record (caused_by): case.v1 has no argument kind that names
+    # it in the reader's language, and a code shown as it is would be English on a Chinese
+    # screen.
+    care = (
+        ReasonCode.WITHIN_CARE_SUBSIDY_GRADES
+        if change.grade in CARE_SUBSIDY_GRADES
+        else ReasonCode.OUTSIDE_CARE_SUBSIDY_GRADES
+    )
     reason = Reason.of(
         ReasonCode.DISABILITY_GRADE_CHANGED,
+        Reason.of(care),
         grade=Count(change.grade),
-        category=Code(change.category.value),
         changed_on=Day(change.changed_on),
-        care_subsidy_grade=Flag(change.grade in CARE_SUBSIDY_GRADES),
     )
     return Outcome(
         kind=Kind.DISABILITY_SUBSIDY_REVIEW,

@@ -20,9 +20,9 @@ from services.ingest.judging.outcomes import (
     DedupScope,
     Kind,
     Outcome,
+    Percent,
     Reason,
     ReasonCode,
-    Share,
     sources,
 )
 from services.ingest.judging.outreach_rules import IllnessPovertyRules, OutreachRules
@@ -109,7 +109,7 @@ def outcome(spending: Spending) -> Outcome:
         clauses.append(
             Reason.of(
                 ReasonCode.SPENDING_ABOVE_INCOME_SHARE,
-                share=Share(rules.income_share),
+                percent=Percent(rules.income_share),
                 annual_income=Amount(income),
                 # The line in whole fen, rounded down: the comparison itself was exact.
                 line=Amount(int(rules.income_share * income)),

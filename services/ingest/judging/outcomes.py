@@ -48,6 +48,8 @@ class ReasonCode(StrEnum):
     DEATH_OF_BENEFICIARY = "DEATH_OF_BENEFICIARY"
     HELD_MATTER = "HELD_MATTER"
     DISABILITY_GRADE_CHANGED = "DISABILITY_GRADE_CHANGED"
+    WITHIN_CARE_SUBSIDY_GRADES = "WITHIN_CARE_SUBSIDY_GRADES"
+    OUTSIDE_CARE_SUBSIDY_GRADES = "OUTSIDE_CARE_SUBSIDY_GRADES"
     REVIEW_DUE = "REVIEW_DUE"
     REVIEW_EARLY = "REVIEW_EARLY"
     MEMBER_UNEMPLOYED = "MEMBER_UNEMPLOYED"
@@ -89,22 +91,14 @@ class Day:
 
 
 @dataclass(frozen=True)
-class Share:
-    """A share of income, shown as a plain decimal ("0.5")."""
+class Percent:
+    """A share of income, shown as a percentage ("50" for a half): as Chinese says it."""
 
-    value: Fraction
+    share: Fraction
 
     def text_arg(self) -> case_pb2.TextArg:
         # Shares come from decimals in the configuration, so this terminates.
-        return texts.decimal(_decimal(self.value))
-
-
-@dataclass(frozen=True)
-class Department:
-    code: str
-
-    def text_arg(self) -> case_pb2.TextArg:
-        return texts.department(self.code)
+        return texts.decimal(_decimal(self.share * 100))
 
 
 @dataclass(frozen=True)
@@ -123,25 +117,7 @@ class Matter:
         return texts.matter(self.code)
 
 
-@dataclass(frozen=True)
-class Code:
-    """A code shown as it is: a disability category, an age band "90-99"."""
-
-    value: str
-
-    def text_arg(self) -> case_pb2.TextArg:
-        return texts.code(self.value)
-
-
-@dataclass(frozen=True)
-class Flag:
-    value: bool
-
-    def text_arg(self) -> case_pb2.TextArg:
-        return texts.flag(self.value)
-
-
-Arg = Amount | Count | Day | Share | Department | Departments | Matter | Code | Flag
+Arg = Amount | Count | Day | Percent | Departments | Matter
 
 
 def _decimal(value: Fraction) -> str:

@@ -4,11 +4,9 @@ from services.ingest.judging import disability
 from services.ingest.judging.household import Benefit
 from services.ingest.judging.outcomes import (
     Action,
-    Code,
     Count,
     Day,
     DedupScope,
-    Flag,
     Kind,
     ReasonCode,
 )
@@ -29,16 +27,15 @@ def test_a_holders_new_grade_asks_assistance_to_review_the_two_subsidies():
     assert review.caused_by == (change.source,)
     assert review.reason.code is ReasonCode.DISABILITY_GRADE_CHANGED
     assert review.reason.arg("grade") == Count(3)
-    assert review.reason.arg("category") == Code("physical")
     assert review.reason.arg("changed_on") == Day(D(2027, 4, 1))
     # Grade 3 is outside the care subsidy's grades 1 and 2: the review may stop it.
-    assert review.reason.arg("care_subsidy_grade") == Flag(False)
+    assert review.reason.detail_codes() == (ReasonCode.OUTSIDE_CARE_SUBSIDY_GRADES,)
 
 
 def test_grade_two_is_within_the_care_subsidy():
     review = disability.judge(grade(1, 2, D(2027, 4, 1)), HOLDER)
     assert review is not None
-    assert review.reason.arg("care_subsidy_grade") == Flag(True)
+    assert review.reason.detail_codes() == (ReasonCode.WITHIN_CARE_SUBSIDY_GRADES,)
 
 
 def test_no_subsidy_held_no_review():

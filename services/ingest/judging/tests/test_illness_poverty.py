@@ -11,8 +11,8 @@ from services.ingest.judging.outcomes import (
     Day,
     DedupScope,
     Kind,
+    Percent,
     ReasonCode,
-    Share,
 )
 
 from .people import bill, household, rules, source
@@ -55,7 +55,7 @@ def test_one_fen_above_the_share_warns_assistance_saying_which_line():
     assert reason.arg("window_to") == Day(TODAY)
     assert reason.detail_codes() == (ReasonCode.SPENDING_ABOVE_INCOME_SHARE,)
     (share,) = reason.details
-    assert share.arg("share") == Share(Fraction(1, 2))
+    assert share.arg("percent") == Percent(Fraction(1, 2))
     assert share.arg("annual_income") == Amount(10_000_000)
     assert share.arg("line") == Amount(5_000_000)
 
@@ -174,7 +174,7 @@ def test_the_reasons_arguments_are_case_v1_text_args():
     args = warning.reason.text_args()
     assert args["out_of_pocket"].amount_fen == 5_000_001
     assert args["window_from"].date == "2026-06-16"
-    assert warning.reason.details[0].text_args()["share"].decimal == "0.5"
+    assert warning.reason.details[0].text_args()["percent"].decimal == "50"
     assert warning.reason.code.text_code_name == "TEXT_CODE_ILLNESS_POVERTY_RISK"
     # Each argument renders the gateway's way in both languages, as the clause will.
     assert Renderer("zh-CN").value(args["out_of_pocket"]) == "50,000.01元"
