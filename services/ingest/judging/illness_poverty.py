@@ -26,7 +26,7 @@ from services.ingest.judging.outcomes import (
     sources,
 )
 from services.ingest.judging.outreach_rules import IllnessPovertyRules, OutreachRules
-from services.ingest.judging.records import MedicalExpense
+from services.ingest.judging.records import MedicalExpense, RecordId
 
 DEPARTMENT = "assistance"
 # The warning's case, if an officer opens one: temporary assistance meets a medical crisis.
@@ -68,7 +68,7 @@ def assess(
     compares the sum with the lines of the household's division."""
     lines = rules.for_division(household.division).illness_poverty
     after, through = window(today, lines)
-    counted: dict[object, MedicalExpense] = {}
+    counted: dict[RecordId, MedicalExpense] = {}
     for bill in expenses:
         if bill.person in household.members and after < bill.settled_on <= through:
             counted.setdefault(bill.source, bill)
@@ -76,7 +76,9 @@ def assess(
     total = sum(b.out_of_pocket_fen for b in bills)
     above: list[Threshold] = []
     income = household.annual_income_fen
-    # Exact: fen times a decimal share, compared as fractions; "above" means strictly.
+    # Exact: fen times a decimal share, compared as fractions; "above" means strictly. An
+    # income assessed at 0 is above its share with any spending; one never assessed is
+    # judged by the absolute line alone.
     if income is not None and Fraction(total) > lines.income_share * income:
         above.append(Threshold.INCOME_SHARE)
     if total > lines.absolute_fen:
@@ -102,6 +104,9 @@ def judge(
 
 
 def outcome(spending: Spending) -> Outcome:
+    """The warning for a spending above a line (``assess(...).above``)."""
+    if not spending.above:
+        raise ValueError("spending: above no line, nothing to warn about")
     rules = spending.rules
     clauses: list[Reason] = []
     if Threshold.INCOME_SHARE in spending.above:
