@@ -73,6 +73,7 @@ def as_application(
         time_limit_unit=TIME_LIMIT_UNITS[unit],
         deadline_provisional=case.deadline_provisional,
         materials=list(case.materials),
+        accepted_by=case.accepted_by if case.HasField("accepted_by") else None,
     )
 
 

@@ -11,6 +11,8 @@ import aiohttp
 import asyncpg
 
 from onedoor.department.v1 import department_service_pb2 as apb
+from onedoor.gateway.v1 import gateway_service_pb2 as gpb
+from services.common import auth
 from tests.conftest import wait_for_entry
 from tests.factories import dibao_json, person
 
@@ -180,3 +182,42 @@ async def test_search_takes_the_number_only_in_a_post_body(http):
     assert someone.id_number[:17] not in str(body)
     response = await _search(http, "张三")
     assert response.status == 400
+
+
+async def test_the_case_records_the_clerk_who_accepted_it_not_who_reads_it(
+    platform, gateway, intake_db: asyncpg.Connection
+):
+    base = f"http://127.0.0.1:{platform.ports.gateway_http}"
+    accepting = auth.issue("window_clerk", "320585", subject="clerk-li-0007", name="李梅")
+    reading = auth.issue("window_clerk", "320585", subject="clerk-zhao-0011", name="赵强")
+    async with aiohttp.ClientSession(
+        base, headers={"Authorization": f"Bearer {accepting}"}
+    ) as clerk:
+        receipt = await _submit(clerk)
+    async with (
+        aiohttp.ClientSession(base, headers={"Authorization": f"Bearer {reading}"}) as colleague,
+        colleague.get(f"/v1/applications/{receipt}") as response,
+    ):
+        assert response.status == 200, await response.text()
+        shown = (await response.json())["application"]
+    assert shown["acceptedBy"] == {"subject": "clerk-li-0007", "displayName": "李梅"}
+    accepted = [e for e in shown["timeline"] if e["kind"] == "TIMELINE_ENTRY_KIND_ACCEPTED"]
+    assert [e.get("actorName") for e in accepted] == ["李梅"]
+
+    over_grpc = await gateway.GetApplication(gpb.GetApplicationRequest(receipt=receipt))
+    assert over_grpc.application.accepted_by.subject == "clerk-li-0007"
+    assert over_grpc.application.accepted_by.display_name == "李梅"
+    stored = await intake_db.fetchrow(
+        "SELECT accepted_by, accepted_by_name FROM cases WHERE receipt = $1", receipt
+    )
+    assert tuple(stored) == ("clerk-li-0007", "李梅")
+
+
+async def test_a_case_from_before_the_record_names_no_clerk(http, intake_db: asyncpg.Connection):
+    receipt = await _submit(http)
+    await intake_db.execute(
+        "UPDATE cases SET accepted_by = '', accepted_by_name = '' WHERE receipt = $1", receipt
+    )
+    async with http.get(f"/v1/applications/{receipt}") as response:
+        assert response.status == 200
+        assert "acceptedBy" not in (await response.json())["application"]

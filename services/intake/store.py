@@ -143,6 +143,9 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     case.materials.extend(row["materials"])
     if row["paused_since"] is not None:
         case.paused_since.CopyFrom(to_timestamp(row["paused_since"]))
+    if row["accepted_by"] or row["accepted_by_name"]:
+        case.accepted_by.subject = row["accepted_by"]
+        case.accepted_by.display_name = row["accepted_by_name"]
     json_format.ParseDict(json.loads(row["applicant"]), case.applicant)
     json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
@@ -218,9 +221,9 @@ _CREATE = """
                            accepting_division, hukou_division, departments, applicant,
                            household_members, materials, trace_id, created_at,
                            decision_deadline, details, request_fingerprint,
-                           deadline_provisional)
+                           deadline_provisional, accepted_by, accepted_by_name)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14,
-                $15::jsonb, $25, $26)
+                $15::jsonb, $25, $26, $29, $30)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING receipt
     ), claims AS (
@@ -228,8 +231,9 @@ _CREATE = """
         INSERT INTO open_claims (claim_key, receipt)
         SELECT claim_key, receipt FROM created, unnest($27::text[]) AS claim_key
     ), accepted AS (
-        INSERT INTO timeline (receipt, entry_key, kind, message, trace_id, created_at)
-        SELECT receipt, receipt || ':accepted', $16, $17::jsonb, $12, $13 FROM created
+        INSERT INTO timeline (receipt, entry_key, kind, message, trace_id, created_at,
+                              actor_name)
+        SELECT receipt, receipt || ':accepted', $16, $17::jsonb, $12, $13, $30 FROM created
     ), progress AS (
         INSERT INTO case_departments (receipt, department, state)
         SELECT receipt, department, $18 FROM created, unnest($8::text[]) AS department
@@ -268,6 +272,7 @@ def _as_created(case: case_pb2.Case, accepted: case_pb2.Text) -> case_pb2.Case:
         message=accepted,
         create_time=case.create_time,
         trace_id=case.trace_id,
+        actor_name=case.accepted_by.display_name,
     )
     for department in case.departments:
         created.progress.add(department=department, state=PENDING)
@@ -410,6 +415,8 @@ class CaseLedger:
                 case.deadline_provisional,
                 claims,
                 people_named(case),
+                case.accepted_by.subject,
+                case.accepted_by.display_name,
             )
 
     async def append(
