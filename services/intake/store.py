@@ -1,6 +1,6 @@
 """The case ledger's storage: cases, their timeline, progress and open claims, and the
-case_accepted event. One of intake's three stores (with forwards.py and audit_log.py), the
-only modules that hold its SQL."""
+case_accepted event. One of intake's stores (with forwards.py, audit_log.py and
+case_people.py), the only modules that hold its SQL."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from onedoor.events.v1 import events_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry, texts
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
-from services.common.keyed_hash import person_key
 from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
+from services.intake.case_people import people_named
 from services.intake.status import (
     AWAITING,
     FINAL,
@@ -245,17 +245,6 @@ _CREATE = """
         SELECT $19::uuid, $20, $21, $22::jsonb, $23::jsonb FROM created WHERE $24::bool
     )
     SELECT receipt FROM created"""
-
-
-def people_named(case: case_pb2.Case) -> list[str]:
-    """The keyed hashes of everyone the case names, for a search by person."""
-    numbers = [
-        case.applicant.id_number,
-        *(m.id_number for m in case.household_members),
-        case.details.other_party.id_number,
-        case.details.death.deceased_id_number,
-    ]
-    return sorted({person_key(n) for n in numbers if n})
 
 
 def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
