@@ -149,6 +149,10 @@ class Renderer:
             )
         if kind == "matter":
             return self.matter(arg.matter)
+        if kind == "matters":
+            return self.catalog.entry("formats", "list_separator").join(
+                self.matter(m) for m in arg.matters.codes
+            )
         if kind == "decimal":
             return format_decimal(Decimal(arg.decimal), locale=self.catalog.locale)
         if kind == "status":

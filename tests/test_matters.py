@@ -577,7 +577,7 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
     }
     assert codes(message_of(shown, "REPORTED", "assistance")) == [
         "CLAUSES",
-        "PAYMENTS_STOPPED",
+        "BENEFITS_STOPPED",
         "HOUSEHOLD_FILE_CLOSED",
     ]
     assert codes(message_of(shown, "REPORTED", "elderly")) == [
@@ -588,6 +588,14 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
     assert codes(message_of(shown, "REPORTED", "registry")) == ["FUNERAL_SUBSIDY_GRANTED"]
     # What the officers read, in the bureau's language.
     assert text_of(shown, "REPORTED", "elderly").startswith("尊老卡已注销；高龄津贴自")
+    # The stopped payments by name, in either language.
+    assert text_of(shown, "REPORTED", "assistance").startswith("已停发1项待遇：最低生活保障；")
+    path = f"/v1/applications/{shown['receipt']}"
+    async with http.get(path, headers={"Accept-Language": "en"}) as response:
+        in_english = (await response.json())["application"]
+    assert text_of(in_english, "REPORTED", "assistance").startswith(
+        "stopped 1 payment(s): Minimum living allowance (dibao); "
+    )
 
     later = await submit(
         http,
