@@ -9,11 +9,15 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from onedoor.department.v1 import department_service_pb2 as apb
 from onedoor.gateway.v1 import gateway_service_pb2 as gpb
 from services.common import auth
-from tests.conftest import wait_for_entry
+from tests.conftest import bearer, wait_for_entry
 from tests.factories import dibao_json, person
 
 
@@ -221,3 +225,52 @@ async def test_a_case_from_before_the_record_names_no_clerk(http, intake_db: asy
     async with http.get(f"/v1/applications/{receipt}") as response:
         assert response.status == 200
         assert "acceptedBy" not in (await response.json())["application"]
+
+
+async def test_refusals_say_in_the_callers_language_what_is_wrong(http, gateway):
+    someone = person()
+    wrong = someone.id_number[:-1] + ("0" if someone.id_number[-1] != "0" else "1")
+    for language, message, description in [
+        ("zh-CN", "有1项填写有误，请逐项核对", "校验码不符，请核对号码"),
+        ("en", "1 field(s) of the request are not valid", "check digit does not match"),
+    ]:
+        async with http.post(
+            "/v1/applications:search",
+            json={"idNumber": wrong},
+            headers={"Accept-Language": language},
+        ) as response:
+            assert response.status == 400
+            error = (await response.json())["error"]
+        # The developer's message stays; people read the localized one.
+        assert error["message"].startswith("the request has invalid fields")
+        assert error["localizedMessage"] == {"locale": language, "message": message}
+        (violation,) = [v for d in error["details"] for v in d.get("fieldViolations", [])]
+        assert violation["localizedMessage"] == {"locale": language, "message": description}
+        assert wrong[:17] not in str(error)
+
+    async with http.get("/v1/applications/320585-00000-00000") as response:
+        assert response.status == 404
+        said = (await response.json())["error"]["localizedMessage"]
+    assert said == {"locale": "zh-CN", "message": "未找到所查的记录，请核对编号"}
+    async with http.post(
+        "/v1/applications:search", json={"idNumber": someone.id_number}, headers=bearer("auditor")
+    ) as response:
+        assert response.status == 403
+        said = (await response.json())["error"]["localizedMessage"]
+    assert said["message"] == "无权执行此操作（角色或辖区不符）"
+
+    # Over gRPC: a LocalizedMessage detail in the language of the accept-language metadata.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gateway.GetApplication(
+            gpb.GetApplicationRequest(receipt="320585-00000-00000"),
+            metadata=(("accept-language", "en"),),
+        )
+    status = rpc_status.from_call(refused.value)
+    assert status is not None
+    localized = error_details_pb2.LocalizedMessage()
+    (packed,) = [d for d in status.details if d.Is(localized.DESCRIPTOR)]
+    packed.Unpack(localized)
+    assert (localized.locale, localized.message) == (
+        "en",
+        "nothing is recorded under that number; check it",
+    )
