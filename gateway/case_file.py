@@ -32,6 +32,7 @@ CASE_FILE_FIELDS = (
 )
 
 _DECISION_KINDS = {
+    "approve": pb.DECISION_APPROVE,
     "reject": pb.DECISION_REJECT,
     "request_materials": pb.DECISION_REQUEST_MATERIALS,
 }

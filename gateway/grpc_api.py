@@ -28,6 +28,7 @@ from onedoor.gateway.v1 import gateway_service_pb2 as pb
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
 from services.common import auth
 from services.common.auth import Principal
+from services.common.errors import ApiError
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
@@ -48,7 +49,12 @@ def _rendered(
     async def answer(self: Any, request: Any, context: grpc.aio.ServicerContext) -> M:
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
         language = rendering.negotiate(metadata.get("accept-language"))
-        return rendering.localize(await method(self, request, context), language)
+        try:
+            answered = await method(self, request, context)
+        except ApiError as error:
+            # Refusals too: the interceptor answers them with their LocalizedMessage.
+            raise rendering.localize_error(error, language) from None
+        return rendering.localize(answered, language)
 
     return answer
 

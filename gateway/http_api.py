@@ -104,9 +104,12 @@ def _message_json(message: Message) -> dict[str, Any]:
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # Each refusal also as people read it, in the caller's language (AIP-193).
+    language = rendering.negotiate(request.headers.get("Accept-Language"))
     try:
         return await handler(request)
     except ApiError as error:
+        rendering.localize_error(error, language)
         return _json(error.to_json(telemetry.current_trace_id()), error.http_status)
     except web.HTTPRequestEntityTooLarge:
         too_large = ApiError(
@@ -116,6 +119,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
             violations=(FieldViolation("body", f"must be at most {MAX_BODY_BYTES} bytes"),),
             http_status_override=413,
         )
+        rendering.localize_error(too_large, language)
         return _json(too_large.to_json(telemetry.current_trace_id()), 413)
     except web.HTTPException as http_error:
         if http_error.status < 400:
@@ -123,12 +127,19 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         status_name = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
             http_error.status, "INVALID_ARGUMENT"
         )
+        refused = ApiError(
+            grpc.StatusCode.NOT_FOUND
+            if http_error.status == 404
+            else grpc.StatusCode.INVALID_ARGUMENT,
+            http_error.reason,
+        )
         body = {
             "error": {
                 "code": http_error.status,
                 "status": status_name,
                 "message": http_error.reason,
                 "details": [],
+                "localizedMessage": _localized_message(refused, language),
             },
             "traceId": telemetry.current_trace_id(),
         }
@@ -142,10 +153,18 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
                 "status": "INTERNAL",
                 "message": f"internal error; quote trace id {trace_id} to the operators",
                 "details": [],
+                "localizedMessage": _localized_message(
+                    ApiError(grpc.StatusCode.INTERNAL, "internal error"), language
+                ),
             },
             "traceId": trace_id,
         }
         return _json(body, 500)
+
+
+def _localized_message(error: ApiError, language: str) -> dict[str, str]:
+    said = rendering.localized_error(error, language)
+    return {"locale": said.locale, "message": said.message}
 
 
 async def _parse_body(request: web.Request, message: Message) -> None:

@@ -103,7 +103,8 @@ class Schemas:
         return {"type": "string"}
 
 
-# Google's JSON error shape (AIP-193) with the trace id the gateway adds to every answer.
+# Google's JSON error shape (AIP-193) with the trace id the gateway adds to every answer, and
+# the LocalizedMessage beside the message.
 ERROR_SCHEMA: JsonSchema = {
     "type": "object",
     "required": ["error"],
@@ -114,7 +115,14 @@ ERROR_SCHEMA: JsonSchema = {
             "properties": {
                 "code": {"type": "integer"},
                 "status": {"type": "string"},
+                # The developer's message, in English.
                 "message": {"type": "string"},
+                # The same for people, in the language of Accept-Language (zh-CN by default);
+                # each field violation in details carries its own.
+                "localizedMessage": {
+                    "type": "object",
+                    "properties": {"locale": {"type": "string"}, "message": {"type": "string"}},
+                },
                 "details": {"type": "array", "items": _WELL_KNOWN["google.protobuf.Any"]},
             },
         },

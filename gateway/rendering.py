@@ -20,8 +20,10 @@ from babel import Locale, negotiate_locale
 from babel.numbers import format_decimal
 from google.protobuf.message import Message
 
+from gateway import refusal_texts
 from onedoor.case.v1 import case_pb2
-from services.common import catalog, divisions
+from services.common import catalog, divisions, texts
+from services.common.errors import ApiError, Localized
 
 M = TypeVar("M", bound=Message)
 TEXTS = Path(__file__).parent / "texts"
@@ -149,6 +151,10 @@ class Renderer:
             )
         if kind == "matter":
             return self.matter(arg.matter)
+        if kind == "matters":
+            return self.catalog.entry("formats", "list_separator").join(
+                self.matter(m) for m in arg.matters.codes
+            )
         if kind == "decimal":
             return format_decimal(Decimal(arg.decimal), locale=self.catalog.locale)
         if kind == "status":
@@ -231,3 +237,37 @@ def localize(message: M, language: str) -> M:
     """The message with every domain text in it rendered in ``language``, in place."""
     _fill_tree(message, Renderer(language))
     return message
+
+
+def _said_safely(renderer: Renderer, said: case_pb2.Text, fallback: case_pb2.Text) -> str:
+    # An error is answered whatever its parameters: a text its catalog cannot fill falls back.
+    try:
+        return renderer.text(said)
+    except (CatalogError, ValueError, KeyError):
+        return renderer.text(fallback)
+
+
+def localized_error(error: ApiError, language: str) -> Localized:
+    """The error as people read it in ``language`` (AIP-193's LocalizedMessage): its sentence
+    and each field violation's."""
+    renderer = Renderer(language)
+    message = _said_safely(
+        renderer,
+        refusal_texts.message_text(error),
+        texts.text(texts.Code.TEXT_CODE_ERROR_FAILED_PRECONDITION),
+    )
+    violations = tuple(
+        _said_safely(
+            renderer,
+            refusal_texts.violation_text(v),
+            texts.text(texts.Code.TEXT_CODE_FIELD_INVALID),
+        )
+        for v in error.violations
+    )
+    return Localized(language, message, violations)
+
+
+def localize_error(error: ApiError, language: str) -> ApiError:
+    """The error with its rendering for people in ``language`` attached, in place."""
+    error.localized = localized_error(error, language)
+    return error

@@ -88,7 +88,7 @@ async def submit(
     permissions.clerk_at(caller, window.jurisdiction)
     matter = matter_label(request.matter_code)
     try:
-        accepted, route = await _submit(window, request)
+        accepted, route = await _submit(window, request, _staff(caller))
     except ApiError as error:
         reason = refusal_reason(error)
         if reason is not None:
@@ -113,20 +113,30 @@ async def submit(
     return accepted
 
 
+def _staff(caller: Principal) -> case_pb2.StaffMember:
+    """The clerk accepting the application, as the case records (and the receipt prints) them."""
+    return case_pb2.StaffMember(subject=caller.subject, display_name=caller.display_name)
+
+
 async def _submit(
-    window: Window, request: pb.SubmitApplicationRequest
+    window: Window, request: pb.SubmitApplicationRequest, clerk: case_pb2.StaffMember
 ) -> tuple[pb.SubmitApplicationResponse, str]:
     """The window's decision on an application, and where it goes (for the log)."""
     matter = check_application(request, catalog.load(), window.jurisdiction, clock=window.clock)
     hukou = request.applicant.hukou_division
     if serves(window.jurisdiction, hukou):
-        return await _accept(window, request, request.request_id, matter.departments), "local"
+        accepted = await _accept(
+            window, request, request.request_id, matter.departments, accepted_by=clerk
+        )
+        return accepted, "local"
     # check_application let it through: the matter may be accepted here and decided at home.
     peer = window.peers.route(hukou) if window.peers else None
     if peer is None:
         raise _no_peer(hukou)
     forwarding = case_pb2.Forwarding(home_division=hukou, peer=peer.name)
-    accepted = await _accept(window, request, request.request_id, (), forwarding=forwarding)
+    accepted = await _accept(
+        window, request, request.request_id, (), forwarding=forwarding, accepted_by=clerk
+    )
     if window.federation is not None:
         window.federation.wake()
     return accepted, f"forwarded to {peer.name}"
@@ -180,6 +190,7 @@ async def _accept(
     departments: tuple[str, ...] | list[str],
     forwarding: case_pb2.Forwarding | None = None,
     origin: case_pb2.Origin | None = None,
+    accepted_by: case_pb2.StaffMember | None = None,
 ) -> pb.SubmitApplicationResponse:
     receipt = receipt_for(window.jurisdiction, request_id)
     with telemetry.bound_receipt(receipt):
@@ -194,6 +205,7 @@ async def _accept(
             departments=departments,
             forwarding=forwarding,
             origin=origin,
+            accepted_by=accepted_by,
         )
         normalize_identity_numbers(case)
         # The home jurisdiction checks its own records when it receives the case.

@@ -73,6 +73,7 @@ def as_application(
         time_limit_unit=TIME_LIMIT_UNITS[unit],
         deadline_provisional=case.deadline_provisional,
         materials=list(case.materials),
+        accepted_by=case.accepted_by if case.HasField("accepted_by") else None,
     )
 
 
@@ -165,6 +166,7 @@ def as_department_case(case: dpb.DepartmentCase) -> pb.DepartmentCase:
         if case.HasField("assessment")
         else None,
         decision_reason=case.decision_reason,
+        decision_message=case.decision_message if case.HasField("decision_message") else None,
         hukou_division=case.hukou_division,
         accepting_division=case.accepting_division,
         create_time=case.create_time if case.HasField("create_time") else None,

@@ -67,8 +67,11 @@ async def test_the_case_file_shows_the_household_masked_with_incomes_and_is_audi
     assert found["application"]["receipt"] == receipt
     templates = found["reasonTemplates"]
     kinds = {t["decision"] for t in templates}
-    assert kinds == {"DECISION_REJECT", "DECISION_REQUEST_MATERIALS"}
+    assert kinds == {"DECISION_APPROVE", "DECISION_REJECT", "DECISION_REQUEST_MATERIALS"}
     assert any(t["code"] == "income_above_standard" for t in templates)
+    # The matter's own approval first, then the general one.
+    approvals = [t["code"] for t in templates if t["decision"] == "DECISION_APPROVE"]
+    assert approvals == ["income_below_standard", "meets_conditions"]
 
     read = (await _audit(http, receipt))[-1]
     assert (read["action"], read["actor"]) == ("case_file.read", "officer:officer-320585")
@@ -128,10 +131,30 @@ async def test_a_decision_with_a_template_shows_the_officers_name_on_the_timelin
     decided = [e for e in await _audit(http, receipt) if e["action"] == "case.decided"]
     assert [e["actorName"] for e in decided] == [OFFICER_NAME]
 
-    # A window event without an officer names nobody.
+    # The window's acceptance names the clerk, who signed in here without a name.
     shown = await get_application(http, receipt)
     accepted = shown["timeline"][0]
     assert accepted["actorName"] == ""
+
+
+async def test_an_approval_with_its_template_is_recorded_as_chosen(http):
+    receipt = await _routed(http, dibao_json())
+    template = next(
+        t
+        for t in (await _case_file(http, receipt))["reasonTemplates"]
+        if t["decision"] == "DECISION_APPROVE"
+    )
+    assert template["code"] == "income_below_standard"
+    decide = f"/v1/departments/assistance/cases/{receipt}:decide"
+    body = {
+        "requestId": str(uuid.uuid4()),
+        "decision": "DECISION_APPROVE",
+        "reason": template["text"],
+    }
+    async with http.post(decide, json=body, headers=OFFICER) as response:
+        assert response.status == 200, await response.text()
+    entry = (await wait_for_entry(http, receipt, "APPROVED"))["timeline"][-1]
+    assert (entry["note"], entry["actorName"]) == (template["text"], OFFICER_NAME)
 
 
 async def test_the_officers_name_stays_out_of_the_logs(platform, http):

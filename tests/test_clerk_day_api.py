@@ -9,9 +9,15 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from onedoor.department.v1 import department_service_pb2 as apb
-from tests.conftest import wait_for_entry
+from onedoor.gateway.v1 import gateway_service_pb2 as gpb
+from services.common import auth
+from tests.conftest import bearer, wait_for_entry
 from tests.factories import dibao_json, person
 
 
@@ -180,3 +186,91 @@ async def test_search_takes_the_number_only_in_a_post_body(http):
     assert someone.id_number[:17] not in str(body)
     response = await _search(http, "张三")
     assert response.status == 400
+
+
+async def test_the_case_records_the_clerk_who_accepted_it_not_who_reads_it(
+    platform, gateway, intake_db: asyncpg.Connection
+):
+    base = f"http://127.0.0.1:{platform.ports.gateway_http}"
+    accepting = auth.issue("window_clerk", "320585", subject="clerk-li-0007", name="李梅")
+    reading = auth.issue("window_clerk", "320585", subject="clerk-zhao-0011", name="赵强")
+    async with aiohttp.ClientSession(
+        base, headers={"Authorization": f"Bearer {accepting}"}
+    ) as clerk:
+        receipt = await _submit(clerk)
+    async with (
+        aiohttp.ClientSession(base, headers={"Authorization": f"Bearer {reading}"}) as colleague,
+        colleague.get(f"/v1/applications/{receipt}") as response,
+    ):
+        assert response.status == 200, await response.text()
+        shown = (await response.json())["application"]
+    assert shown["acceptedBy"] == {"subject": "clerk-li-0007", "displayName": "李梅"}
+    accepted = [e for e in shown["timeline"] if e["kind"] == "TIMELINE_ENTRY_KIND_ACCEPTED"]
+    assert [e.get("actorName") for e in accepted] == ["李梅"]
+
+    over_grpc = await gateway.GetApplication(gpb.GetApplicationRequest(receipt=receipt))
+    assert over_grpc.application.accepted_by.subject == "clerk-li-0007"
+    assert over_grpc.application.accepted_by.display_name == "李梅"
+    stored = await intake_db.fetchrow(
+        "SELECT accepted_by, accepted_by_name FROM cases WHERE receipt = $1", receipt
+    )
+    assert tuple(stored) == ("clerk-li-0007", "李梅")
+
+
+async def test_a_case_from_before_the_record_names_no_clerk(http, intake_db: asyncpg.Connection):
+    receipt = await _submit(http)
+    await intake_db.execute(
+        "UPDATE cases SET accepted_by = '', accepted_by_name = '' WHERE receipt = $1", receipt
+    )
+    async with http.get(f"/v1/applications/{receipt}") as response:
+        assert response.status == 200
+        assert "acceptedBy" not in (await response.json())["application"]
+
+
+async def test_refusals_say_in_the_callers_language_what_is_wrong(http, gateway):
+    someone = person()
+    wrong = someone.id_number[:-1] + ("0" if someone.id_number[-1] != "0" else "1")
+    for language, message, description in [
+        ("zh-CN", "有1项填写有误，请逐项核对", "校验码不符，请核对号码"),
+        ("en", "1 field(s) of the request are not valid", "check digit does not match"),
+    ]:
+        async with http.post(
+            "/v1/applications:search",
+            json={"idNumber": wrong},
+            headers={"Accept-Language": language},
+        ) as response:
+            assert response.status == 400
+            error = (await response.json())["error"]
+        # The developer's message stays; people read the localized one.
+        assert error["message"].startswith("the request has invalid fields")
+        assert error["localizedMessage"] == {"locale": language, "message": message}
+        (violation,) = [v for d in error["details"] for v in d.get("fieldViolations", [])]
+        assert violation["localizedMessage"] == {"locale": language, "message": description}
+        assert wrong[:17] not in str(error)
+
+    async with http.get("/v1/applications/320585-00000-00000") as response:
+        assert response.status == 404
+        said = (await response.json())["error"]["localizedMessage"]
+    assert said == {"locale": "zh-CN", "message": "未找到所查的记录，请核对编号"}
+    async with http.post(
+        "/v1/applications:search", json={"idNumber": someone.id_number}, headers=bearer("auditor")
+    ) as response:
+        assert response.status == 403
+        said = (await response.json())["error"]["localizedMessage"]
+    assert said["message"] == "无权执行此操作（角色或辖区不符）"
+
+    # Over gRPC: a LocalizedMessage detail in the language of the accept-language metadata.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gateway.GetApplication(
+            gpb.GetApplicationRequest(receipt="320585-00000-00000"),
+            metadata=(("accept-language", "en"),),
+        )
+    status = rpc_status.from_call(refused.value)
+    assert status is not None
+    localized = error_details_pb2.LocalizedMessage()
+    (packed,) = [d for d in status.details if d.Is(localized.DESCRIPTOR)]
+    packed.Unpack(localized)
+    assert (localized.locale, localized.message) == (
+        "en",
+        "nothing is recorded under that number; check it",
+    )

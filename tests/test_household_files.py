@@ -291,7 +291,9 @@ async def test_a_death_stops_every_recurring_payment_of_the_person_on_every_file
         empty: ("HOUSEHOLD_FILE_CLOSED", {"file": empty}),
         other: ("HOUSEHOLD_FILE_KEPT", {"file": other, "members": 1}),
     }
-    expected = [("PAYMENTS_STOPPED", {"payments": 3}), clauses[own]] + [
+    # Named by benefit (each once), not only counted.
+    stopped = {"payments": 3, "benefits": {"codes": ["assistance.dibao", "assistance.hardship"]}}
+    expected = [("BENEFITS_STOPPED", stopped), clauses[own]] + [
         clauses[f] for f in sorted([empty, other])
     ]
     assert (held, outcome) == (True, expected)
@@ -342,7 +344,10 @@ async def test_a_death_in_a_household_with_someone_living_stops_only_their_payme
     assert (held, all_said(outcome)) == (
         True,
         [
-            ("PAYMENTS_STOPPED", {"payments": 1}),
+            (
+                "BENEFITS_STOPPED",
+                {"payments": 1, "benefits": {"codes": ["assistance.disability_subsidy"]}},
+            ),
             ("HOUSEHOLD_FILE_KEPT", {"file": file_id, "members": 1}),
         ],
     )

@@ -439,6 +439,17 @@ async def _age_divorce(platform, receipt: str, days: float) -> None:
         await conn.close()
 
 
+async def _registry_case(http, receipt: str, language: str = "zh-CN") -> dict[str, Any]:
+    """The registry's own case, as its officer reads it in the case file."""
+    async with http.get(
+        f"/v1/departments/registry/cases/{receipt}/file",
+        headers={**bearer("officer", department="registry"), "Accept-Language": language},
+    ) as r:
+        answer = await r.json()
+        assert r.status == 200, answer
+        return dict(answer["case"])
+
+
 async def _confirm(http, receipt: str, who, expect: int = 200) -> dict[str, Any]:
     async with http.post(
         f"/v1/applications/{receipt}:confirmDivorce", json={"idNumber": who.id_number}
@@ -467,6 +478,13 @@ async def test_divorce_confirmed_in_its_cooling_off_is_refused_and_after_it_regi
     assert codes(message_of(shown, "APPROVED")) == ["DIVORCE_REGISTERED"]
     assert codes(message_of(shown, "CONFIRMED")) == ["DIVORCE_CONFIRMED_BY_ONE"]
     assert text_of(shown, "APPROVED") == "双方均已到场确认，离婚登记完成"
+    # The registry's own case says it as a code too, in the reader's language, not English.
+    decided = await _registry_case(http, receipt)
+    assert decided.get("decisionReason", "") == ""
+    assert said(decided["decisionMessage"]) == ("DIVORCE_REGISTERED", {})
+    assert decided["decisionMessage"]["text"] == "双方均已到场确认，离婚登记完成"
+    in_english = await _registry_case(http, receipt, language="en")
+    assert in_english["decisionMessage"]["text"] == "both parties confirmed: divorce registered"
     # Divorced: free to marry again.
     await routed(
         http,
@@ -511,6 +529,9 @@ async def test_unconfirmed_divorce_lapses_after_the_confirmation_period(platform
     assert shown["status"] == "CASE_STATUS_LAPSED"
     code, args = said(message_of(shown, "LAPSED"))
     assert code == "DIVORCE_LAPSED" and args["confirmation_last_day"] < dt.date.today().isoformat()
+    lapse = (await _registry_case(http, receipt))["decisionMessage"]
+    assert said(lapse) == (code, args)
+    assert args["confirmation_last_day"] in lapse["text"]
     late = await _confirm(http, receipt, husband, expect=400)
     assert late["error"]["status"] == "FAILED_PRECONDITION"
 
@@ -577,7 +598,7 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
     }
     assert codes(message_of(shown, "REPORTED", "assistance")) == [
         "CLAUSES",
-        "PAYMENTS_STOPPED",
+        "BENEFITS_STOPPED",
         "HOUSEHOLD_FILE_CLOSED",
     ]
     assert codes(message_of(shown, "REPORTED", "elderly")) == [
@@ -588,6 +609,14 @@ async def test_death_of_a_person_with_benefits_settles_every_department(http):
     assert codes(message_of(shown, "REPORTED", "registry")) == ["FUNERAL_SUBSIDY_GRANTED"]
     # What the officers read, in the bureau's language.
     assert text_of(shown, "REPORTED", "elderly").startswith("尊老卡已注销；高龄津贴自")
+    # The stopped payments by name, in either language.
+    assert text_of(shown, "REPORTED", "assistance").startswith("已停发1项待遇：最低生活保障；")
+    path = f"/v1/applications/{shown['receipt']}"
+    async with http.get(path, headers={"Accept-Language": "en"}) as response:
+        in_english = (await response.json())["application"]
+    assert text_of(in_english, "REPORTED", "assistance").startswith(
+        "stopped 1 payment(s): Minimum living allowance (dibao); "
+    )
 
     later = await submit(
         http,

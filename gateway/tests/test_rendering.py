@@ -98,6 +98,19 @@ def test_statuses_departments_and_flags_render_by_name() -> None:
     assert Renderer("en").value(texts.matter("assistance.dibao")) != "最低生活保障"
 
 
+def test_the_payments_a_death_stopped_are_named_by_benefit() -> None:
+    stopped = texts.text(
+        texts.Code.TEXT_CODE_BENEFITS_STOPPED,
+        payments=texts.count(2),
+        benefits=texts.matters(["assistance.dibao", "assistance.disability_subsidy"]),
+    )
+    assert Renderer("zh-CN").text(stopped) == "已停发2项待遇：最低生活保障、残疾人两项补贴"
+    assert Renderer("en").text(stopped) == (
+        "stopped 2 payment(s): Minimum living allowance (dibao), "
+        "Disabled persons' living and care subsidies"
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "language"),
     [

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import asyncpg
 
 from onedoor.case.v1 import case_pb2
-from services.common.texts import Code, code, count, text
+from services.common.texts import Code, code, count, matters, text
 
 # The two-key advisory lock space is apart from the one-key space of the case store's
 # per-receipt locks, so a member's lock can never be a receipt's.
@@ -179,4 +179,9 @@ async def record_death(
             clauses.append(
                 text(Code.TEXT_CODE_HOUSEHOLD_FILE_KEPT, file=code(file_id), members=count(living))
             )
-    return True, [text(Code.TEXT_CODE_PAYMENTS_STOPPED, payments=count(len(stopped))), *clauses]
+    stopped_payments = text(
+        Code.TEXT_CODE_BENEFITS_STOPPED,
+        payments=count(len(stopped)),
+        benefits=matters(sorted(set(stopped))),
+    )
+    return True, [stopped_payments, *clauses]

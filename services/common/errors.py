@@ -4,6 +4,10 @@ Every layer raises :class:`ApiError`; the gRPC servers turn it into a status wit
 ``BadRequest`` / ``PreconditionFailure`` / ``ErrorInfo`` details (one interceptor, see
 ``grpc_server``), and the gateway's HTTP API into Google's JSON error shape. Messages and
 field descriptions never quote the offending value: it may be personal data.
+
+The message and the descriptions are the developer's, in English. What people read is the
+gateway's: it renders the error in the caller's language (``localized``, gateway/rendering.py)
+and answers it as a ``LocalizedMessage`` detail and each violation's ``localized_message``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,19 @@ class FieldViolation:
     description: str
 
 
+@dataclass(frozen=True)
+class Localized:
+    """An error as people read it in one language (BCP 47 ``locale``): its message, and each
+    field violation's description in the violations' order."""
+
+    locale: str
+    message: str
+    violations: tuple[str, ...] = ()
+
+    def violation(self, index: int) -> str:
+        return self.violations[index] if index < len(self.violations) else ""
+
+
 @dataclass
 class ApiError(Exception):
     code: grpc.StatusCode
@@ -54,6 +71,8 @@ class ApiError(Exception):
     precondition_type: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
     http_status_override: int | None = None
+    # Set by the gateway on what it answers; the services behind it leave it unset.
+    localized: Localized | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -68,9 +87,13 @@ class ApiError(Exception):
             bad = error_details_pb2.BadRequest(
                 field_violations=[
                     error_details_pb2.BadRequest.FieldViolation(
-                        field=v.field, description=v.description
+                        field=v.field,
+                        description=v.description,
+                        localized_message=self._localized_message(self.localized.violation(i))
+                        if self.localized
+                        else None,
                     )
-                    for v in self.violations
+                    for i, v in enumerate(self.violations)
                 ]
             )
             details.append(_pack(bad))
@@ -84,6 +107,9 @@ class ApiError(Exception):
                 ]
             )
             details.append(_pack(failure))
+        if self.localized:
+            details.append(_pack(self._localized_message(self.localized.message)))
+        # ErrorInfo last, where callers have always found it.
         if self.reason:
             info = error_details_pb2.ErrorInfo(
                 reason=self.reason, domain=ERROR_DOMAIN, metadata=dict(self.metadata)
@@ -91,21 +117,44 @@ class ApiError(Exception):
             details.append(_pack(info))
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
+    def _localized_message(self, message: str) -> error_details_pb2.LocalizedMessage | None:
+        if self.localized is None or not message:
+            return None
+        return error_details_pb2.LocalizedMessage(locale=self.localized.locale, message=message)
+
     def to_grpc_status(self) -> grpc.Status:
         return rpc_status.to_status(self.to_status_proto())
 
     def to_json(self, trace_id: str = "") -> dict[str, object]:
-        """Google's HTTP/JSON error shape, plus the trace id a clerk can quote."""
+        """Google's HTTP/JSON error shape, plus the trace id a clerk can quote, and where the
+        gateway rendered it, ``localizedMessage`` beside the message and each violation's."""
+        localized = self.localized
         details: list[dict[str, object]] = []
         if self.violations:
+            violations: list[dict[str, object]] = []
+            for i, v in enumerate(self.violations):
+                shown: dict[str, object] = {"field": v.field, "description": v.description}
+                if localized and localized.violation(i):
+                    shown["localizedMessage"] = {
+                        "locale": localized.locale,
+                        "message": localized.violation(i),
+                    }
+                violations.append(shown)
             details.append(
                 {
                     "@type": "type.googleapis.com/google.rpc.BadRequest",
-                    "fieldViolations": [
-                        {"field": v.field, "description": v.description} for v in self.violations
-                    ],
+                    "fieldViolations": violations,
                 }
             )
+        if localized:
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                    "locale": localized.locale,
+                    "message": localized.message,
+                }
+            )
+        # ErrorInfo last, where callers have always found it.
         if self.reason:
             details.append(
                 {
@@ -115,14 +164,15 @@ class ApiError(Exception):
                     "metadata": dict(self.metadata),
                 }
             )
-        body: dict[str, object] = {
-            "error": {
-                "code": self.http_status,
-                "status": self.code.name,
-                "message": self.message,
-                "details": details,
-            }
+        error: dict[str, object] = {
+            "code": self.http_status,
+            "status": self.code.name,
+            "message": self.message,
+            "details": details,
         }
+        if localized:
+            error["localizedMessage"] = {"locale": localized.locale, "message": localized.message}
+        body: dict[str, object] = {"error": error}
         if trace_id:
             body["traceId"] = trace_id
         return body

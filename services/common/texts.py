@@ -59,6 +59,10 @@ def matter(code: str) -> Arg:
     return Arg(matter=code)
 
 
+def matters(codes: Iterable[str]) -> Arg:
+    return Arg(matters=case_pb2.MatterList(codes=list(codes)))
+
+
 def decimal(value: float | str) -> Arg:
     return Arg(decimal=str(value))
 

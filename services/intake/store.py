@@ -1,6 +1,6 @@
 """The case ledger's storage: cases, their timeline, progress and open claims, and the
-case_accepted event. One of intake's three stores (with forwards.py and audit_log.py), the
-only modules that hold its SQL."""
+case_accepted event. One of intake's stores (with forwards.py, audit_log.py and
+case_people.py), the only modules that hold its SQL."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from onedoor.events.v1 import events_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry, texts
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
-from services.common.keyed_hash import person_key
 from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
+from services.intake.case_people import people_named
 from services.intake.status import (
     AWAITING,
     FINAL,
@@ -143,6 +143,9 @@ def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     case.materials.extend(row["materials"])
     if row["paused_since"] is not None:
         case.paused_since.CopyFrom(to_timestamp(row["paused_since"]))
+    if row["accepted_by"] or row["accepted_by_name"]:
+        case.accepted_by.subject = row["accepted_by"]
+        case.accepted_by.display_name = row["accepted_by_name"]
     json_format.ParseDict(json.loads(row["applicant"]), case.applicant)
     json_format.ParseDict(json.loads(row["details"]), case.details)
     for member in json.loads(row["household_members"]):
@@ -218,9 +221,9 @@ _CREATE = """
                            accepting_division, hukou_division, departments, applicant,
                            household_members, materials, trace_id, created_at,
                            decision_deadline, details, request_fingerprint,
-                           deadline_provisional)
+                           deadline_provisional, accepted_by, accepted_by_name)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14,
-                $15::jsonb, $25, $26)
+                $15::jsonb, $25, $26, $29, $30)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING receipt
     ), claims AS (
@@ -228,8 +231,9 @@ _CREATE = """
         INSERT INTO open_claims (claim_key, receipt)
         SELECT claim_key, receipt FROM created, unnest($27::text[]) AS claim_key
     ), accepted AS (
-        INSERT INTO timeline (receipt, entry_key, kind, message, trace_id, created_at)
-        SELECT receipt, receipt || ':accepted', $16, $17::jsonb, $12, $13 FROM created
+        INSERT INTO timeline (receipt, entry_key, kind, message, trace_id, created_at,
+                              actor_name)
+        SELECT receipt, receipt || ':accepted', $16, $17::jsonb, $12, $13, $30 FROM created
     ), progress AS (
         INSERT INTO case_departments (receipt, department, state)
         SELECT receipt, department, $18 FROM created, unnest($8::text[]) AS department
@@ -241,17 +245,6 @@ _CREATE = """
         SELECT $19::uuid, $20, $21, $22::jsonb, $23::jsonb FROM created WHERE $24::bool
     )
     SELECT receipt FROM created"""
-
-
-def people_named(case: case_pb2.Case) -> list[str]:
-    """The keyed hashes of everyone the case names, for a search by person."""
-    numbers = [
-        case.applicant.id_number,
-        *(m.id_number for m in case.household_members),
-        case.details.other_party.id_number,
-        case.details.death.deceased_id_number,
-    ]
-    return sorted({person_key(n) for n in numbers if n})
 
 
 def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
@@ -268,6 +261,7 @@ def _as_created(case: case_pb2.Case, accepted: case_pb2.Text) -> case_pb2.Case:
         message=accepted,
         create_time=case.create_time,
         trace_id=case.trace_id,
+        actor_name=case.accepted_by.display_name,
     )
     for department in case.departments:
         created.progress.add(department=department, state=PENDING)
@@ -410,6 +404,8 @@ class CaseLedger:
                 case.deadline_provisional,
                 claims,
                 people_named(case),
+                case.accepted_by.subject,
+                case.accepted_by.display_name,
             )
 
     async def append(

@@ -94,7 +94,8 @@ class Divorces:
             conn,
             row.receipt,
             dpb.CASE_STATE_LAPSED,
-            cooling_off.lapsed(divorce),
+            # Nobody typed it: what the registry says is the message alone.
+            "",
             events_pb2.OUTCOME_LAPSED,
             message=cooling_off.lapsed_text(divorce),
         )
@@ -143,7 +144,7 @@ class Divorces:
                 conn,
                 receipt,
                 dpb.CASE_STATE_OPEN,
-                "one party confirmed the divorce",
+                "",
                 events_pb2.OUTCOME_CONFIRMED,
                 message=text(Code.TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE),
             )
@@ -156,7 +157,7 @@ class Divorces:
                 conn,
                 receipt,
                 dpb.CASE_STATE_APPROVED,
-                "both parties confirmed: divorce registered",
+                "",
                 events_pb2.OUTCOME_APPROVED,
                 message=text(Code.TEXT_CODE_DIVORCE_REGISTERED),
             )
@@ -193,7 +194,7 @@ class Divorces:
             conn,
             receipt,
             dpb.CASE_STATE_WITHDRAWN,
-            "withdrawn by a party",
+            "",
             events_pb2.OUTCOME_WITHDRAWN,
             message=text(Code.TEXT_CODE_DIVORCE_WITHDRAWN),
         )

@@ -61,16 +61,26 @@ export function expired(claims) {
   return Boolean(claims.expires && claims.expires.getTime() <= Date.now());
 }
 
-// An answer other than 2xx, in the gateway's error shape (google.rpc.Status as JSON).
+// An answer other than 2xx, in the gateway's error shape (google.rpc.Status as JSON). What
+// people read is the gateway's localizedMessage, in the language the call asked for (AIP-193):
+// the message and each violation's description are those, the developer's English kept beside
+// them (developerMessage, developerDescription) for the staff who quote it to operators.
 export class ApiRefusal extends Error {
   constructor(httpStatus, body) {
     const error = body?.error ?? {};
-    super(error.message || `HTTP ${httpStatus}`);
+    super(error.localizedMessage?.message || error.message || `HTTP ${httpStatus}`);
+    this.developerMessage = error.message || "";
     this.httpStatus = httpStatus;
     this.status = error.status || "";
     this.traceId = body?.traceId || "";
     const details = Array.isArray(error.details) ? error.details : [];
-    this.violations = details.flatMap((d) => (Array.isArray(d.fieldViolations) ? d.fieldViolations : []));
+    this.violations = details
+      .flatMap((d) => (Array.isArray(d.fieldViolations) ? d.fieldViolations : []))
+      .map((v) => ({
+        ...v,
+        developerDescription: v.description || "",
+        description: v.localizedMessage?.message || v.description || "",
+      }));
     this.reason = details.find((d) => d.reason)?.reason || "";
   }
 }

@@ -55,8 +55,11 @@ export async function renderReceipt(root, context, receipt) {
     materials.append(i ? "、" : "", material ? h("span", { "data-material": code, zhen: [material.titleZh, material.titleEn] }) : code);
   });
   if (!accepted.materials.length) materials.append("—");
-  // Who served the applicant: the signed-in clerk printing the slip, at this window.
-  const clerk = context.claims.name || context.claims.subject || "—";
+  // Who served the applicant: the clerk the ledger recorded accepting the application, not
+  // whoever is signed in to print the slip (a colleague may reprint it). Cases accepted before
+  // the ledger recorded it name nobody.
+  const acceptedBy = application.acceptedBy ?? {};
+  const clerk = acceptedBy.displayName || acceptedBy.subject || "—";
 
   const row = (labelKey, value) => [h("dt", { i18n: labelKey }), value instanceof Node && value.tagName === "DD" ? value : h("dd", {}, value)];
   const slip = h(

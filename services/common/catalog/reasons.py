@@ -12,7 +12,7 @@ from services.common import catalog
 
 REASONS_FILE = Path(__file__).parent / "reasons.toml"
 ANY_MATTER = "*"
-DECISION_KINDS = ("reject", "request_materials")
+DECISION_KINDS = ("approve", "reject", "request_materials")
 
 
 @dataclass(frozen=True)

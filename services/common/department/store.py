@@ -45,6 +45,8 @@ def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
         household_file=row["household_file"],
     )
     json_format.ParseDict(json.loads(row["assessment"]), found.assessment)
+    if row["decision_message"] is not None:
+        json_format.Parse(row["decision_message"], found.decision_message)
     return found
 
 
@@ -218,11 +220,14 @@ class DepartmentCases:
         the caller commits, its last step: only a connection lost at the commit would leave a
         decision counted that was not recorded."""
         updated = await conn.fetchrow(
-            """UPDATE department_cases SET state = $2, decision_reason = $3, updated_at = now()
+            """UPDATE department_cases
+                  SET state = $2, decision_reason = $3, decision_message = $4::jsonb,
+                      updated_at = now()
                 WHERE receipt = $1 RETURNING *""",
             receipt,
             pb.CaseState.Name(state),
             reason,
+            json_format.MessageToJson(message) if message is not None else None,
         )
         await outbox.add(
             conn,

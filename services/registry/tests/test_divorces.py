@@ -55,14 +55,18 @@ class Store:
     def __init__(self) -> None:
         self.divorces: dict[str, dict[str, Any]] = {}
         self.moves: list[tuple[str, int, str, int, str]] = []
+        # What each move said, as the department case records it.
+        self.messages: list[case_pb2.Text | None] = []
         self.ended_marriages: list[int] = []
         self.filed: list[tuple[Any, ...]] = []
 
     def snapshot(self) -> tuple[Any, ...]:
-        return copy.deepcopy((self.divorces, self.moves, self.ended_marriages, self.filed))
+        return copy.deepcopy(
+            (self.divorces, self.moves, self.messages, self.ended_marriages, self.filed)
+        )
 
     def restore(self, saved: tuple[Any, ...]) -> None:
-        self.divorces, self.moves, self.ended_marriages, self.filed = saved
+        self.divorces, self.moves, self.messages, self.ended_marriages, self.filed = saved
 
 
 class Conn:
@@ -104,6 +108,7 @@ class Cases:
         # What the timeline will say, by its code.
         said = case_pb2.TextCode.Name(message.code) if message is not None else ""
         conn.store.moves.append((receipt, state, reason, outcome, said))
+        conn.store.messages.append(message)
 
 
 class Now:
@@ -194,7 +199,7 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
         (
             RECEIPT,
             dpb.CASE_STATE_WITHDRAWN,
-            "withdrawn by a party",
+            "",
             events_pb2.OUTCOME_WITHDRAWN,
             "TEXT_CODE_DIVORCE_WITHDRAWN",
         )
@@ -215,9 +220,9 @@ async def test_the_day_after_cooling_off_both_confirm_and_nobody_withdraws(store
     second = await registry.confirm(RECEIPT, WIFE)
     assert second.state == pb.DIVORCE_STATE_CONFIRMED
     assert store.ended_marriages == [7]
-    assert [(m[1], m[4]) for m in store.moves] == [
-        (dpb.CASE_STATE_OPEN, "TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE"),
-        (dpb.CASE_STATE_APPROVED, "TEXT_CODE_DIVORCE_REGISTERED"),
+    assert [(m[1], m[2], m[4]) for m in store.moves] == [
+        (dpb.CASE_STATE_OPEN, "", "TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE"),
+        (dpb.CASE_STATE_APPROVED, "", "TEXT_CODE_DIVORCE_REGISTERED"),
     ]
 
 
@@ -242,7 +247,8 @@ async def test_a_late_confirmation_is_refused_and_the_lapse_committed_before_the
         (
             RECEIPT,
             dpb.CASE_STATE_LAPSED,
-            refusal.message,
+            # The registry's own words are the message, never English prose as the reason.
+            "",
             events_pb2.OUTCOME_LAPSED,
             "TEXT_CODE_DIVORCE_LAPSED",
         )
@@ -265,7 +271,8 @@ async def test_a_late_confirmation_after_the_sweep_gets_the_same_answer(store):
         (
             RECEIPT,
             dpb.CASE_STATE_LAPSED,
-            refusal.message,
+            # The registry's own words are the message, never English prose as the reason.
+            "",
             events_pb2.OUTCOME_LAPSED,
             "TEXT_CODE_DIVORCE_LAPSED",
         )
@@ -291,11 +298,16 @@ async def test_the_sweep_lapses_from_the_day_after_the_last_day_to_confirm(store
     assert await registry.sweep() == 1
     assert store.moves[0][1:] == (
         dpb.CASE_STATE_LAPSED,
-        "the divorce application lapsed: both parties had to confirm in person by 2026-05-08 "
-        "(the last day to confirm)",
+        "",
         events_pb2.OUTCOME_LAPSED,
         "TEXT_CODE_DIVORCE_LAPSED",
     )
+    # The lapse as a code with its date, in either language: no English prose recorded.
+    (lapse,) = store.messages
+    assert lapse is not None
+    assert [(a.name, a.date) for a in lapse.args] == [("confirmation_last_day", "2026-05-08")]
+    assert "2026-05-08" in Renderer("zh-CN").text(lapse)
+    assert "2026-05-08" in Renderer("en").text(lapse)
 
 
 async def test_a_closed_divorce_and_a_stranger_are_refused(store):
