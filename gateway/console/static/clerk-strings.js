@@ -45,7 +45,7 @@ export const CLERK_STRINGS = {
     "search.hint": "输入申请人出示的身份证号码。号码不会出现在网址中，查找会记入审计日志；结果中的个人信息已脱敏。",
     "search.found": "找到 {count} 件与此人有关的申请（作为申请人、家庭成员、另一方当事人或逝者）。",
     "search.none": "本辖区没有与此人有关的申请。",
-    "search.more": "结果较多，仅显示前一页；请结合受理编号查询。",
+    "search.found_pages": "与此人有关的申请（作为申请人、家庭成员、另一方当事人或逝者）较多，按受理先后分页显示。",
 
     "divorce.title": "离婚登记：当事人确认或撤回",
     "divorce.party": "办理的当事人",
@@ -118,7 +118,7 @@ export const CLERK_STRINGS = {
     "search.hint": "Type the number on the identity card presented. It never appears in the address; the search is written to the audit log and the results are masked.",
     "search.found": "{count} application(s) name this person (as applicant, household member, other party or the deceased).",
     "search.none": "No application in the jurisdiction names this person.",
-    "search.more": "More than one page found; only the first is shown.",
+    "search.found_pages": "Many applications name this person (as applicant, household member, other party or the deceased): shown a page at a time, oldest first.",
 
     "divorce.title": "Divorce registration: a party confirms or withdraws",
     "divorce.party": "The party at the window",
