@@ -2,6 +2,7 @@
 // order, and whether the hash chain is intact (the gateway walks it where the rows are).
 import { call } from "./api.js";
 import { formatTime, t, text } from "./i18n.js";
+import { dateInput, readDate } from "./dates.js";
 import { clear, h, uniqueId } from "./markup.js";
 import { keysetPager } from "./pager.js";
 import { refusalMessage } from "./case-view.js";
@@ -13,12 +14,15 @@ export function renderAudit(root, context) {
   const verify = h("button", { type: "button", class: "secondary", i18n: "audit.verify" });
   const field = (key, input) => {
     input.id = uniqueId("audit");
-    return h("div", { class: "field" }, h("label", { for: input.id, i18n: key }), input);
+    input.setAttribute("aria-describedby", `${input.id}-error`);
+    return h("div", { class: "field" }, h("label", { for: input.id, i18n: key }), input, h("p", { class: "error", id: `${input.id}-error`, "aria-live": "polite" }));
   };
+  const errorOf = (input) => document.getElementById(`${input.id}-error`);
   const receipt = h("input", { name: "receipt", class: "mono", autocomplete: "off", spellcheck: "false" });
   const actor = h("input", { name: "actor", class: "mono", autocomplete: "off", spellcheck: "false" });
-  const since = h("input", { name: "sinceDate", type: "date" });
-  const until = h("input", { name: "untilDate", type: "date" });
+  // Dates as text in the console's language, not the browser's date picker (dates.js).
+  const since = dateInput({ name: "sinceDate" });
+  const until = dateInput({ name: "untilDate" });
   const search = h("button", { type: "submit", class: "primary", i18n: "audit.search" });
   const reset = h("button", { type: "reset", class: "secondary", i18n: "audit.reset" });
   const form = h(
@@ -70,7 +74,8 @@ export function renderAudit(root, context) {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
     pager.loading();
     const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
-    for (const input of [receipt, actor, since, until]) if (input.value.trim()) query.set(input.name, input.value.trim());
+    for (const input of [receipt, actor]) if (input.value.trim()) query.set(input.name, input.value.trim());
+    for (const input of [since, until]) if (readDate(input.value).date) query.set(input.name, readDate(input.value).date);
     if (pager.token) query.set("pageToken", pager.token);
     let answer;
     try {
@@ -94,11 +99,50 @@ export function renderAudit(root, context) {
     pager.restart();
   }
 
+  // A date that names no day is said beside its field, and nothing is asked.
+  function datesRead() {
+    let first = null;
+    for (const input of [since, until]) {
+      const { date, problem } = readDate(input.value);
+      const error = errorOf(input);
+      if (problem) {
+        text(error, problem);
+        input.setAttribute("aria-invalid", "true");
+        first ??= input;
+      } else {
+        clear(error);
+        delete error.dataset.i18n;
+        input.removeAttribute("aria-invalid");
+        if (date) input.value = date;
+      }
+    }
+    const [from, to] = [readDate(since.value).date, readDate(until.value).date];
+    if (!first && from && to && to < from) {
+      text(errorOf(until), "audit.until_before_since");
+      until.setAttribute("aria-invalid", "true");
+      first = until;
+    }
+    first?.focus();
+    return !first;
+  }
+
+  for (const input of [since, until]) {
+    input.addEventListener("input", () => {
+      clear(errorOf(input));
+      delete errorOf(input).dataset.i18n;
+      input.removeAttribute("aria-invalid");
+    });
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    restart();
+    if (datesRead()) restart();
   });
-  form.addEventListener("reset", () => setTimeout(restart));
+  form.addEventListener("reset", () =>
+    setTimeout(() => {
+      datesRead();
+      restart();
+    }),
+  );
   verify.addEventListener("click", checkChain);
   checkChain();
   load();
