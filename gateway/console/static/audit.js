@@ -87,7 +87,7 @@ export function renderAudit(root, context) {
     const entries = answer.entries ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "audit.page", { page: pager.page + 1, count: entries.length });
-    clear(tableHost).append(entries.length ? entriesTable(entries, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
+    clear(tableHost).append(entries.length ? entriesTable(entries, context.catalog, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
   }
 
   function filterBy(input, value) {
@@ -149,7 +149,7 @@ export function renderAudit(root, context) {
   root.querySelector("h1").focus();
 }
 
-function entriesTable(entries, byActor, byReceipt) {
+function entriesTable(entries, catalog, byActor, byReceipt) {
   const column = (key) => h("th", { scope: "col", i18n: key });
   return h(
     "table",
@@ -189,17 +189,37 @@ function entriesTable(entries, byActor, byReceipt) {
           h("td", {}, t(`audit.did.${entry.action}`) !== `audit.did.${entry.action}` ? h("span", { class: "action", title: entry.action, i18n: `audit.did.${entry.action}` }) : h("code", {}, entry.action)),
           h("td", {}, entry.receipt ? h("button", { type: "button", class: "link mono", title: t("audit.by_case"), on: { click: () => byReceipt(entry.receipt) } }, entry.receipt) : ""),
           h("td", { class: "fields" }, (entry.fields ?? []).map((f) => h("code", {}, f, " "))),
-          h("td", { class: "note" }, detailCell(entry.detail)),
+          h("td", { class: "note" }, detailCell(entry.detail, catalog)),
         ),
       ),
     ),
   );
 }
 
-// An entry's detail opens with the department it concerns (as recorded: its code); people
-// read the department's name.
-function detailCell(detail) {
-  const found = /^(assistance|elderly|orgs|registry)(?=$|[: ])(.*)$/s.exec(detail || "");
-  if (!found) return detail || "";
-  return [h("span", { i18n: `department.${found[1]}` }), found[2]];
+// An entry's detail is recorded in codes (a department, a state, materials handed in, a count
+// found); people read their names, in the console's language. What has no name shows as is.
+function detailCell(detail, catalog) {
+  const raw = detail || "";
+  const department = /^(assistance|elderly|orgs|registry)(?=$|[: ])(?::\s*)?(.*)$/s.exec(raw);
+  if (department) {
+    const rest = department[2] ? [h("span", { i18n: "common.colon" }), ...detailWords(department[2], catalog)] : [];
+    return [h("span", { i18n: `department.${department[1]}` }), ...rest];
+  }
+  return detailWords(raw, catalog);
+}
+
+function detailWords(raw, catalog) {
+  if (/^CASE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `state.${raw}`, title: raw })];
+  if (/^DIVORCE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `divorce.state.${raw}`, title: raw })];
+  const count = /^(\d+) found$/.exec(raw);
+  if (count) return [h("span", { i18n: ["audit.found", { count: Number(count[1]) }] })];
+  const codes = raw.split(/,\s*/);
+  const materials = new Map(catalog.flatMap((m) => m.requiredMaterials ?? []).map((m) => [m.code, m]));
+  if (raw && codes.every((code) => materials.has(code))) {
+    return codes.flatMap((code, i) => {
+      const m = materials.get(code);
+      return [i ? h("span", { i18n: "audit.list_separator" }) : null, h("span", { title: code, zhen: [m.titleZh, m.titleEn] })];
+    });
+  }
+  return [raw];
 }

@@ -273,9 +273,10 @@ function decisionDialog(context, department, decided) {
     event.preventDefault();
     if (!current || sending) return;
     const { departmentCase, matter, decision, requestId } = current;
+    // The clerk's supply screen finds the materials asked for by their titles in the note.
     const asked = [...materialsHost.querySelectorAll("input:checked")].map((box) => {
       const material = matter?.requiredMaterials.find((m) => m.code === box.value);
-      return material ? `${material.titleZh}（${material.code}）` : box.value;
+      return material ? material.titleZh : box.value;
     });
     const chosen = templateField.hidden ? "" : template.value;
     if (decision === "materials" && !asked.length && !chosen) {
@@ -283,7 +284,7 @@ function decisionDialog(context, department, decided) {
       materialsHost.querySelector("input")?.focus();
       return;
     }
-    const typed = [chosen, reason.value.trim()].filter(Boolean).join(" ");
+    const typed = recordSentences(chosen, reason.value.trim());
     if (DECISIONS[decision].reasonRequired && !typed && decision !== "materials") {
       text(error, "queue.error.reason");
       reason.setAttribute("aria-invalid", "true");
@@ -293,7 +294,7 @@ function decisionDialog(context, department, decided) {
     // The timeline shows the reason to the window clerk, who tells the applicant what to
     // bring; the material codes let the clerk record them when they are handed in.
     const fullReason =
-      decision === "materials" && asked.length ? [`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed].filter(Boolean).join("。") : typed;
+      decision === "materials" && asked.length ? recordSentences(`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed) : typed;
     sending = true;
     confirm.disabled = true;
     try {
@@ -325,6 +326,15 @@ function decisionDialog(context, department, decided) {
   }
 
   return { element, open, relabel };
+}
+
+// Sentences of the record, in Chinese: each ends with its full stop, and none is added
+// where the officer ended one already.
+function recordSentences(...parts) {
+  return parts
+    .filter(Boolean)
+    .map((part, i, all) => (i < all.length - 1 && !/[。！？；.!?;]$/.test(part) ? `${part}。` : part))
+    .join("");
 }
 
 // An assessment's facts, each under the name the gateway's catalog gives it in the language
