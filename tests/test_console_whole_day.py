@@ -234,8 +234,8 @@ async def test_the_whole_day(
     # Within the cooling-off a confirmation is refused, and the page says so.
     await form.get_by_label("当事人身份证号码").fill(husband.id_number)
     await form.locator("button[data-step='confirm']").click()
-    await expect(form.locator(".error")).not_to_be_empty()
-    await both_languages(clerk, "day-12-divorce-too-early", (form.locator("legend"), "party"))
+    await expect(form.locator(".error")).to_contain_text("离婚冷静期尚未届满")
+    await both_languages(clerk, "day-12-divorce-too-early", (form.locator(".error"), "cooling-off"))
 
     await _age_divorce(platform, divorce, 45)
     await form.locator("input[value='applicant']").check()

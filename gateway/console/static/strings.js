@@ -44,6 +44,8 @@ export const STRINGS = {
     "common.loading": "正在加载…",
     "common.cancel": "取消",
     "common.colon": "：",
+    // Chinese sentences follow each other without a space; English ones take one.
+    "common.sentence_gap": "",
     "error.unreachable": "无法连接网关，请检查网络后重试。",
     "error.server": "网关内部错误，请将追踪编号告知运维人员。",
     "error.forbidden": "无权执行此操作（角色或辖区不符）。",
@@ -411,6 +413,7 @@ export const STRINGS = {
     "common.loading": "Loading…",
     "common.cancel": "Cancel",
     "common.colon": ": ",
+    "common.sentence_gap": " ",
     "error.unreachable": "The gateway cannot be reached; check the network and try again.",
     "error.server": "The gateway failed; quote the trace id to the operators.",
     "error.forbidden": "Not allowed (role or jurisdiction does not match).",
