@@ -91,7 +91,7 @@ export const CLERK_STRINGS = {
     "worklist.due_soon": "Due soon",
     "worklist.overdue": "Overdue",
     "worklist.hint.today": "Applications accepted in the jurisdiction today, in order of acceptance.",
-    "worklist.hint.awaiting_materials": "A department asked for materials and the clock is paused; record them with “Record materials” when the applicant brings them.",
+    "worklist.hint.awaiting_materials": "A department asked for materials and the clock is paused; record them with \"Record materials\" when the applicant brings them.",
     "worklist.hint.due_soon": "Open applications due within 3 working days, soonest first.",
     "worklist.hint.overdue": "Open applications past their deadline, oldest deadline first.",
     "worklist.matter": "Matter",

@@ -26,11 +26,14 @@ export function renderSearch(root, context) {
     "aria-describedby": `${id}-hint ${id}-error`,
   });
   const error = h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" });
-  const result = h("div", { class: "search-result", "aria-live": "polite" });
+  // The pager stays put while a page loads (focus stays on "next"); the rows change below it.
+  const said = h("p", { class: "banner info-banner", role: "status", hidden: true });
+  const rows = h("div", { class: "search-rows" });
   const pageInfo = h("span", { class: "page-info", "aria-live": "polite" });
   const previous = h("button", { type: "button", class: "secondary", i18n: "queue.previous" });
   const next = h("button", { type: "button", class: "secondary", i18n: "queue.next" });
   const pages = h("div", { class: "toolbar search-pages", hidden: true }, h("span", { class: "spacer" }), pageInfo, previous, next);
+  const result = h("div", { class: "search-result", "aria-live": "polite" }, said, pages, rows);
   const button = h("button", { type: "submit", class: "primary", i18n: "search.submit" });
   const form = h(
     "form",
@@ -40,7 +43,7 @@ export function renderSearch(root, context) {
     h("p", { class: "hint", id: `${id}-hint`, i18n: "search.hint" }),
     error,
   );
-  clear(root).append(h("div", { class: "view view-search" }, h("h1", { i18n: "search.title", tabindex: "-1" }), form, pages, result));
+  clear(root).append(h("div", { class: "view view-search" }, h("h1", { i18n: "search.title", tabindex: "-1" }), form, result));
   input.focus();
 
   input.addEventListener("input", () => {
@@ -55,14 +58,15 @@ export function renderSearch(root, context) {
     if (!searched) return;
     button.disabled = true;
     pager.loading();
-    clear(result).append(h("p", { class: "loading", i18n: "common.loading" }));
+    clear(rows).append(h("p", { class: "loading", i18n: "common.loading" }));
     let answer;
     try {
       const body = { idNumber: searched, pageSize: PAGE_SIZE };
       if (pager.token) body.pageToken = pager.token;
       answer = await call("POST", "/v1/applications:search", body);
     } catch (refusal) {
-      clear(result).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(refusal)));
+      clear(rows).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(refusal)));
+      said.hidden = true;
       pages.hidden = true;
       return;
     } finally {
@@ -76,22 +80,20 @@ export function renderSearch(root, context) {
     const onePage = pager.page === 0 && !answer.nextPageToken;
     pages.hidden = onePage;
     text(pageInfo, "queue.page", { page: pager.page + 1, count: found.length });
-    const said = !found.length && pager.page === 0 ? "search.none" : onePage ? ["search.found", { count: found.length }] : "search.found_pages";
-    clear(result).append(
-      h(
-        "div",
-        {},
-        h("p", { class: "banner info-banner", role: "status", i18n: said }),
-        found.length ? applicationsTable(found, context) : null,
-      ),
-    );
+    if (!found.length && pager.page === 0) text(said, "search.none");
+    else if (onePage) text(said, "search.found", { count: found.length });
+    else text(said, "search.found_pages");
+    said.hidden = false;
+    clear(rows);
+    if (found.length) rows.append(applicationsTable(found, context));
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const { problem, params } = examineIdNumber(input.value);
     if (problem) {
-      clear(result);
+      clear(rows);
+      said.hidden = true;
       pages.hidden = true;
       searched = "";
       text(error, problem, params);
