@@ -5,9 +5,12 @@ photographed in both languages."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import asyncpg
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests import test_console
 from tests.conftest import get_application, wait_for_entry
@@ -292,3 +295,30 @@ async def test_a_person_s_many_applications_are_searched_a_page_at_a_time(page, 
     await english(page)
     await expect(info).to_have_text("Page 1 · 10 cases")
     await screenshot(page, "clerk-10-search-paged-en")
+
+
+async def test_a_late_answer_for_the_old_filter_does_not_replace_the_new_one(page, http):
+    receipt = await submitted(http, dibao_json())
+    await sign_in(page)
+    # The unfiltered list's answer is held back until after the filtered one has arrived.
+    release = asyncio.Event()
+
+    async def hold_unfiltered(route: Route) -> None:
+        if "matterCode" not in route.request.url:
+            await release.wait()
+        await route.continue_()
+
+    await page.route(re.compile(r"/v1/applications\?"), hold_unfiltered)
+    await page.goto("/console/#/worklist/today")
+    await page.get_by_label("事项").select_option("orgs.deregister")
+    view = page.locator(".view-worklist")
+    await expect(view.locator(".empty")).to_have_text("此清单中没有申请。")
+    async with page.expect_response(
+        lambda r: "/v1/applications?" in r.url and "matterCode" not in r.url
+    ):
+        release.set()
+    # The answer has come; give the page the moment it would need to draw it.
+    await page.wait_for_timeout(300)
+    await expect(view.locator(".empty")).to_have_text("此清单中没有申请。")
+    await expect(view.locator(f"tr[data-receipt='{receipt}']")).to_have_count(0)
+    await expect(page.get_by_role("button", name="下一页")).to_be_disabled()

@@ -72,7 +72,7 @@ export function renderAudit(root, context) {
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    pager.loading();
+    const ticket = pager.loading();
     const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
     for (const input of [receipt, actor]) if (input.value.trim()) query.set(input.name, input.value.trim());
     for (const input of [since, until]) if (readDate(input.value).date) query.set(input.name, readDate(input.value).date);
@@ -81,9 +81,11 @@ export function renderAudit(root, context) {
     try {
       answer = await call("GET", `/v1/audit?${query}`);
     } catch (error) {
+      if (pager.stale(ticket)) return;
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
+    if (pager.stale(ticket)) return;
     const entries = answer.entries ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "audit.page", { page: pager.page + 1, count: entries.length });

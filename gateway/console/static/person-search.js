@@ -57,7 +57,7 @@ export function renderSearch(root, context) {
   async function load() {
     if (!searched) return;
     button.disabled = true;
-    pager.loading();
+    const ticket = pager.loading();
     clear(rows).append(h("p", { class: "loading", i18n: "common.loading" }));
     let answer;
     try {
@@ -65,13 +65,15 @@ export function renderSearch(root, context) {
       if (pager.token) body.pageToken = pager.token;
       answer = await call("POST", "/v1/applications:search", body);
     } catch (refusal) {
+      if (pager.stale(ticket)) return;
       clear(rows).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(refusal)));
       said.hidden = true;
       pages.hidden = true;
       return;
     } finally {
-      button.disabled = false;
+      if (!pager.stale(ticket)) button.disabled = false;
     }
+    if (pager.stale(ticket)) return;
     // The number has done its work: it does not stay on a shared window's screen.
     input.value = "";
     error.textContent = "";

@@ -50,16 +50,18 @@ export function renderQueue(root, context) {
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    pager.loading();
+    const ticket = pager.loading();
     let answer;
     try {
       const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
       if (pager.token) query.set("pageToken", pager.token);
       answer = await call("GET", `/v1/departments/${encodeURIComponent(department)}/cases?${query}`);
     } catch (error) {
+      if (pager.stale(ticket)) return;
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
+    if (pager.stale(ticket)) return;
     const cases = answer.cases ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "queue.page", { page: pager.page + 1, count: cases.length });
