@@ -401,6 +401,15 @@ async def test_an_officer_decides_from_the_queue_and_the_look_up_shows_it(
     await dialog.get_by_role("button", name="确认不予批准").click()
     await expect(dialog.locator(".error")).to_have_text("请填写理由。")
     await dialog.get_by_role("textbox").fill("家庭人均收入核实后高于保障标准")
+    # The dialog's own language switch: the queue is fetched again in English, and the
+    # dialog takes its words (the assessment's too) and keeps the reason typed.
+    await dialog.get_by_role("button", name="切换语言：English").click()
+    await expect(dialog.get_by_role("heading")).to_have_text(f"Reject {late}")
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("Assessment")
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("household of 2")
+    await expect(dialog.get_by_role("textbox")).to_have_value("家庭人均收入核实后高于保障标准")
+    await dialog.get_by_role("button", name="Switch language: 中文").click()
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("家庭2人")
     await dialog.get_by_role("button", name="确认不予批准").click()
     await expect(page.get_by_role("status")).to_have_text(f"{late} 已决定不予批准。")
 
