@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from services.common.clock import BureauClock
 from services.launcher.platform import Platform
 from tests.conftest import bearer, get_application, wait_for_entry
 from tests.factories import Person, application, dibao_json, person
@@ -400,6 +401,15 @@ async def test_an_officer_decides_from_the_queue_and_the_look_up_shows_it(
     await dialog.get_by_role("button", name="确认不予批准").click()
     await expect(dialog.locator(".error")).to_have_text("请填写理由。")
     await dialog.get_by_role("textbox").fill("家庭人均收入核实后高于保障标准")
+    # The dialog's own language switch: the queue is fetched again in English, and the
+    # dialog takes its words (the assessment's too) and keeps the reason typed.
+    await dialog.get_by_role("button", name="切换语言：English").click()
+    await expect(dialog.get_by_role("heading")).to_have_text(f"Reject {late}")
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("Assessment")
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("household of 2")
+    await expect(dialog.get_by_role("textbox")).to_have_value("家庭人均收入核实后高于保障标准")
+    await dialog.get_by_role("button", name="Switch language: 中文").click()
+    await expect(dialog.locator(".decision-summary .note")).to_contain_text("家庭2人")
     await dialog.get_by_role("button", name="确认不予批准").click()
     await expect(page.get_by_role("status")).to_have_text(f"{late} 已决定不予批准。")
 
@@ -433,3 +443,30 @@ async def test_an_officer_decides_from_the_queue_and_the_look_up_shows_it(
         "已批准"
     )
     await screenshot(page, "9-approved")
+
+
+async def test_the_date_of_death_is_typed_year_first_and_checked_to_the_day(page):
+    await sign_in(page)
+    await page.get_by_label("申请事项").select_option("registry.death")
+    date = field(page, "details.death.date_of_death")
+    typed = date.locator("input")
+    await expect(typed).to_have_attribute("type", "text")
+    await expect(typed).to_have_attribute("placeholder", "年-月-日")
+    await typed.fill("2024/2/30")
+    await typed.blur()
+    await expect(date.locator(".error")).to_have_text("没有这一天，请核对")
+    await expect(typed).to_have_attribute("aria-invalid", "true")
+    # The bureau's tomorrow is in the future whatever the host's zone.
+    tomorrow = BureauClock().today() + dt.timedelta(days=1)
+    await typed.fill(f"{tomorrow.year}年{tomorrow.month}月{tomorrow.day}日")
+    await typed.blur()
+    await expect(typed).to_have_value(tomorrow.isoformat())
+    await expect(date.locator(".error")).to_have_text("不能晚于今天")
+    await typed.fill("2024/2/29")
+    await typed.blur()
+    await expect(typed).to_have_value("2024-02-29")
+    await expect(date.locator(".error")).to_be_empty()
+    await screenshot(page, "16-date-of-death", full_page=False)
+    await page.get_by_role("button", name="切换语言：English").click()
+    await expect(typed).to_have_attribute("placeholder", "YYYY-MM-DD")
+    await expect(typed).to_have_value("2024-02-29")

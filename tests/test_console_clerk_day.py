@@ -5,9 +5,12 @@ photographed in both languages."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import asyncpg
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests import test_console
 from tests.conftest import get_application, wait_for_entry
@@ -246,3 +249,76 @@ async def test_the_receipt_in_english(page, http):
         "Resident identity card"
     )
     await screenshot(page, "clerk-9-receipt-en")
+
+
+async def test_a_person_s_many_applications_are_searched_a_page_at_a_time(page, http):
+    someone = person()
+    receipts = [
+        await submitted(
+            http,
+            application(
+                "assistance.temporary",
+                someone,
+                household=[(someone, 0)],
+                requestedAmountFen=100000,
+            ),
+        )
+        for _ in range(11)
+    ]
+    await sign_in(page)
+    await page.get_by_role("link", name="按人查找").click()
+    await page.get_by_label("身份证号码").fill(someone.id_number)
+    await page.get_by_role("button", name="查找").click()
+    rows = page.locator(".search-result tbody tr")
+    await expect(rows).to_have_count(10)
+    await expect(page.locator(".search-result .banner")).to_contain_text("分页显示")
+    info = page.locator(".view-search .page-info")
+    await expect(info).to_have_text("第 1 页 · 本页 10 件")
+    first_page = [await row.get_attribute("data-receipt") for row in await rows.all()]
+    assert first_page == receipts[:10], first_page
+
+    # The next page asks again with the number, in the body only; the field stays empty.
+    async with page.expect_request("**/v1/applications:search") as sent:
+        await page.get_by_role("button", name="下一页").click()
+    body = (await sent.value).post_data_json
+    assert body["idNumber"] == someone.id_number and body["pageToken"], body
+    assert someone.id_number not in (await sent.value).url
+    await expect(info).to_have_text("第 2 页 · 本页 1 件")
+    await expect(rows).to_have_count(1)
+    await expect(page.locator(f".search-result tr[data-receipt='{receipts[10]}']")).to_be_visible()
+    await expect(page.get_by_role("button", name="下一页")).to_be_disabled()
+    await expect(page.get_by_label("身份证号码")).to_have_value("")
+    await expect(page.locator(".view-search")).not_to_contain_text(someone.id_number)
+    await screenshot(page, "clerk-10-search-second-page-zh")
+    await page.get_by_role("button", name="上一页").click()
+    await expect(info).to_have_text("第 1 页 · 本页 10 件")
+    await english(page)
+    await expect(info).to_have_text("Page 1 · 10 cases")
+    await screenshot(page, "clerk-10-search-paged-en")
+
+
+async def test_a_late_answer_for_the_old_filter_does_not_replace_the_new_one(page, http):
+    receipt = await submitted(http, dibao_json())
+    await sign_in(page)
+    # The unfiltered list's answer is held back until after the filtered one has arrived.
+    release = asyncio.Event()
+
+    async def hold_unfiltered(route: Route) -> None:
+        if "matterCode" not in route.request.url:
+            await release.wait()
+        await route.continue_()
+
+    await page.route(re.compile(r"/v1/applications\?"), hold_unfiltered)
+    await page.goto("/console/#/worklist/today")
+    await page.get_by_label("事项").select_option("orgs.deregister")
+    view = page.locator(".view-worklist")
+    await expect(view.locator(".empty")).to_have_text("此清单中没有申请。")
+    async with page.expect_response(
+        lambda r: "/v1/applications?" in r.url and "matterCode" not in r.url
+    ):
+        release.set()
+    # The answer has come; give the page the moment it would need to draw it.
+    await page.wait_for_timeout(300)
+    await expect(view.locator(".empty")).to_have_text("此清单中没有申请。")
+    await expect(view.locator(f"tr[data-receipt='{receipt}']")).to_have_count(0)
+    await expect(page.get_by_role("button", name="下一页")).to_be_disabled()

@@ -17,6 +17,9 @@ from tests.factories import dibao_json
 # The browser and page fixtures of the clerk's console tests, used here by their names (hence
 # the test functions' noqa: their page argument is the fixture).
 from tests.test_console import (  # noqa: F401
+    HEIGHT,
+    TIMEOUT_MS,
+    WIDTH,
     assert_no_horizontal_scroll,
     browser,
     page,
@@ -73,7 +76,7 @@ async def test_an_officer_decides_from_the_case_file_and_sees_their_name(page, h
     await dialog.get_by_role("button", name="发出补正通知").click()
     await expect(page.get_by_role("status")).to_contain_text(receipt)
     entry = await wait_for_entry(http, receipt, "MATERIALS_REQUESTED")
-    assert entry["timeline"][-1]["note"] == "请补充家庭成员近六个月的收入证明。 含配偶的工资单"
+    assert entry["timeline"][-1]["note"] == "请补充家庭成员近六个月的收入证明。含配偶的工资单"
 
     # The clerk records them at the window; the officer approves from the case file.
     async with http.post(
@@ -142,3 +145,55 @@ async def test_an_auditor_reads_filters_and_sees_the_chain_intact(page, http):  
     await view.get_by_role("button", name="查询").click()
     await expect(view.locator(".empty")).to_have_text("没有符合条件的记录。")
     await expect(verdict).to_have_class(re.compile(r"\bok-banner\b"))
+
+
+async def test_dates_are_typed_in_the_consoles_language_not_the_browsers(browser, platform):  # noqa: F811
+    # An English Chromium at a Chinese window: its date picker would say mm/dd/yyyy.
+    context = await browser.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT},
+        locale="en-US",
+        timezone_id="Asia/Shanghai",
+        base_url=f"http://127.0.0.1:{platform.ports.gateway_http}",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    english_browser = await context.new_page()
+    try:
+        await sign_in(english_browser, "auditor")
+        view = english_browser.locator(".view-audit")
+        since, until = view.get_by_label("起始日期"), view.get_by_label("截止日期")
+        await expect(since).to_have_attribute("type", "text")
+        await expect(since).to_have_attribute("placeholder", "年-月-日")
+        since_error = english_browser.locator(f"#{await since.get_attribute('id')}-error")
+        until_error = english_browser.locator(f"#{await until.get_attribute('id')}-error")
+
+        # A day that does not exist is said beside its field, and nothing is asked.
+        await since.fill("2020-02-30")
+        await view.get_by_role("button", name="查询").click()
+        await expect(since_error).to_have_text("没有这一天，请核对")
+        await expect(since).to_have_attribute("aria-invalid", "true")
+        await expect(since).to_be_focused()
+        await screenshot(english_browser, "15-audit-date-refused", full_page=False)
+        await since.fill("二〇二〇年")
+        await view.get_by_role("button", name="查询").click()
+        await expect(since_error).to_contain_text("年-月-日")
+
+        # Dates as a clerk writes them, read to the day and shown back the bureau's way.
+        await since.fill("2020/1/1")
+        await until.fill("2020年1月2日")
+        async with english_browser.expect_request("**/v1/audit?*") as sent:
+            await view.get_by_role("button", name="查询").click()
+        assert "sinceDate=2020-01-01" in (await sent.value).url
+        assert "untilDate=2020-01-02" in (await sent.value).url
+        await expect(since).to_have_value("2020-01-01")
+        await expect(until).to_have_value("2020-01-02")
+        await expect(view.locator(".empty")).to_have_text("没有符合条件的记录。")
+        await since.fill("2020-01-03")
+        await view.get_by_role("button", name="查询").click()
+        await expect(until_error).to_have_text("截止日期不能早于起始日期")
+
+        # The hint follows the console's language, whatever the browser's.
+        await english_browser.get_by_role("button", name="切换语言：English").click()
+        await expect(view.get_by_label("From")).to_have_attribute("placeholder", "YYYY-MM-DD")
+        await screenshot(english_browser, "15-audit-date-refused-english", full_page=False)
+    finally:
+        await context.close()

@@ -1,6 +1,7 @@
 // New application: the clerk chooses a matter from the catalog, and the form asks for what
 // that matter takes (its `fields`) and checks off its required materials.
 import { ApiRefusal, call, newRequestId, Unreachable } from "./api.js";
+import { dateAttributes, readDate } from "./dates.js";
 import { divisionName, hukouDivisionProblem } from "./divisions.js";
 import { checkboxField, FieldSet, inputField, refresh, required, selectField, translatedDescription } from "./form-fields.js";
 import { attribute, t, text } from "./i18n.js";
@@ -632,10 +633,19 @@ function detailsSection(fields, matter, needs, applicantId) {
     });
     const today = localToday();
     const todayText = formatBirth(today);
-    const date = inputField(fields, { path: "details.death.date_of_death", label: "field.death.date", type: "date", attributes: { max: todayText } });
+    // Typed as text, year first, hinted in the console's language (dates.js).
+    const { type: _type, ...asDate } = dateAttributes();
+    const date = inputField(fields, {
+      path: "details.death.date_of_death",
+      label: "field.death.date",
+      placeholder: "date.placeholder",
+      attributes: asDate,
+      normalize: (typed) => readDate(typed).date || typed,
+    });
     date.check = () => {
-      const value = date.control.value;
-      if (!value) return { key: "check.required" };
+      if (!date.control.value.trim()) return { key: "check.required" };
+      const { date: value, problem } = readDate(date.control.value);
+      if (problem) return { key: problem };
       if (value > todayText) return { key: "check.date.future" };
       const born = examineIdNumber(idNumber.control.value);
       if (!born.problem && value < formatBirth(born.born)) return { key: "check.date.before_birth" };
@@ -646,7 +656,7 @@ function detailsSection(fields, matter, needs, applicantId) {
       details.death = {
         deceasedName: name.control.value.trim(),
         deceasedIdNumber: normalizeIdNumber(idNumber.control.value),
-        dateOfDeath: date.control.value,
+        dateOfDeath: readDate(date.control.value).date || date.control.value.trim(),
       };
     });
   }

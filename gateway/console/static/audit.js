@@ -2,6 +2,7 @@
 // order, and whether the hash chain is intact (the gateway walks it where the rows are).
 import { call } from "./api.js";
 import { formatTime, t, text } from "./i18n.js";
+import { dateInput, readDate } from "./dates.js";
 import { clear, h, uniqueId } from "./markup.js";
 import { keysetPager } from "./pager.js";
 import { refusalMessage } from "./case-view.js";
@@ -13,12 +14,15 @@ export function renderAudit(root, context) {
   const verify = h("button", { type: "button", class: "secondary", i18n: "audit.verify" });
   const field = (key, input) => {
     input.id = uniqueId("audit");
-    return h("div", { class: "field" }, h("label", { for: input.id, i18n: key }), input);
+    input.setAttribute("aria-describedby", `${input.id}-error`);
+    return h("div", { class: "field" }, h("label", { for: input.id, i18n: key }), input, h("p", { class: "error", id: `${input.id}-error`, "aria-live": "polite" }));
   };
+  const errorOf = (input) => document.getElementById(`${input.id}-error`);
   const receipt = h("input", { name: "receipt", class: "mono", autocomplete: "off", spellcheck: "false" });
   const actor = h("input", { name: "actor", class: "mono", autocomplete: "off", spellcheck: "false" });
-  const since = h("input", { name: "sinceDate", type: "date" });
-  const until = h("input", { name: "untilDate", type: "date" });
+  // Dates as text in the console's language, not the browser's date picker (dates.js).
+  const since = dateInput({ name: "sinceDate" });
+  const until = dateInput({ name: "untilDate" });
   const search = h("button", { type: "submit", class: "primary", i18n: "audit.search" });
   const reset = h("button", { type: "reset", class: "secondary", i18n: "audit.reset" });
   const form = h(
@@ -68,21 +72,24 @@ export function renderAudit(root, context) {
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    pager.loading();
+    const ticket = pager.loading();
     const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
-    for (const input of [receipt, actor, since, until]) if (input.value.trim()) query.set(input.name, input.value.trim());
+    for (const input of [receipt, actor]) if (input.value.trim()) query.set(input.name, input.value.trim());
+    for (const input of [since, until]) if (readDate(input.value).date) query.set(input.name, readDate(input.value).date);
     if (pager.token) query.set("pageToken", pager.token);
     let answer;
     try {
       answer = await call("GET", `/v1/audit?${query}`);
     } catch (error) {
+      if (pager.stale(ticket)) return;
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
+    if (pager.stale(ticket)) return;
     const entries = answer.entries ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "audit.page", { page: pager.page + 1, count: entries.length });
-    clear(tableHost).append(entries.length ? entriesTable(entries, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
+    clear(tableHost).append(entries.length ? entriesTable(entries, context.catalog, (value) => filterBy(actor, value), (value) => filterBy(receipt, value)) : h("p", { class: "empty", i18n: "audit.empty" }));
   }
 
   function filterBy(input, value) {
@@ -94,18 +101,57 @@ export function renderAudit(root, context) {
     pager.restart();
   }
 
+  // A date that names no day is said beside its field, and nothing is asked.
+  function datesRead() {
+    let first = null;
+    for (const input of [since, until]) {
+      const { date, problem } = readDate(input.value);
+      const error = errorOf(input);
+      if (problem) {
+        text(error, problem);
+        input.setAttribute("aria-invalid", "true");
+        first ??= input;
+      } else {
+        clear(error);
+        delete error.dataset.i18n;
+        input.removeAttribute("aria-invalid");
+        if (date) input.value = date;
+      }
+    }
+    const [from, to] = [readDate(since.value).date, readDate(until.value).date];
+    if (!first && from && to && to < from) {
+      text(errorOf(until), "audit.until_before_since");
+      until.setAttribute("aria-invalid", "true");
+      first = until;
+    }
+    first?.focus();
+    return !first;
+  }
+
+  for (const input of [since, until]) {
+    input.addEventListener("input", () => {
+      clear(errorOf(input));
+      delete errorOf(input).dataset.i18n;
+      input.removeAttribute("aria-invalid");
+    });
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    restart();
+    if (datesRead()) restart();
   });
-  form.addEventListener("reset", () => setTimeout(restart));
+  form.addEventListener("reset", () =>
+    setTimeout(() => {
+      datesRead();
+      restart();
+    }),
+  );
   verify.addEventListener("click", checkChain);
   checkChain();
   load();
   root.querySelector("h1").focus();
 }
 
-function entriesTable(entries, byActor, byReceipt) {
+function entriesTable(entries, catalog, byActor, byReceipt) {
   const column = (key) => h("th", { scope: "col", i18n: key });
   return h(
     "table",
@@ -145,17 +191,37 @@ function entriesTable(entries, byActor, byReceipt) {
           h("td", {}, t(`audit.did.${entry.action}`) !== `audit.did.${entry.action}` ? h("span", { class: "action", title: entry.action, i18n: `audit.did.${entry.action}` }) : h("code", {}, entry.action)),
           h("td", {}, entry.receipt ? h("button", { type: "button", class: "link mono", title: t("audit.by_case"), on: { click: () => byReceipt(entry.receipt) } }, entry.receipt) : ""),
           h("td", { class: "fields" }, (entry.fields ?? []).map((f) => h("code", {}, f, " "))),
-          h("td", { class: "note" }, detailCell(entry.detail)),
+          h("td", { class: "note" }, detailCell(entry.detail, catalog)),
         ),
       ),
     ),
   );
 }
 
-// An entry's detail opens with the department it concerns (as recorded: its code); people
-// read the department's name.
-function detailCell(detail) {
-  const found = /^(assistance|elderly|orgs|registry)(?=$|[: ])(.*)$/s.exec(detail || "");
-  if (!found) return detail || "";
-  return [h("span", { i18n: `department.${found[1]}` }), found[2]];
+// An entry's detail is recorded in codes (a department, a state, materials handed in, a count
+// found); people read their names, in the console's language. What has no name shows as is.
+function detailCell(detail, catalog) {
+  const raw = detail || "";
+  const department = /^(assistance|elderly|orgs|registry)(?=$|[: ])(?::\s*)?(.*)$/s.exec(raw);
+  if (department) {
+    const rest = department[2] ? [h("span", { i18n: "common.colon" }), ...detailWords(department[2], catalog)] : [];
+    return [h("span", { i18n: `department.${department[1]}` }), ...rest];
+  }
+  return detailWords(raw, catalog);
+}
+
+function detailWords(raw, catalog) {
+  if (/^CASE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `state.${raw}`, title: raw })];
+  if (/^DIVORCE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `divorce.state.${raw}`, title: raw })];
+  const count = /^(\d+) found$/.exec(raw);
+  if (count) return [h("span", { i18n: ["audit.found", { count: Number(count[1]) }] })];
+  const codes = raw.split(/,\s*/);
+  const materials = new Map(catalog.flatMap((m) => m.requiredMaterials ?? []).map((m) => [m.code, m]));
+  if (raw && codes.every((code) => materials.has(code))) {
+    return codes.flatMap((code, i) => {
+      const m = materials.get(code);
+      return [i ? h("span", { i18n: "audit.list_separator" }) : null, h("span", { title: code, zhen: [m.titleZh, m.titleEn] })];
+    });
+  }
+  return [raw];
 }

@@ -3,7 +3,7 @@
 // Personal data shows only as the API masks it.
 import { ApiRefusal, call, Unreachable } from "./api.js";
 import { divisionName } from "./divisions.js";
-import { attribute, formatTime, text } from "./i18n.js";
+import { attribute, formatTime, t, text } from "./i18n.js";
 import { RECEIPT } from "./identity.js";
 import { clear, h, uniqueId } from "./markup.js";
 
@@ -37,7 +37,10 @@ export function refusalMessage(error) {
       403: "error.forbidden",
       404: "lookup.not_found",
     }[error.httpStatus] ?? (error.httpStatus >= 500 ? "error.server" : "error.refused");
-  text(message, key);
+  // A refusal whose reason the console has words for says why, in the console's language
+  // (the gateway's message is English, for developers and logs).
+  const because = error.reason ? `refusal.${error.reason}` : "";
+  text(message, because && t(because) !== because ? because : key);
   const wrapper = h("span", {}, message);
   if (error.httpStatus === 400 && error.violations.length) {
     wrapper.append("：", error.violations.map((v) => `${v.field} ${v.description}`).join("; "));

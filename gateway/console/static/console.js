@@ -300,10 +300,9 @@ function drawLanguageButton() {
 async function boot() {
   translate(document);
   drawLanguageButton();
-  languageButton.addEventListener("click", () => {
-    setLanguage(currentLanguage() === "zh" ? "en" : "zh");
-    drawLanguageButton();
-  });
+  languageButton.addEventListener("click", () => setLanguage(currentLanguage() === "zh" ? "en" : "zh"));
+  // The language may also change from a dialog's own switch.
+  window.addEventListener("onedoor:language", drawLanguageButton);
   document.getElementById("skip").addEventListener("click", (event) => {
     event.preventDefault();
     (main.querySelector("h1") ?? main).focus();

@@ -74,7 +74,7 @@ export function renderDivorce(root, context, receipt) {
         "p",
         { class: "banner ok-banner", role: "status", "data-state": state, tabindex: "-1" },
         h("span", { i18n: `divorce.done.${step}` }),
-        " ",
+        h("span", { i18n: "common.sentence_gap" }),
         h("span", { class: "divorce-state", i18n: `divorce.state.${state}` }),
       ),
       h("div", { class: "page-actions" }, h("a", { class: "button secondary", href: `#/lookup/${wanted}`, i18n: "receipt.follow" })),

@@ -108,3 +108,16 @@ export function formatTime(iso) {
 export function formatYuan(fen) {
   return (Number(fen) / 100).toFixed(2);
 }
+
+// Calls `handler` after each change of language for as long as `view` is on the page: the
+// views that show the server's texts fetch them again in the new language.
+export function whileShown(view, handler) {
+  const listener = () => {
+    if (!view.isConnected) {
+      window.removeEventListener("onedoor:language", listener);
+      return;
+    }
+    handler();
+  };
+  window.addEventListener("onedoor:language", listener);
+}

@@ -1,10 +1,13 @@
 // Keyset paging (AIP-158) for the console's lists: the API pages forward only, so the tokens
 // of the pages seen let "previous" ask an older page again. `load` fetches the page that
-// `token` names and calls `arrived` with the answer's next-page token.
+// `token` names and calls `arrived` with the answer's next-page token. Each `loading` hands
+// out a ticket: an answer that arrives after a newer request went out (the filters changed
+// while a page was on its way) is stale and must not be shown, nor its token followed.
 export function keysetPager(previous, next, load) {
   let tokens = [""];
   let page = 0;
   let nextToken = "";
+  let serial = 0;
   const pager = {
     /** The page shown, from 0. */
     get page() {
@@ -17,6 +20,12 @@ export function keysetPager(previous, next, load) {
     loading() {
       previous.disabled = true;
       next.disabled = true;
+      serial += 1;
+      return serial;
+    },
+    /** Whether a newer request has gone out since the one of this ticket. */
+    stale(ticket) {
+      return ticket !== serial;
     },
     arrived(token) {
       nextToken = token || "";

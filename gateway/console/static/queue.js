@@ -2,7 +2,7 @@
 // marked, each approved, rejected or sent back for materials from here.
 import { call, newRequestId } from "./api.js";
 import { divisionName, shortDivisionName } from "./divisions.js";
-import { formatTime, formatYuan, recordText, t, text } from "./i18n.js";
+import { attribute, currentLanguage, formatTime, formatYuan, recordText, setLanguage, t, text, whileShown } from "./i18n.js";
 import { clear, h, uniqueId } from "./markup.js";
 import { keysetPager } from "./pager.js";
 import { refusalMessage, timelineSection } from "./case-view.js";
@@ -50,21 +50,28 @@ export function renderQueue(root, context) {
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    pager.loading();
+    const ticket = pager.loading();
     let answer;
     try {
       const query = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
       if (pager.token) query.set("pageToken", pager.token);
       answer = await call("GET", `/v1/departments/${encodeURIComponent(department)}/cases?${query}`);
     } catch (error) {
+      if (pager.stale(ticket)) return;
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
+    if (pager.stale(ticket)) return;
     const cases = answer.cases ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "queue.page", { page: pager.page + 1, count: cases.length });
     clear(tableHost).append(cases.length ? casesTable(cases, context, dialog) : h("p", { class: "empty", i18n: "queue.empty" }));
+    dialog.relabel(cases);
   }
+
+  // The assessments come rendered in one language: the page is asked for again in the other,
+  // and an open decision dialog takes the new words without losing what was typed.
+  whileShown(tableHost, load);
 
   reload.addEventListener("click", () => {
     status.hidden = true;
@@ -180,10 +187,20 @@ function decisionDialog(context, department, decided) {
   const error = h("p", { class: "error", id: `${reasonId}-error`, "aria-live": "assertive" });
   const confirm = h("button", { type: "submit", class: "primary" });
   const cancel = h("button", { type: "button", class: "secondary", i18n: "common.cancel" });
+  // The page's own language switch is out of reach behind a modal dialog: it has its own.
+  const language = h("button", { type: "button", class: "chrome-button dialog-language" });
+  const drawLanguage = () => {
+    const other = currentLanguage() === "zh" ? "en" : "zh";
+    language.textContent = other === "en" ? "English" : "中文";
+    language.setAttribute("lang", other === "en" ? "en" : "zh-CN");
+    attribute(language, "aria-label", "language.switch");
+  };
+  drawLanguage();
+  language.addEventListener("click", () => setLanguage(currentLanguage() === "zh" ? "en" : "zh"));
   const form = h(
     "form",
     { novalidate: true },
-    title,
+    h("div", { class: "dialog-heading" }, title, language),
     summary,
     materialsHost,
     templateField,
@@ -196,25 +213,35 @@ function decisionDialog(context, department, decided) {
   let current = null;
   let sending = false;
 
-  function open(departmentCase, matter, decision, templates = []) {
-    // One request id per opened dialog: a double click on confirm is one decision.
-    current = { departmentCase, matter, decision, requestId: newRequestId() };
-    // The catalog's reasons for this matter and decision; the officer's words follow the text.
-    const offered = templates.filter((each) => each.decision === DECISIONS[decision].value);
-    clear(template).append(
-      h("option", { value: "", i18n: "file.template_none" }),
-      ...offered.map((each) => h("option", { value: each.text, "data-code": each.code }, each.text)),
-    );
-    templateField.hidden = !offered.length;
-    text(title, `queue.dialog.${decision}`, { receipt: departmentCase.receipt });
+  // The case's words as the server rendered them, in the language of the last fetch.
+  function drawSummary(departmentCase, matter) {
     const assessment = departmentCase.assessment ?? {};
     clear(summary).append(
       h("p", {}, matter ? h("span", { zhen: [matter.titleZh, matter.titleEn] }) : departmentCase.matterCode),
-      h("p", { class: "note" }, h("span", { i18n: "queue.assessment" }), "：", assessment.reason || "—"),
-      assessment.facts?.length
-        ? h("ul", { class: "facts-list" }, assessment.facts.map((f) => h("li", {}, f.label || f.name, "：", f.text || f.value)))
-        : null,
+      h("p", { class: "note" }, h("span", { i18n: "queue.assessment" }), h("span", { i18n: "common.colon" }), assessment.reason || "—"),
+      assessment.facts?.length ? factsList(assessment.facts) : null,
     );
+  }
+
+  function drawTemplates(templates, decision) {
+    // The catalog's reasons for this matter and decision; the officer's words follow the text.
+    const chosen = template.selectedOptions[0]?.dataset.code ?? "";
+    const offered = templates.filter((each) => each.decision === DECISIONS[decision].value);
+    clear(template).append(
+      h("option", { value: "", i18n: "file.template_none" }),
+      ...offered.map((each) => h("option", { value: each.text, "data-code": each.code, selected: each.code === chosen }, each.text)),
+    );
+    templateField.hidden = !offered.length;
+  }
+
+  function open(departmentCase, matter, decision, templates = []) {
+    // One request id per opened dialog: a double click on confirm is one decision.
+    current = { departmentCase, matter, decision, requestId: newRequestId() };
+    template.value = "";
+    drawTemplates(templates, decision);
+    text(title, `queue.dialog.${decision}`, { receipt: departmentCase.receipt });
+    drawSummary(departmentCase, matter);
+    drawLanguage();
     const needsMaterials = decision === "materials";
     materialsHost.hidden = !needsMaterials;
     for (const old of materialsHost.querySelectorAll("div.check-line")) old.remove();
@@ -248,9 +275,10 @@ function decisionDialog(context, department, decided) {
     event.preventDefault();
     if (!current || sending) return;
     const { departmentCase, matter, decision, requestId } = current;
+    // The clerk's supply screen finds the materials asked for by their titles in the note.
     const asked = [...materialsHost.querySelectorAll("input:checked")].map((box) => {
       const material = matter?.requiredMaterials.find((m) => m.code === box.value);
-      return material ? `${material.titleZh}（${material.code}）` : box.value;
+      return material ? material.titleZh : box.value;
     });
     const chosen = templateField.hidden ? "" : template.value;
     if (decision === "materials" && !asked.length && !chosen) {
@@ -258,7 +286,7 @@ function decisionDialog(context, department, decided) {
       materialsHost.querySelector("input")?.focus();
       return;
     }
-    const typed = [chosen, reason.value.trim()].filter(Boolean).join(" ");
+    const typed = recordSentences(chosen, reason.value.trim());
     if (DECISIONS[decision].reasonRequired && !typed && decision !== "materials") {
       text(error, "queue.error.reason");
       reason.setAttribute("aria-invalid", "true");
@@ -268,7 +296,7 @@ function decisionDialog(context, department, decided) {
     // The timeline shows the reason to the window clerk, who tells the applicant what to
     // bring; the material codes let the clerk record them when they are handed in.
     const fullReason =
-      decision === "materials" && asked.length ? [`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed].filter(Boolean).join("。") : typed;
+      decision === "materials" && asked.length ? recordSentences(`${recordText("queue.materials_prefix")}${asked.join("、")}`, typed) : typed;
     sending = true;
     confirm.disabled = true;
     try {
@@ -287,7 +315,38 @@ function decisionDialog(context, department, decided) {
     }
   });
 
-  return { element, open };
+  // The view fetched its cases again (in the language just chosen): an open dialog redraws
+  // what came from the server and keeps the reason typed, the template and the boxes ticked.
+  function relabel(cases, templates) {
+    drawLanguage();
+    if (!element.open || !current) return;
+    const fresh = cases.find((each) => each.receipt === current.departmentCase.receipt);
+    if (!fresh) return;
+    current.departmentCase = fresh;
+    drawSummary(fresh, current.matter);
+    if (templates) drawTemplates(templates, current.decision);
+  }
+
+  return { element, open, relabel };
+}
+
+// Sentences of the record, in Chinese: each ends with its full stop, and none is added
+// where the officer ended one already.
+function recordSentences(...parts) {
+  return parts
+    .filter(Boolean)
+    .map((part, i, all) => (i < all.length - 1 && !/[。！？；.!?;]$/.test(part) ? `${part}。` : part))
+    .join("");
+}
+
+// An assessment's facts, each under the name the gateway's catalog gives it in the language
+// asked for (its code where the catalog has none).
+function factsList(facts) {
+  return h(
+    "dl",
+    { class: "facts-list" },
+    facts.flatMap((f) => [h("dt", { "data-fact": f.name }, f.label || f.name), h("dd", {}, f.text || f.value || "—")]),
+  );
 }
 
 // The case file an officer reads before deciding, and decides from.
@@ -322,7 +381,9 @@ export function renderCaseFile(root, context, receipt) {
       return;
     }
     clear(host).append(...caseFileSections(found, context, dialog));
+    dialog.relabel([found.case ?? {}], found.reasonTemplates ?? []);
   }
+  whileShown(host, load);
   load();
   root.querySelector("h1").focus();
 }
@@ -436,9 +497,7 @@ function caseFileSections(found, context, dialog) {
       h("p", {}, h("span", { class: `badge ${assessment.eligible ? "good" : "neutral"}`, i18n: assessment.eligible ? "queue.eligible" : "queue.not_eligible" }),
         assessment.amountFen && Number(assessment.amountFen) > 0 ? h("span", { class: "amount", i18n: ["queue.amount", { yuan: formatYuan(assessment.amountFen) }] }) : null),
       h("p", { class: "note" }, assessment.text || assessment.reason || ""),
-      assessment.facts?.length
-        ? h("ul", { class: "facts-list" }, assessment.facts.map((f) => h("li", {}, f.text ? f.text : [h("code", {}, f.name), " ", f.value])))
-        : null,
+      assessment.facts?.length ? factsList(assessment.facts) : null,
     ),
     section(
       "file.household",

@@ -86,7 +86,7 @@ export async function renderSupply(root, context, receipt) {
         "p",
         { class: "banner ok-banner", role: "status", tabindex: "-1" },
         h("span", { i18n: ["supply.done", { count: chosen.length }] }),
-        " ",
+        h("span", { i18n: "common.sentence_gap" }),
         after.status === "CASE_STATUS_AWAITING_MATERIALS"
           ? h("span", { i18n: "supply.still_waiting" })
           : h("span", { class: "resumed", i18n: ["supply.resumed", { deadline: formatTime(after.decisionDeadline) }] }),

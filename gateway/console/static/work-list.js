@@ -62,7 +62,7 @@ export function renderWorkList(root, context, list) {
 
   async function load() {
     clear(tableHost).append(h("p", { class: "loading", i18n: "common.loading" }));
-    pager.loading();
+    const ticket = pager.loading();
     const query = new URLSearchParams({ workList: current, pageSize: String(PAGE_SIZE) });
     if (matter.value) query.set("matterCode", matter.value);
     if (status.value) query.set("status", status.value);
@@ -71,9 +71,11 @@ export function renderWorkList(root, context, list) {
     try {
       answer = await call("GET", `/v1/applications?${query}`);
     } catch (error) {
+      if (pager.stale(ticket)) return;
       clear(tableHost).append(h("p", { class: "banner error-banner", role: "alert" }, refusalMessage(error)));
       return;
     }
+    if (pager.stale(ticket)) return;
     const applications = answer.applications ?? [];
     pager.arrived(answer.nextPageToken);
     text(pageInfo, "queue.page", { page: pager.page + 1, count: applications.length });
