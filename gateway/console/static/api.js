@@ -70,6 +70,7 @@ export class ApiRefusal extends Error {
     const error = body?.error ?? {};
     super(error.localizedMessage?.message || error.message || `HTTP ${httpStatus}`);
     this.developerMessage = error.message || "";
+    this.localizedMessage = error.localizedMessage?.message || "";
     this.httpStatus = httpStatus;
     this.status = error.status || "";
     this.traceId = body?.traceId || "";

@@ -37,10 +37,13 @@ export function refusalMessage(error) {
       403: "error.forbidden",
       404: "lookup.not_found",
     }[error.httpStatus] ?? (error.httpStatus >= 500 ? "error.server" : "error.refused");
-  // A refusal whose reason the console has words for says why, in the console's language
-  // (the gateway's message is English, for developers and logs).
+  // A refusal whose reason the console has words for says why in the console's language, and
+  // follows a later switch of it; otherwise the gateway's sentence, rendered in the language
+  // the call asked for; otherwise what the status means.
   const because = error.reason ? `refusal.${error.reason}` : "";
-  text(message, because && t(because) !== because ? because : key);
+  if (because && t(because) !== because) text(message, because);
+  else if (error.localizedMessage) message.textContent = error.localizedMessage;
+  else text(message, key);
   const wrapper = h("span", {}, message);
   if (error.httpStatus === 400 && error.violations.length) {
     wrapper.append("：", error.violations.map((v) => `${v.field} ${v.description}`).join("; "));
