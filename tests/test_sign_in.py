@@ -79,7 +79,7 @@ async def refusal(platform: Platform, token: str) -> str:
         assert response.status == 401, body
     error = body["error"]
     assert error["status"] == "UNAUTHENTICATED"
-    assert error["details"][0]["reason"] == "UNAUTHENTICATED"
+    assert error["details"][-1]["reason"] == "UNAUTHENTICATED"
     assert token not in json.dumps(body)
     return str(error["message"])
 
