@@ -407,3 +407,15 @@ async def test_onedoor_push_sends_a_file_and_ends_with_the_report(platform, inge
     code, _, err = await onedoor("push", str(export), "--ingest", "http://127.0.0.1:9")
     assert code == 3
     assert "--request-id" in err
+
+
+async def test_an_agency_token_opens_nothing_at_the_window(platform):
+    async with aiohttp.ClientSession(
+        f"http://127.0.0.1:{platform.ports.gateway_http}",
+        headers={"Authorization": agency_token()},
+    ) as window:
+        async with window.get("/v1/departments/assistance/cases") as response:
+            assert response.status == 403
+        async with window.post("/v1/applications:search", json={"idNumber": person(800)}) as r:
+            assert r.status == 403
+            assert (await r.json())["error"]["status"] == "PERMISSION_DENIED"
