@@ -39,6 +39,7 @@ PROCESSES = {
     **{d: f"services.{d}" for d in DEPARTMENTS},
     "relay": "services.relay",
     "router": "services.router",
+    "ingest": "services.ingest",
     "cli": "services.cli",
     "launcher": "services.launcher",
 }

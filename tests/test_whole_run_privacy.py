@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
+import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.common import metric_catalog
+from services.common import auth, metric_catalog
 from services.common.catalog import DEPARTMENTS
 from services.common.receipt import RECEIPT_PATTERN
 from services.common.telemetry import RECEIPT_KEY
 from tests import metrics_scrape
 from tests.conftest import eventually, wait_for_entry
-from tests.factories import PERSONAL_DATA, dibao_json
+from tests.factories import PERSONAL_DATA, dibao_json, person
 
 pytestmark = pytest.mark.whole_run
 
@@ -33,6 +35,7 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
     async with http.post("/v1/applications", json=refused) as response:
         assert response.status == 400
     await wait_for_entry(http, receipt, "ROUTED")
+    pushed = await _push_to_ingest(platform)
 
     async def flushed():
         return [
@@ -42,6 +45,7 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
         ]
 
     await eventually(flushed, what="the router's spans")
+    await eventually(lambda: _ingest_spans(trace_sink, pushed), what="the ingest batch's spans")
     assert len(PERSONAL_DATA) > 10
 
     spans = trace_sink.spans()
@@ -59,6 +63,37 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
         leaks = [p for p in PERSONAL_DATA if p in text]
         assert not leaks, f"{len(leaks)} pieces of personal data in {log}"
     print(f"scanned {len(spans)} spans and {lines} log lines in {len(logs)} files")
+
+
+async def _push_to_ingest(platform) -> str:
+    """A batch of an agency's own (kept, refused, of another jurisdiction), so the scan covers
+    the ingest service even when run alone; returns the batch's trace id."""
+    good = person()
+    kunshan = person(division="320583")
+    bad = good.id_number[:-1] + ("0" if good.id_number[-1] != "0" else "1")
+    PERSONAL_DATA.add(bad)
+    lines = [
+        {"recordId": f"privacy-{n}", "idNumber": number, "death": {"diedOn": "2026-11-01"}}
+        for n, number in enumerate((good.id_number, bad, kunshan.id_number))
+    ]
+    token = auth.issue("agency", "320585", agency="public_security")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{platform.ports.ingest_http}/v1/agency-records:batch",
+            params={"requestId": str(uuid.uuid4())},
+            data="\n".join(json.dumps(line) for line in lines),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/jsonl"},
+        ) as response,
+    ):
+        assert response.status == 200, await response.text()
+        report = (await response.json())["report"]
+    assert (int(report["accepted"]), int(report["refused"])) == (1, 2)
+    return str(report["traceId"])
+
+
+async def _ingest_spans(trace_sink, trace_id: str) -> list:
+    return [s for s in trace_sink.spans(trace_id) if s.service == "ingest"]
 
 
 # What every line of every process carries (services.common.logs); receipt only on a case.
@@ -85,7 +120,7 @@ def test_every_line_every_process_wrote_is_one_json_record(platform, tmp_path_fa
             assert receipt is None or RECEIPT_PATTERN.fullmatch(receipt), f"{log}:{number}"
             services.add(record["service"])
             records += 1
-    assert {"gateway", "intake", "relay", "router", *DEPARTMENTS} <= services
+    assert {"gateway", "intake", "relay", "router", "ingest", *DEPARTMENTS} <= services
     print(f"{records} JSON records in {len(logs)} files from {sorted(services)}")
 
 

@@ -16,6 +16,7 @@ from services.cli import (
     gateway_client,
     login,
     migrate,
+    push,
     settings,
     tables,
     tokens,
@@ -28,6 +29,7 @@ environment:
   ONEDOOR_TOKEN      the bearer token: `onedoor login` signs you in for one
                      (`onedoor token` makes one for local use)
   ONEDOOR_TRACE_URL  the trace viewer for `onedoor trace`, e.g. http://jaeger:16686
+  ONEDOOR_INGEST     the ingest service for `onedoor push` (default http://127.0.0.1:8070)
   BUREAU_TIME_ZONE   the zone times are shown in (default Asia/Shanghai)"""
 
 EXAMPLES = """\
@@ -103,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     login.register(commands, common)
     tokens.register(commands)
     migrate.register(commands)
+    push.register(commands, common)
     return root
 
 
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     args.token = args.token or configured.token
     args.clock = configured.clock
     tables.show_times_in(configured.clock)
+    if args.command == "push":
+        args.ingest = args.ingest or configured.ingest
     if args.command == "migrate":
         args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):

@@ -12,8 +12,9 @@ from services.common.clock import BureauClock
 from services.common.config import Keys, Variable
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+DEFAULT_INGEST = "http://127.0.0.1:8070"
 # `onedoor migrate` reaches a service's database itself, not through the gateway.
-DATABASES = ("intake", *DEPARTMENTS)
+DATABASES = ("intake", *DEPARTMENTS, "ingest")
 # `onedoor token` signs tokens for local use with the platform's key.
 KEYS = ("jwt",)
 
@@ -22,6 +23,8 @@ KEYS = ("jwt",)
 class Settings:
     # The gateway's HTTP address.
     gateway: str
+    # The ingest service's HTTP address (`onedoor push`).
+    ingest: str
     # The bearer token ("" when none is set: a command that calls the gateway then stops).
     token: str
     # The trace viewer `onedoor trace` links to ("": none).
@@ -38,6 +41,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("ONEDOOR_GATEWAY", DEFAULT_GATEWAY),
         Variable("ONEDOOR_TOKEN", ""),
         Variable("ONEDOOR_TRACE_URL", ""),
+        Variable("ONEDOOR_INGEST", DEFAULT_INGEST),
         *Keys.variables(*KEYS),
         *(config.database(service) for service in DATABASES),
         config.BUREAU_TIME_ZONE,
@@ -48,6 +52,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = config.environment(variables(environ), environ)
     return Settings(
         gateway=env.text("ONEDOOR_GATEWAY"),
+        ingest=env.text("ONEDOOR_INGEST"),
         token=env.text("ONEDOOR_TOKEN").strip(),
         trace_url=env.text("ONEDOOR_TRACE_URL"),
         keys=Keys.read(env, *KEYS),

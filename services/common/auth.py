@@ -23,7 +23,18 @@ from services.common import divisions, oidc
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import ApiError
 
-ROLES = ("window_clerk", "officer", "auditor", "operator")
+ROLES = ("window_clerk", "officer", "auditor", "operator", "agency")
+# The agencies that push records to the ingest service, each as an ``agency`` caller bound to
+# one jurisdiction (the token's ``agency`` claim names which): the medical-insurance bureau,
+# hospitals (health commission), public security, the disabled persons' federation, human
+# resources and social security.
+AGENCIES = (
+    "medical_insurance",
+    "health",
+    "public_security",
+    "disabled_persons_federation",
+    "human_resources",
+)
 ISSUER = "onedoor"
 SERVICE_TOKEN_METADATA = "x-onedoor-service-token"
 DEVELOPMENT_JWT_KEY = "onedoor-development-only-jwt-signing-key-0123456789"
@@ -39,6 +50,8 @@ class Principal:
     # How the staff member is shown to other staff (the timeline, the audit log); never in
     # metrics or logs. Empty when the token carries no name.
     display_name: str = ""
+    # For an ``agency`` caller, which agency (one of AGENCIES); empty for staff.
+    agency: str = ""
 
     def covers(self, division: str) -> bool:
         """Whether the division lies in this principal's jurisdiction."""
@@ -83,9 +96,12 @@ def issue(
     lifetime: dt.timedelta = dt.timedelta(hours=8),
     now: dt.datetime | None = None,
     name: str = "",
+    agency: str = "",
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "agency" and agency not in AGENCIES:
+        raise ValueError(f"an agency caller is one agency: {', '.join(AGENCIES)}")
     if role == "officer" and department not in DEPARTMENTS:
         raise ValueError(f"an officer acts for one department: {', '.join(DEPARTMENTS)}")
     if not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
@@ -103,6 +119,8 @@ def issue(
         claims["department"] = department
     if name:
         claims["name"] = name
+    if agency:
+        claims["agency"] = agency
     return jwt.encode(claims, _jwt_key(), algorithm="HS256")
 
 
@@ -127,12 +145,16 @@ def verify(authorization: str) -> Principal:
         raise _unauthenticated("the token is not valid") from None
     if claims["role"] not in ROLES:
         raise _unauthenticated("the token names no known role")
+    agency = str(claims.get("agency", ""))
+    if claims["role"] == "agency" and agency not in AGENCIES:
+        raise _unauthenticated("an agency's token names no known agency in claim agency")
     return Principal(
         subject=str(claims["sub"]),
         role=claims["role"],
         jurisdiction=str(claims["jurisdiction"]),
         department=str(claims.get("department", "")),
         display_name=oidc.display_name(claims.get("name")),
+        agency=agency if claims["role"] == "agency" else "",
     )
 
 
@@ -183,6 +205,16 @@ def development_sign_in() -> SignIn:
 
 def deny(message: str) -> ApiError:
     return ApiError(grpc.StatusCode.PERMISSION_DENIED, message, reason="PERMISSION_DENIED")
+
+
+def pushing_agency(caller: Principal) -> str:
+    """The agency an ``agency`` caller pushes records for; anyone else (a clerk, an officer)
+    is refused, PERMISSION_DENIED. The one rule of who may push to the ingest service; which
+    persons' records it may push is :meth:`Principal.covers` of their identity number's
+    division, asked per record."""
+    if caller.role != "agency" or caller.agency not in AGENCIES:
+        raise deny(f"a {caller.role} may not push agency records; it takes an agency")
+    return caller.agency
 
 
 def is_service_token(presented: str) -> bool:

@@ -118,6 +118,8 @@ DEFAULT_PORTS = {
     "intake": 50061,
     **{d: FIRST_DEPARTMENT_PORT + i for i, d in enumerate(DEPARTMENTS)},
     "relay": 50069,
+    # Other agencies' records come in here (its own port: agencies reach nothing else).
+    "ingest": 50070,
 }
 assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services share a port"
 
@@ -126,7 +128,7 @@ assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services sha
 FIRST_METRICS_PORT = 9464
 METRICS_PORTS = {
     name: FIRST_METRICS_PORT + i
-    for i, name in enumerate(("gateway", "intake", *DEPARTMENTS, "relay", "router"))
+    for i, name in enumerate(("gateway", "intake", *DEPARTMENTS, "relay", "router", "ingest"))
 }
 
 

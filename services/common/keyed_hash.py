@@ -58,3 +58,10 @@ def request_fingerprint(case: case_pb2.Case) -> str:
     return hmac.new(
         _key(), b"request\x00" + asked.SerializeToString(deterministic=True), hashlib.sha256
     ).hexdigest()
+
+
+def batch_fingerprint() -> hmac.HMAC:
+    """A keyed hash fed record by record (a batch of pushed records, which may be larger than
+    memory): the same batch gives the same digest, and the digest does not give the records
+    back."""
+    return hmac.new(_key(), b"batch\x00", hashlib.sha256)

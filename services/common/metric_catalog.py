@@ -239,6 +239,32 @@ AUDIT_APPEND_BATCH_SIZE = Metric(
     buckets=BATCH_SIZES,
 )
 
+# --- other agencies' records (ingest) ----------------------------------------------------------
+
+INGEST_RECORDS = Metric(
+    "onedoor.ingest.records",
+    Kind.COUNTER,
+    "Records pushed by other agencies, by record kind (MEDICAL_EXPENSE, DEATH, "
+    "DISABILITY_GRADE, UNEMPLOYMENT, or UNKNOWN for a line that names none) and outcome "
+    "(accepted: kept for the first time; duplicate: pushed before, nothing changed; refused).",
+    labels=("kind", "outcome"),
+)
+INGEST_REFUSALS = Metric(
+    "onedoor.ingest.refusals",
+    Kind.COUNTER,
+    "Pushed records refused, by record kind and the refusal's reason (INVALID_FIELD, "
+    "OUTSIDE_JURISDICTION, KIND_NOT_KEPT_BY_AGENCY, UNREADABLE_LINE).",
+    labels=("kind", "reason"),
+)
+INGEST_BATCH_DURATION = Metric(
+    "onedoor.ingest.batch.duration",
+    Kind.HISTOGRAM,
+    "Time from a batch's first record to its report, by transport (grpc, jsonl, csv).",
+    unit="s",
+    labels=("transport",),
+    buckets=PIPELINE_SECONDS,
+)
+
 ONEDOOR: tuple[Metric, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Metric))
 
 # --- defined by the instrumentation (semantic conventions) -------------------------------------

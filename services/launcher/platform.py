@@ -30,6 +30,9 @@ from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POST
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
+# Every database the platform's processes own: the ingest service's too, which has no events
+# for the relay yet.
+DATABASES = (*SERVICES_WITH_DATABASES, "ingest")
 
 
 class PlatformError(RuntimeError):
@@ -79,7 +82,7 @@ def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
     async def drop() -> None:
         conn = await asyncpg.connect(f"{postgres}/postgres")
         try:
-            for service in SERVICES_WITH_DATABASES:
+            for service in DATABASES:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
         finally:
             await conn.close()
@@ -99,6 +102,9 @@ class Ports:
     intake: int = DEFAULT_PORTS["intake"]
     relay: int = DEFAULT_PORTS["relay"]
     router_http: int = 8090
+    # Where agencies push records (gRPC and HTTP), apart from the window's gateway.
+    ingest: int = DEFAULT_PORTS["ingest"]
+    ingest_http: int = 8070
     # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
     departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
     # Each process's GET /metrics.
@@ -153,6 +159,7 @@ class Platform:
             ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
             ProcessSpec("router", "services.router", ("http", p.router_http)),
             ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
+            ProcessSpec("ingest", "services.ingest", ("grpc", p.ingest)),
         ]
 
     def database_url(self, service: str) -> str:
@@ -176,6 +183,11 @@ class Platform:
             "RELAY_GRPC_PORT": str(p.relay),
             "RELAY_SOURCES": ",".join(SERVICES_WITH_DATABASES),
             "ROUTER_HTTP_PORT": str(p.router_http),
+            "INGEST_GRPC_PORT": str(p.ingest),
+            "INGEST_HTTP_PORT": str(p.ingest_http),
+            "INGEST_DATABASE_URL": self.database_url("ingest"),
+            # Self-issued agency tokens (`onedoor token --role agency`), as for the gateway.
+            "INGEST_DEV_TOKENS": "true",
             "PYTHONUNBUFFERED": "1",
             # Self-issued tokens (`onedoor token`) for local runs and tests only; a deployment
             # leaves them off and signs staff in through the bureau's identity provider.
@@ -307,7 +319,7 @@ class Platform:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
         ``grace`` seconds. Each process's last metrics are kept beside its log."""
         self.keep_metrics()
-        order = ["gateway", "router", "relay", *DEPARTMENTS, "intake"]
+        order = ["ingest", "gateway", "router", "relay", *DEPARTMENTS, "intake"]
         for name in order:
             process = self.processes.get(name)
             if process is not None and process.poll() is None:

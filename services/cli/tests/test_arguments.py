@@ -73,6 +73,7 @@ def test_top_level_help_documents_the_exit_codes(capsys):
 
 def test_token_roles_agree_with_the_gateway():
     assert tokens.ROLES == auth.ROLES
+    assert tokens.AGENCIES == auth.AGENCIES
 
 
 def test_officer_claims_are_read_from_the_token():

@@ -1,0 +1,79 @@
+"""Starts the ingest service: ``python -m services.ingest``. Agencies reach it, and only it,
+on its own ports: gRPC (IngestService) and HTTP (JSON Lines and CSV batches)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from onedoor.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
+from services.common import db, schema, telemetry
+from services.common.auth import SignIn
+from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
+from services.ingest import settings
+from services.ingest.batch import BatchIntake, Limits
+from services.ingest.grpc_api import IngestServicer
+from services.ingest.http_api import create_app
+from services.ingest.store import IngestStore
+
+log = logging.getLogger("services.ingest")
+
+
+async def main(configured: settings.Settings) -> None:
+    configured.keys.configure()
+    telemetry.setup(configured.telemetry)
+    from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
+
+    AioHttpServerInstrumentor().instrument()
+    pool = await db.open_pool(
+        configured.database_url,
+        schema.directories_for("ingest"),
+        apply_migrations=configured.migrate_at_start,
+        service="ingest",
+    )
+    intake = BatchIntake(
+        IngestStore(pool), configured.clock, Limits(chunk=configured.chunk_records)
+    )
+    # Agencies' machine clients will sign in at the bureau's identity provider (client
+    # credentials, an agency claim); until that is wired, only development tokens get in.
+    sign_in = SignIn(provider=None, dev_tokens=configured.dev_tokens)
+    if not configured.dev_tokens:
+        log.warning(
+            "development tokens off and no identity provider for agencies: every push will be "
+            "refused as UNAUTHENTICATED"
+        )
+    server = GrpcServer(
+        configured.port,
+        [
+            Registration(
+                ingest_service_pb2_grpc.add_IngestServiceServicer_to_server,
+                IngestServicer(intake, sign_in),
+                ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+            )
+        ],
+        configured.server,
+    )
+    draining = asyncio.Event()
+    runner = web.AppRunner(
+        create_app(intake, sign_in, ready=lambda: not draining.is_set()), access_log=None
+    )
+    await runner.setup()
+    site = web.TCPSite(
+        runner, configured.server.bind_host, configured.http_port, shutdown_timeout=5
+    )
+    await server.start()
+    await site.start()
+    log.info("ingest serving gRPC on %d and HTTP on %d", server.bound_port, configured.http_port)
+    await wait_for_termination()
+    log.info("ingest stopping: draining batches in flight")
+    draining.set()
+    await server.stop()
+    await runner.cleanup()
+    await pool.close()
+    telemetry.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(settings.from_env()))

@@ -1,0 +1,70 @@
+"""The ingest service's settings, built once by its ``__main__``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.common import config
+from services.common.clock import BureauClock
+from services.common.config import ConfigError, Keys, ServerSettings, TelemetrySettings, Variable
+
+NAME = "ingest"
+# It hashes identity numbers on arrival and verifies agencies' tokens; it opens no sealed
+# personal data (it stores none) and calls no internal service.
+KEYS = ("identity_hash", "jwt")
+# Where agencies post JSON Lines and CSV batches (the gRPC port is INGEST_GRPC_PORT).
+HTTP_PORT = Variable("INGEST_HTTP_PORT", "8070", listens="http")
+# Self-issued HS256 agency tokens (`onedoor token --role agency`), for local runs and tests
+# only; off by default, so a deployment refuses them.
+DEV_TOKENS = Variable("INGEST_DEV_TOKENS", "false")
+# Records kept in one statement: memory holds one chunk of a batch, never the batch.
+CHUNK_RECORDS = Variable("INGEST_CHUNK_RECORDS", "2000")
+
+
+@dataclass(frozen=True)
+class Settings:
+    telemetry: TelemetrySettings
+    server: ServerSettings
+    port: int
+    http_port: int
+    database_url: str
+    clock: BureauClock
+    keys: Keys
+    migrate_at_start: bool
+    dev_tokens: bool
+    chunk_records: int
+
+
+def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
+    return (
+        *TelemetrySettings.variables(NAME),
+        *ServerSettings.VARIABLES,
+        config.grpc_port(NAME),
+        HTTP_PORT,
+        config.database(NAME),
+        config.BUREAU_TIME_ZONE,
+        config.MIGRATE_AT_START,
+        DEV_TOKENS,
+        CHUNK_RECORDS,
+        *Keys.variables(*KEYS),
+    )
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    env = config.environment(variables(environ), environ)
+    chunk = env.integer(CHUNK_RECORDS.name)
+    if not 1 <= chunk <= 50_000:
+        raise ConfigError(f"{CHUNK_RECORDS.name}={chunk}: use 1 to 50000 records")
+    return Settings(
+        telemetry=TelemetrySettings.read(NAME, env),
+        server=ServerSettings.read(env),
+        port=env.integer(config.grpc_port(NAME).name),
+        http_port=env.integer(HTTP_PORT.name),
+        database_url=env.text(config.database(NAME).name),
+        clock=config.bureau_clock(env),
+        keys=Keys.read(env, *KEYS),
+        migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
+        dev_tokens=env.flag(DEV_TOKENS.name),
+        chunk_records=chunk,
+    )
