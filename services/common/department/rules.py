@@ -9,6 +9,7 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.department.v1 import known_persons_pb2
 from services.common import texts
 from services.common.clock import BureauClock
 from services.common.grpc_server import Registration
@@ -107,6 +108,13 @@ class Department:
     ) -> tuple[bool, list[case_pb2.Text]]:
         """Stops what the department holds for a deceased person; (held something, outcome)."""
         return False, [texts.text(texts.Code.TEXT_CODE_NOTHING_TO_DO)]
+
+    async def known(
+        self, conn: asyncpg.Connection, person_keys: list[str]
+    ) -> known_persons_pb2.LookupPersonsResponse:
+        """What the department knows of these persons (KnownPersonsService): nothing, unless
+        it holds something for people."""
+        return known_persons_pb2.LookupPersonsResponse()
 
     def extra_registrations(self) -> list[Registration]:
         """Department-specific gRPC services served beside DepartmentService."""
