@@ -6,17 +6,30 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import grpc
 from aiohttp import web
 
-from onedoor.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
+from onedoor.department.v1 import known_persons_pb2_grpc
+from onedoor.ingest.v1 import (
+    ingest_service_pb2,
+    ingest_service_pb2_grpc,
+    warnings_service_pb2,
+    warnings_service_pb2_grpc,
+)
+from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import db, schema, telemetry
 from services.common.auth import SignIn
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 from services.ingest import settings
+from services.ingest.audit_client import IntakeAudit
 from services.ingest.batch import BatchIntake, Limits
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.http_api import create_app
+from services.ingest.outreach import Outreach
+from services.ingest.platform_knows import PlatformKnows
 from services.ingest.store import IngestStore
+from services.ingest.warnings_api import WarningsServicer
+from services.ingest.warnings_store import WarningsStore
 
 log = logging.getLogger("services.ingest")
 
@@ -33,8 +46,30 @@ async def main(configured: settings.Settings) -> None:
         apply_migrations=configured.migrate_at_start,
         service="ingest",
     )
+    channels = {
+        name: grpc.aio.insecure_channel(address) for name, address in configured.addresses.items()
+    }
+    audit = IntakeAudit(intake_service_pb2_grpc.IntakeServiceStub(channels["intake"]))
+    warnings = WarningsStore(pool)
+    outreach = Outreach(
+        pool,
+        PlatformKnows(
+            {
+                name: known_persons_pb2_grpc.KnownPersonsServiceStub(channels[name])
+                for name in settings.ASKED
+            }
+        ),
+        warnings,
+        audit,
+        configured.clock,
+        configured.rules,
+        chunk=configured.chunk_records,
+    )
     intake = BatchIntake(
-        IngestStore(pool), configured.clock, Limits(chunk=configured.chunk_records)
+        IngestStore(pool),
+        configured.clock,
+        Limits(chunk=configured.chunk_records),
+        after=outreach.judge,
     )
     # Agencies' machine clients will sign in at the bureau's identity provider (client
     # credentials, an agency claim); until that is wired, only development tokens get in.
@@ -51,7 +86,12 @@ async def main(configured: settings.Settings) -> None:
                 ingest_service_pb2_grpc.add_IngestServiceServicer_to_server,
                 IngestServicer(intake, sign_in),
                 ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
-            )
+            ),
+            Registration(
+                warnings_service_pb2_grpc.add_WarningsServiceServicer_to_server,
+                WarningsServicer(warnings, audit),
+                warnings_service_pb2.DESCRIPTOR.services_by_name["WarningsService"].full_name,
+            ),
         ],
         configured.server,
     )
@@ -71,6 +111,8 @@ async def main(configured: settings.Settings) -> None:
     draining.set()
     await server.stop()
     await runner.cleanup()
+    for channel in channels.values():
+        await channel.close()
     await pool.close()
     telemetry.shutdown()
 

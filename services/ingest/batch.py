@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -129,11 +129,24 @@ class _Tally:
         return report
 
 
+# What follows a stored batch (services/ingest/outreach.py: its records matched and judged),
+# given the batch id and its trace id; run again when the batch is pushed again, to finish
+# what a cut-off run left.
+AfterBatch = Callable[[str, str], Awaitable[object]]
+
+
 class BatchIntake:
-    def __init__(self, store: IngestStore, clock: BureauClock, limits: Limits = Limits()) -> None:
+    def __init__(
+        self,
+        store: IngestStore,
+        clock: BureauClock,
+        limits: Limits = Limits(),
+        after: AfterBatch | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.after = after
 
     async def push(
         self,
@@ -165,7 +178,10 @@ class BatchIntake:
                 raise batch_reused()
             assert opened.report is not None
             span.set_attribute("onedoor.ingest.repeated", True)
-            return pb.BatchReport.FromString(opened.report)
+            repeated = pb.BatchReport.FromString(opened.report)
+            if self.after is not None:
+                await self.after(opened.batch_id, repeated.trace_id)
+            return repeated
 
         tally = _Tally()
         today = self.clock.today()
@@ -216,6 +232,8 @@ class BatchIntake:
         report.complete_time.CopyFrom(_now())
         report.trace_id = telemetry.current_trace_id()
         report = await self.store.complete(opened, fingerprint.hexdigest(), report)
+        if self.after is not None:
+            await self.after(opened.batch_id, report.trace_id)
         elapsed = time.monotonic() - started
         _duration.record(elapsed, {"transport": transport})
         for name in ("received", "accepted", "duplicates", "refused"):
