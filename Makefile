@@ -9,7 +9,7 @@ GEN_STAMP := gen/.stamp
 OIDC_DIR := deploy/local/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench k8s lint fmt clean
+.PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench bench-ingest k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP) $(OIDC_STAMP)
 
@@ -84,6 +84,10 @@ backup-drill: install infra
 
 bench: install infra
 	@$(PY) -m bench
+
+# The ingest phase of `make bench` alone: the seed's year of medical expenses (about 3 min).
+bench-ingest: install infra
+	@$(PY) -m bench.ingest
 
 k8s:
 	@kubectl kustomize deploy/k8s/overlays/dev

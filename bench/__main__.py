@@ -12,7 +12,9 @@ minutes apart. In order, each phase announced as it runs:
    70% of the best gRPC accept rate;
 4. growth: platforms "small" (10 thousand cases) and "large" (1 million), bulk-loaded, side by
    side: status look-ups and accept in turns;
-5. the baseline once more at 32 in flight, to show how far the machine drifted meanwhile.
+5. the baseline once more at 32 in flight, to show how far the machine drifted meanwhile;
+6. ingest (bench.ingest): the seed's year of 246,000 medical expenses pushed over gRPC and as
+   CSV over HTTP to the ingest service alone, against COPY of the same rows, and pushed again.
 
 ``--quick`` runs every phase briefly on a small ledger, to try the benchmark itself out.
 """
@@ -32,7 +34,7 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-from bench import report
+from bench import ingest, report
 from bench.phases import QUICK, Bench, Settings, say
 from bench.resources import peak_rss_mib
 from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink
@@ -40,6 +42,7 @@ from services.launcher import settings as launcher_settings
 from services.launcher.platform import ROOT, PlatformError
 
 RESULTS = Path(__file__).parent / "results"
+QUICK_INGEST = 20_000
 
 
 def _git() -> dict[str, str]:
@@ -114,6 +117,9 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
     server = BaselineServer(cleanup, log_dir)
     asyncio.run(bench.baseline(server, (bench.s.reference,), "baseline_again"))
     server.stop()
+    results["ingest"] = ingest.measure(
+        cleanup, log_dir, QUICK_INGEST if bench.s is QUICK else ingest.YEAR, sink.endpoint
+    )
     memory["trace sink"] = peak_rss_mib(sink.process.pid)
     memory["load generator"] = peak_rss_mib(os.getpid())
     results["sink"] = sink.stats()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import ingest
 from bench.phases import BUSY_ELSEWHERE
 
 # CPU groups that are not the server's own processes (the platform's, or the baseline's).
@@ -289,7 +290,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{100 * cost:.1f}%",
             )
         )
-    return found
+    return found + ingest.targets(results)
 
 
 def render(results: dict[str, Any]) -> str:
@@ -320,6 +321,8 @@ def render(results: dict[str, Any]) -> str:
         *_metrics_rows(results),
         "",
         *_memory_rows(results),
+        "",
+        *ingest.rows(results),
         "",
         "TARGETS",
     ]

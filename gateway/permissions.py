@@ -12,6 +12,8 @@ officer, its departments) as soon as the case is read.
 | auditor       | the audit log of its jurisdiction (by case, actor and day) and the    |
 |               | verification of its hash chain                                        |
 | operator      | health, and the forwards to peer bureaus of its jurisdiction          |
+| agency        | nothing here: it pushes records to the ingest service, which asks     |
+|               | services.common.auth.pushing_agency and the persons' jurisdiction     |
 Every role may read the catalog of matters.
 """
 

@@ -44,8 +44,9 @@ def directories_for(service: str) -> list[Path]:
     if service in DEPARTMENTS:
         return [COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, SERVICES_DIR / service / "migrations"]
     if service == "ingest":
-        # The outbox too: the warnings its records give rise to will leave through it.
-        return [COMMON_MIGRATIONS, SERVICES_DIR / "ingest" / "migrations"]
+        # No outbox yet: nothing it keeps is an event for another service (the relay would
+        # have to drain it).
+        return [SERVICES_DIR / "ingest" / "migrations"]
     raise ValueError(f"{service} has no database of its own: intake, a department or ingest")
 
 

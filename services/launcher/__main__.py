@@ -124,6 +124,20 @@ def _print_demo(platform: Platform, sink: TraceSink, provider: IdentityProvider)
     )
     print(f"  grpcurl -plaintext 127.0.0.1:{platform.ports.gateway_grpc} list")
     print()
+    ingest = f"http://127.0.0.1:{platform.ports.ingest_http}"
+    print(
+        f"Other agencies push records to the ingest service ({ingest}, gRPC on {platform.ports.ingest}):"
+    )
+    print(
+        "  ONEDOOR_TOKEN=$(.venv/bin/onedoor token --role agency --agency medical_insurance "
+        "--jurisdiction 320585) \\"
+    )
+    print(f"    .venv/bin/onedoor push --ingest {ingest} expenses.csv")
+    print(
+        "  (CSV header: record_id,id_number,kind,settled_on,total_fen,out_of_pocket_fen; "
+        ".venv/bin/onedoor push --help)"
+    )
+    print()
     print("Metrics, as Prometheus text, one port per process:")
     for name in platform.ports.metrics:
         print(f"  {name:<10} {platform.metrics_url(name)}")

@@ -1,0 +1,51 @@
+"""The ingest service in the cluster: agencies reach it, and only it, on its gRPC and HTTP
+ports; it is probed like the others and holds only the keys it needs. (The generic checks of
+tests/test_k8s_manifests.py cover it too: schemas, security context, env, databases.)"""
+
+from __future__ import annotations
+
+from tests.test_k8s_manifests import OVERLAYS, PRODUCTION, named, of_kind, overlay_params
+
+
+@overlay_params(OVERLAYS)
+def test_ingest_serves_grpc_and_http_and_is_probed(overlay: str) -> None:
+    deployment = named(overlay, "Deployment", "ingest")
+    assert deployment is not None
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "services.ingest"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"grpc": 50070, "http": 8070, "metrics": 9464}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == 50070, probe
+    service = named(overlay, "Service", "ingest")
+    assert service is not None
+    assert {p["name"] for p in service["spec"]["ports"]} == {"grpc", "http"}
+    env = {e["name"]: e for e in container["env"]}
+    # Hashes identity numbers like every service; opens no sealed data, calls no service.
+    assert env["IDENTITY_HASH_KEY"]["valueFrom"]["secretKeyRef"]["name"] == (
+        "onedoor-identity-hash-key"
+    )
+    assert "PERSONAL_DATA_KEY" not in env
+    assert "SERVICE_TOKEN" not in env
+    assert "onedoor_ingest" in env["INGEST_DATABASE_URL"]["value"]
+
+
+@overlay_params(PRODUCTION)
+def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
+    policies = of_kind(overlay, "NetworkPolicy")
+    ingest = next(p for p in policies if p["metadata"]["name"] == "ingest")
+    assert ingest["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "ingest"}}
+    [rule] = ingest["spec"]["ingress"]
+    assert "from" not in rule  # from anywhere: the agencies' networks
+    assert sorted(p["port"] for p in rule["ports"]) == ["grpc", "http"]
+    # Its only way out is PostgreSQL (and DNS, the collector: the policies every pod has).
+    [egress] = ingest["spec"]["egress"]
+    assert [p["port"] for p in egress["ports"]] == [5432]
+    # Besides ingest, only the gateway admits callers from anywhere (the window front-ends):
+    # an agency's network reaches no ledger, department, relay or router.
+    for policy in policies:
+        selector = policy["spec"].get("podSelector", {})
+        names = selector.get("matchLabels", {}).get("app.kubernetes.io/name")
+        for other in policy["spec"].get("ingress", []):
+            if "from" not in other and names != "ingest":
+                assert names == "gateway", f"{policy['metadata']['name']} admits anyone"
