@@ -24,7 +24,7 @@ from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from services.common import auth, keyed_hash
 from services.common.clock import BureauClock
 from services.launcher.platform import Platform
-from tests.conftest import AddMetadata, wait_for_entry
+from tests.conftest import AddMetadata, bearer, wait_for_entry
 from tests.factories import dibao_json, person
 
 TAICANG = "320585"
@@ -159,7 +159,8 @@ async def test_a_medical_push_for_a_dibao_household_raises_one_risk_warning(
 ):
     members, _ = await approved_dibao_household(http, assistance)
     household_file = await file_of(assistance_db, members[0])
-    # The household's income: (500 + 300) yuan a month, 9,600 yuan a year; half is 4,800.
+    # The household's income: (500 + 300) yuan a month, 9,600 yuan a year; Taicang's line is
+    # 40% of it, 3,840 yuan.
     small = bill(members[1], 100_000)
     large = bill(members[0], 400_000)
     below = await push(ingest, [small])
@@ -180,7 +181,7 @@ async def test_a_medical_push_for_a_dibao_household_raises_one_risk_warning(
     assert warning.matter_code == "assistance.temporary"
     assert warning.division == TAICANG
     assert warning.trace_id == report.trace_id and warning.batch_id == report.batch_id
-    # Both bills are counted, each once: 5,000 yuan above 4,800.
+    # Both bills are counted, each once: 5,000 yuan above 3,840.
     assert warning.reason.code == case_pb2.TEXT_CODE_ILLNESS_POVERTY_RISK
     paid = {a.name: a for a in warning.reason.args}["out_of_pocket"]
     assert paid.amount_fen == 500_000
@@ -380,3 +381,45 @@ async def test_the_queue_answers_only_the_gateway(platform: Platform):
                 metadata=agency(),
             )
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_officers_work_the_queue_over_http_in_their_language(
+    http, assistance, ingest, assistance_db, intake_db
+):
+    members, _ = await approved_dibao_household(http, assistance)
+    household_file = await file_of(assistance_db, members[0])
+    await push(ingest, [bill(members[0], 700_000)])
+    officer = bearer("officer", department="assistance", name="王科员")
+    listed = await http.get(
+        "/v1/departments/assistance/warnings",
+        params={"state": "new", "pageSize": "200"},
+        headers={**officer, "Accept-Language": "zh-CN"},
+    )
+    assert listed.status == 200, await listed.text()
+    shown = [
+        w
+        for w in (await listed.json())["warnings"]
+        if w["householdFile"] == household_file and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+    ]
+    (warning,) = shown
+    said = warning["reason"]["text"]
+    assert said.endswith("超过家庭年收入9,600.00元的40%（3,840.00元）"), said
+    assert "有因病致贫风险" in said
+
+    path = f"/v1/departments/assistance/warnings/{warning['warningId']}"
+    refused = await http.post(f"{path}:dismiss", json={"reason": ""}, headers=officer)
+    assert refused.status == 400
+    (bad,) = [d for d in (await refused.json())["error"]["details"] if "fieldViolations" in d]
+    assert [v["field"] for v in bad["fieldViolations"]] == ["reason"]
+    elderly = bearer("officer", department="elderly")
+    assert (await http.post(f"{path}:contact", headers=elderly)).status == 403
+    contacted = await http.post(f"{path}:contact", headers=officer)
+    assert contacted.status == 200, await contacted.text()
+    assert (await contacted.json())["warning"]["state"] == "WARNING_STATE_CONTACTED"
+    dismissed = await http.post(f"{path}:dismiss", json={"reason": "已核实"}, headers=officer)
+    assert (await dismissed.json())["warning"]["state"] == "WARNING_STATE_DISMISSED"
+    named = await intake_db.fetchval(
+        "SELECT actor_name FROM audit_log WHERE action = 'warning.dismissed' AND detail LIKE $1",
+        f"%{warning['warningId']}%",
+    )
+    assert named == "王科员"
