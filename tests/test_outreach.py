@@ -423,3 +423,47 @@ async def test_officers_work_the_queue_over_http_in_their_language(
         f"%{warning['warningId']}%",
     )
     assert named == "王科员"
+
+
+async def test_onedoor_warnings_lists_contacts_and_dismisses(
+    platform, http, assistance, ingest, assistance_db
+):
+    from tests.test_cli import onedoor
+
+    members, _ = await approved_dibao_household(http, assistance)
+    household_file = await file_of(assistance_db, members[0])
+    await push(ingest, [bill(members[0], 800_000)])
+    officer = auth.issue("officer", TAICANG, department="assistance")
+    listed = await onedoor(
+        platform, "warnings", "list", "--state", "new", "--all", "--json", token=officer
+    )
+    assert listed.code == 0, listed.err
+    (warning,) = [
+        w
+        for w in listed.json()["warnings"]
+        if w["householdFile"] == household_file and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+    ]
+    table = await onedoor(platform, "warnings", "list", "--all", token=officer)
+    assert warning["warningId"] in table.out and "家庭医疗费用个人自付8,000.00元" in table.out
+
+    contacted = await onedoor(platform, "warnings", "contact", warning["warningId"], token=officer)
+    assert contacted.code == 0, contacted.err
+    assert "CONTACTED" in contacted.out
+    no_reason = await onedoor(
+        platform, "warnings", "dismiss", warning["warningId"], "--reason", " ", token=officer
+    )
+    assert no_reason.code != 0 and "reason" in no_reason.err
+    dismissed = await onedoor(
+        platform,
+        "warnings",
+        "dismiss",
+        warning["warningId"],
+        "--reason",
+        "已核实",
+        "--json",
+        token=officer,
+    )
+    assert dismissed.code == 0, dismissed.err
+    assert dismissed.json()["warning"]["state"] == "WARNING_STATE_DISMISSED"
+    clerk = await onedoor(platform, "warnings", "list", "--department", "assistance")
+    assert clerk.code != 0 and "officer" in clerk.err
