@@ -9,17 +9,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
 from aiohttp import web
 from google.protobuf.message import Message
+from opentelemetry import trace
 
 from gateway import permissions
+from gateway.audit_trail import APPLICATION_VIEW_FIELDS, actor
 from gateway.openapi import JsonSchema, Route
 from gateway.window import Window
+from onedoor.case.v1 import case_pb2
 from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from onedoor.ingest.v1 import warnings_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2
+from services.common import catalog, telemetry
 from services.common.auth import Principal
 from services.common.catalog import DEPARTMENTS
-from services.common.errors import FieldViolation, invalid_argument
+from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 _DEPARTMENT = ("department", "assistance, elderly, orgs or registry")
 _WARNING = ("warningId", "the warning's id (a UUID)")
@@ -48,6 +54,17 @@ ROUTES: tuple[Route, ...] = (
         "The officer has contacted the person or household (a new warning only; repeating it "
         "changes nothing)",
         response=wpb.ContactWarningResponse.DESCRIPTOR,
+        path_params=(_DEPARTMENT, _WARNING),
+    ),
+    Route(
+        "POST",
+        "/v1/departments/{department}/warnings/{warningId}:openCase",
+        "openCaseFromWarning",
+        "Open a proactive case from a warning: in the same ledger as a window case (timeline, "
+        "deadline, routing, audit), naming the household its department knows, linked to the "
+        "warning and its batch's trace; consent is still needed before any economic check. "
+        "Repeating it returns the same case",
+        response=wpb.MarkCaseOpenedResponse.DESCRIPTOR,
         path_params=(_DEPARTMENT, _WARNING),
     ),
     Route(
@@ -140,6 +157,86 @@ async def dismiss_warning(
     )
 
 
+async def open_case(
+    window: Window, caller: Principal, department: str, warning_id: str
+) -> wpb.MarkCaseOpenedResponse:
+    """The case in the ledger first (idempotent: its request id is the warning's), then the
+    warning marked with it, so a retry after a failure in between finishes the same case."""
+    _check_department(department)
+    permissions.officer_of(caller, department, window.jurisdiction)
+    stub = _stub(window)
+    scope = {"department": department, "jurisdiction": window.jurisdiction}
+    warning = (
+        await window.backends.call(
+            stub.GetWarning, wpb.GetWarningRequest(warning_id=warning_id, **scope)
+        )
+    ).warning
+    if warning.state == wpb.WARNING_STATE_DISMISSED:
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "the warning was dismissed: no case is opened from it",
+            reason="WARNING_NOT_OPEN",
+        )
+    if not warning.source_receipt:
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "the department knows no case of this household to take its members from: "
+            "open the case at the window",
+            reason="NO_SOURCE_CASE",
+        )
+    matter = catalog.load().latest(warning.matter_code)
+    if matter is None:
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"matter {warning.matter_code} is not in the catalog",
+            reason="UNKNOWN_MATTER",
+        )
+    trace.get_current_span().set_attribute("onedoor.outreach.batch_trace_id", warning.trace_id)
+    source = await window.case(warning.source_receipt)
+    case = case_pb2.Case(
+        matter_code=matter.code,
+        applicant=source.applicant,
+        household_members=source.household_members,
+        accepting_division=window.jurisdiction,
+        departments=matter.departments,
+    )
+    request_id = f"proactive-{warning.warning_id}"
+    created = await window.backends.call(
+        window.backends.intake.CreateCase,
+        intake_service_pb2.CreateCaseRequest(
+            request_id=request_id,
+            case=case,
+            proactive=intake_service_pb2.ProactiveOrigin(
+                warning_id=warning.warning_id,
+                department=department,
+                batch_trace_id=warning.trace_id,
+                reason=warning.reason,
+            ),
+        ),
+    )
+    receipt = created.case.receipt
+    with telemetry.bound_receipt(receipt):
+        await window.audit.record(
+            actor(caller),
+            "case.opened_from_warning",
+            [receipt],
+            APPLICATION_VIEW_FIELDS,
+            f"from {department} warning {warning.warning_id} (case {warning.source_receipt}'s "
+            "household)",
+            caller.display_name,
+        )
+        return await window.backends.call(
+            stub.MarkCaseOpened,
+            wpb.MarkCaseOpenedRequest(
+                warning_id=warning.warning_id,
+                officer_id=caller.subject,
+                officer_name=caller.display_name,
+                receipt=receipt,
+                **scope,
+            ),
+        )
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -173,6 +270,10 @@ def http_handlers(
         department, warning_id = path(request)
         return answer(await contact_warning(window, caller(request), department, warning_id))
 
+    async def opened(request: web.Request) -> web.Response:
+        department, warning_id = path(request)
+        return answer(await open_case(window, caller(request), department, warning_id))
+
     async def dismissed(request: web.Request) -> web.Response:
         department, warning_id = path(request)
         body = wpb.WarningDismissal()
@@ -184,6 +285,7 @@ def http_handlers(
     handlers: dict[str, Any] = {
         "listWarnings": listed,
         "contactWarning": contacted,
+        "openCaseFromWarning": opened,
         "dismissWarning": dismissed,
     }
     return handlers

@@ -7,6 +7,7 @@ records nobody knows are kept unmatched."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -449,6 +450,19 @@ async def test_onedoor_warnings_lists_contacts_and_dismisses(
     contacted = await onedoor(platform, "warnings", "contact", warning["warningId"], token=officer)
     assert contacted.code == 0, contacted.err
     assert "CONTACTED" in contacted.out
+    # Another household's warning: a case opened from it.
+    other, _ = await approved_dibao_household(http, assistance)
+    other_file = await file_of(assistance_db, other[0])
+    await push(ingest, [bill(other[0], 800_000)])
+    listed = await onedoor(platform, "warnings", "list", "--all", "--json", token=officer)
+    (risk,) = [
+        w
+        for w in listed.json()["warnings"]
+        if w["householdFile"] == other_file and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+    ]
+    opened = await onedoor(platform, "warnings", "open-case", risk["warningId"], token=officer)
+    assert opened.code == 0, opened.err
+    assert "CASE_OPENED" in opened.out and "onedoor status" in opened.err
     no_reason = await onedoor(
         platform, "warnings", "dismiss", warning["warningId"], "--reason", " ", token=officer
     )
@@ -467,3 +481,79 @@ async def test_onedoor_warnings_lists_contacts_and_dismisses(
     assert dismissed.json()["warning"]["state"] == "WARNING_STATE_DISMISSED"
     clerk = await onedoor(platform, "warnings", "list", "--department", "assistance")
     assert clerk.code != 0 and "officer" in clerk.err
+
+
+async def test_an_officer_opens_a_proactive_case_from_a_warning_and_approves_it(
+    http, assistance, ingest, assistance_db, intake_db
+):
+    members, dibao_receipt = await approved_dibao_household(http, assistance)
+    household_file = await file_of(assistance_db, members[0])
+    report = await push(ingest, [bill(members[1], 600_000)])
+    officer = bearer("officer", department="assistance", name="王科员")
+    listed = await http.get(
+        "/v1/departments/assistance/warnings",
+        params={"state": "new", "pageSize": "200"},
+        headers=officer,
+    )
+    (warning,) = [
+        w
+        for w in (await listed.json())["warnings"]
+        if w["householdFile"] == household_file and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+    ]
+    assert warning["sourceReceipt"] == dibao_receipt
+    path = f"/v1/departments/assistance/warnings/{warning['warningId']}:openCase"
+    assert (await http.post(path, headers=bearer("officer", department="elderly"))).status == 403
+
+    opened = await http.post(path, headers=officer)
+    assert opened.status == 200, await opened.text()
+    marked = (await opened.json())["warning"]
+    assert marked["state"] == "WARNING_STATE_CASE_OPENED"
+    receipt = marked["receipt"]
+    # Opened again (a retry): the same case, nothing twice.
+    again = await http.post(path, headers=officer)
+    assert (await again.json())["warning"]["receipt"] == receipt
+    assert (
+        await intake_db.fetchval(
+            "SELECT count(*) FROM proactive_origins WHERE warning_id = $1::uuid",
+            warning["warningId"],
+        )
+        == 1
+    )
+    origin = await intake_db.fetchrow(
+        "SELECT receipt, department, batch_trace_id FROM proactive_origins WHERE warning_id = $1::uuid",
+        warning["warningId"],
+    )
+    assert (origin["receipt"], origin["department"], origin["batch_trace_id"]) == (
+        receipt,
+        "assistance",
+        report.trace_id,
+    )
+
+    # The same ledger as a window case: routed to its department, with a deadline, audited.
+    case = await wait_for_entry(http, receipt, "ROUTED")
+    assert case["matterCode"] == "assistance.temporary"
+    assert case["decisionDeadline"]
+    first = case["timeline"][0]
+    assert first["kind"] == "TIMELINE_ENTRY_KIND_ACCEPTED"
+    assert first["message"]["code"] == "TEXT_CODE_OPENED_FROM_WARNING"
+    assert first["message"]["details"][0]["code"] == "TEXT_CODE_ILLNESS_POVERTY_RISK"
+    # No consent came with it: none is assumed for a case nobody applied for.
+    stored = await intake_db.fetchval("SELECT details FROM cases WHERE receipt = $1", receipt)
+    assert not json.loads(stored or "{}").get("economicCheckConsent")
+    audited = await intake_db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE receipt = $1 AND action = 'case.opened_from_warning'",
+        receipt,
+    )
+    assert audited >= 1
+
+    decided = await assistance.DecideCase(
+        dpb.DecideCaseRequest(
+            request_id=str(uuid.uuid4()),
+            receipt=receipt,
+            decision=dpb.DECISION_APPROVE,
+            officer_id=OFFICER,
+        )
+    )
+    assert decided.case.state == dpb.CASE_STATE_APPROVED
+    approved = await wait_for_entry(http, receipt, "APPROVED")
+    assert approved["status"] == "CASE_STATUS_APPROVED"

@@ -37,10 +37,11 @@ async def known(
                   (SELECT array_agg(m.person_key ORDER BY m.person_key) FROM household_members m
                     WHERE m.file_id = f.id AND m.deceased_on IS NULL) AS living,
                   c.hukou_division,
+                  c.receipt,
                   c.annual_income_fen
              FROM household_files f
              LEFT JOIN LATERAL (
-                 SELECT d.hukou_division,
+                 SELECT d.hukou_division, d.receipt,
                         CASE WHEN d.matter_code = ANY($2::text[]) THEN
                             12 * (SELECT coalesce(sum((m->>'monthlyIncomeFen')::bigint), 0)
                                     FROM jsonb_array_elements(
@@ -74,7 +75,10 @@ async def known(
             # the rules could judge.
             continue
         found = answer.household_files.add(
-            file_id=row["id"], division=division, member_keys=row["living"]
+            file_id=row["id"],
+            division=division,
+            member_keys=row["living"],
+            latest_receipt=row["receipt"] or "",
         )
         if row["annual_income_fen"] is not None:
             found.annual_income_fen = int(row["annual_income_fen"])

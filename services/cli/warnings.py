@@ -1,5 +1,6 @@
 """``onedoor warnings``: a department's warnings queue, what other agencies' records raised
-(GET /v1/departments/{d}/warnings), for its officers to contact or dismiss with a reason."""
+(GET /v1/departments/{d}/warnings), for its officers to contact, open a case from, or dismiss
+with a reason."""
 
 from __future__ import annotations
 
@@ -100,6 +101,14 @@ def _contact(args: argparse.Namespace) -> int:
     return _show(args, gateway_client.from_args(args).post(_path(args, "contact"), {}))
 
 
+def _open_case(args: argparse.Namespace) -> int:
+    answer = gateway_client.from_args(args).post(_path(args, "openCase"), {})
+    receipt = (answer.get("warning") or {}).get("receipt", "")
+    if receipt and not args.json:
+        print(f"follow it: onedoor status {receipt}", file=sys.stderr)
+    return _show(args, answer)
+
+
 def _dismiss(args: argparse.Namespace) -> int:
     reason = (args.reason or "").strip()
     if not reason:
@@ -122,6 +131,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         epilog="""examples:
   onedoor warnings list --state new
   onedoor warnings contact 0b6c3f0e-5d1a-4e47-9a55-4a1d2f7f9c10
+  onedoor warnings open-case 0b6c3f0e-5d1a-4e47-9a55-4a1d2f7f9c10
   onedoor warnings dismiss 0b6c3f0e-5d1a-4e47-9a55-4a1d2f7f9c10 --reason "已核实，无需救助\"""",
     )
     actions = top.add_subparsers(dest="warnings_command", required=True, metavar="ACTION")
@@ -138,6 +148,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     contact.add_argument("warning_id", metavar="WARNING")
     contact.add_argument("--department", choices=DEPARTMENTS)
     contact.set_defaults(run=_contact)
+
+    open_case = actions.add_parser(
+        "open-case",
+        parents=[common],
+        help="open a proactive case from it (the same case if repeated)",
+    )
+    open_case.add_argument("warning_id", metavar="WARNING")
+    open_case.add_argument("--department", choices=DEPARTMENTS)
+    open_case.set_defaults(run=_open_case)
 
     dismiss = actions.add_parser("dismiss", parents=[common], help="nothing to do, and why")
     dismiss.add_argument("warning_id", metavar="WARNING")

@@ -191,7 +191,7 @@ class Outreach:
             )
         async with self.pool.acquire() as conn, conn.transaction():
             raised = await self.warnings.raise_outcomes(
-                conn, judgement.outcomes, batch_id, trace_id
+                conn, judgement.outcomes, batch_id, trace_id, known.receipts
             )
             await conn.execute(
                 """UPDATE agency_records r

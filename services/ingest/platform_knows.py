@@ -34,6 +34,8 @@ _IDENTIFICATIONS = {i.value for i in Identification}
 class Known:
     persons: dict[PersonKey, Person]
     households: dict[str, Household]
+    # Per household file, its latest case's receipt (whom a proactive case names).
+    receipts: dict[str, str]
 
 
 def _day(value: str) -> dt.date | None:
@@ -48,6 +50,7 @@ def merge(answers: Sequence[pb.LookupPersonsResponse]) -> Known:
     held: dict[str, set[Benefit]] = {}
     died: dict[str, dt.date] = {}
     households: dict[str, Household] = {}
+    receipts: dict[str, str] = {}
     for answer in answers:
         for found in answer.persons:
             key = found.person_key
@@ -61,6 +64,8 @@ def merge(answers: Sequence[pb.LookupPersonsResponse]) -> Known:
             if (day := _day(found.died_on)) is not None:
                 died.setdefault(key, day)
         for file in answer.household_files:
+            if file.latest_receipt:
+                receipts[file.file_id] = file.latest_receipt
             income = file.annual_income_fen if file.HasField("annual_income_fen") else None
             households[file.file_id] = Household(
                 file_id=file.file_id,
@@ -88,7 +93,7 @@ def merge(answers: Sequence[pb.LookupPersonsResponse]) -> Known:
             benefits=frozenset(held.get(key, ())),
             died_on=died.get(key),
         )
-    return Known(persons, households)
+    return Known(persons, households, receipts)
 
 
 class PlatformKnows:

@@ -114,6 +114,40 @@ class WarningsServicer(warnings_service_pb2_grpc.WarningsServiceServicer):
     ) -> pb.DismissWarningResponse:
         return await self._run(context, lambda: self.dismiss(request))
 
+    async def GetWarning(
+        self, request: pb.GetWarningRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWarningResponse:
+        return await self._run(context, lambda: self.get(request))
+
+    async def MarkCaseOpened(
+        self, request: pb.MarkCaseOpenedRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkCaseOpenedResponse:
+        return await self._run(context, lambda: self.mark_case_opened(request))
+
+    async def get(self, request: pb.GetWarningRequest) -> pb.GetWarningResponse:
+        _check_scope(request.department, request.jurisdiction, "gateway")
+        _check_id(request.warning_id)
+        found = await self.store.get(request.department, request.jurisdiction, request.warning_id)
+        if found is None:
+            raise not_found("warning", request.warning_id)
+        return pb.GetWarningResponse(warning=found)
+
+    async def mark_case_opened(
+        self, request: pb.MarkCaseOpenedRequest
+    ) -> pb.MarkCaseOpenedResponse:
+        if not request.receipt:
+            raise invalid_argument([FieldViolation("receipt", "is required: the case opened")])
+        warning = await self._move(
+            request.department,
+            request.jurisdiction,
+            request.warning_id,
+            (request.officer_id, request.officer_name),
+            "CASE_OPENED",
+            _OPEN,
+            receipt=request.receipt,
+        )
+        return pb.MarkCaseOpenedResponse(warning=warning)
+
     async def list(self, request: pb.ListWarningsRequest) -> pb.ListWarningsResponse:
         _check_scope(request.department, request.jurisdiction, request.officer_id)
         state = _state_filter(request.state)
@@ -137,16 +171,26 @@ class WarningsServicer(warnings_service_pb2_grpc.WarningsServiceServicer):
         to: str,
         leaving: tuple[str, ...],
         reason: str = "",
+        receipt: str = "",
     ) -> pb.Warning:
         _check_scope(department, jurisdiction, officer[0])
         _check_id(warning_id)
         moved = await self.store.move(
-            department, jurisdiction, warning_id, to, leaving, officer[0], dismiss_reason=reason
+            department,
+            jurisdiction,
+            warning_id,
+            to,
+            leaving,
+            officer[0],
+            dismiss_reason=reason,
+            receipt=receipt,
         )
         if moved.warning is None:
             raise not_found("warning", warning_id)
         current = pb.WarningState.Name(moved.warning.state).removeprefix("WARNING_STATE_")
-        if not moved.moved and current != to:
+        # A repeat of the move that was made (the same case recorded again) changes nothing.
+        done = current == to and (not receipt or moved.warning.receipt == receipt)
+        if not moved.moved and not done:
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"the warning is {current.lower().replace('_', ' ')}, no longer open",

@@ -5,7 +5,7 @@ and an officer's moves from state to state, each guarded by the state it leaves.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -18,11 +18,12 @@ from services.ingest.judging.outcomes import Outcome
 
 _INSERT = """
 INSERT INTO warnings (kind, action, department, matter_code, division, reason, dedup_key,
-                      dedup_scope, household_file, person_key, caused_by, batch_id, trace_id)
-SELECT k, a, d, m, dv, r::jsonb, dk, ds, hf, pk, cb::jsonb, $12::uuid, $13
+                      dedup_scope, household_file, person_key, caused_by, source_receipt,
+                      batch_id, trace_id)
+SELECT k, a, d, m, dv, r::jsonb, dk, ds, hf, pk, cb::jsonb, sr, $13::uuid, $14
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-       AS t(k, a, d, m, dv, r, dk, ds, hf, pk, cb)
+              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       AS t(k, a, d, m, dv, r, dk, ds, hf, pk, cb, sr)
 ON CONFLICT DO NOTHING
 RETURNING warning_id
 """
@@ -58,6 +59,7 @@ def _proto(row: asyncpg.Record) -> pb.Warning:
         handled_by=row["handled_by"],
         dismiss_reason=row["dismiss_reason"],
         receipt=row["receipt"],
+        source_receipt=row["source_receipt"],
     )
     json_format.ParseDict(json.loads(row["reason"]), found.reason)
     return found
@@ -82,6 +84,7 @@ class WarningsStore:
         outcomes: Sequence[Outcome],
         batch_id: str | None,
         trace_id: str,
+        source_receipts: Mapping[str, str] | None = None,
     ) -> int:
         """Stores the outcomes not already raised (per their dedup scope); returns how many
         are new."""
@@ -103,6 +106,7 @@ class WarningsStore:
                 json.dumps([{"agency": c.agency, "recordId": c.record_id} for c in o.caused_by])
                 for o in outcomes
             ],
+            [(source_receipts or {}).get(o.household_file or "", "") for o in outcomes],
             batch_id,
             trace_id,
         )

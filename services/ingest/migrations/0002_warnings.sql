@@ -30,6 +30,9 @@ CREATE TABLE warnings (
     dismiss_reason text NOT NULL DEFAULT '',
     -- The case opened from it.
     receipt        text NOT NULL DEFAULT '',
+    -- The household file's latest case at the department that knows it: whom a case opened
+    -- from the warning names.
+    source_receipt text NOT NULL DEFAULT '',
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
     CHECK (state <> 'DISMISSED' OR dismiss_reason <> ''),
