@@ -23,10 +23,12 @@ from services.common.grpc_server import GrpcServer, Registration, wait_for_termi
 from services.ingest import settings
 from services.ingest.audit_client import IntakeAudit
 from services.ingest.batch import BatchIntake, Limits
+from services.ingest.daily import DailyRun
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.http_api import create_app
 from services.ingest.outreach import Outreach
 from services.ingest.platform_knows import PlatformKnows
+from services.ingest.retention import RetentionSweep
 from services.ingest.store import IngestStore
 from services.ingest.warnings_api import WarningsServicer
 from services.ingest.warnings_store import WarningsStore
@@ -103,12 +105,24 @@ async def main(configured: settings.Settings) -> None:
     site = web.TCPSite(
         runner, configured.server.bind_host, configured.http_port, shutdown_timeout=5
     )
+    daily = DailyRun(
+        configured.clock,
+        [
+            ("judging of cut-off batches", outreach.judge_leftovers),
+            (
+                "retention of unmatched records",
+                RetentionSweep(pool, audit, configured.clock, configured.rules).sweep,
+            ),
+        ],
+    )
     await server.start()
     await site.start()
+    sweeps = asyncio.create_task(daily.run(), name="ingest daily run")
     log.info("ingest serving gRPC on %d and HTTP on %d", server.bound_port, configured.http_port)
     await wait_for_termination()
     log.info("ingest stopping: draining batches in flight")
     draining.set()
+    sweeps.cancel()
     await server.stop()
     await runner.cleanup()
     for channel in channels.values():

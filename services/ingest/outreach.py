@@ -130,6 +130,17 @@ class Outreach:
         )
         return total
 
+    async def judge_leftovers(self) -> Judged:
+        """Judges what a stop cut off: complete batches with records not yet judged."""
+        total = Judged()
+        for row in await self.pool.fetch(
+            """SELECT DISTINCT b.batch_id::text AS batch_id, b.trace_id
+                 FROM agency_records r JOIN batches b ON b.batch_id = r.batch_id
+                WHERE r.judged_at IS NULL AND b.state = 'complete'"""
+        ):
+            total += await self.judge(row["batch_id"], row["trace_id"])
+        return total
+
     async def _bills_held(self, known: Known, today: dt.date) -> dict[str, list[MedicalExpense]]:
         """Per household file, its living members' stored bills in the illness window (the
         chunk's own among them: judge_batch counts each record once)."""

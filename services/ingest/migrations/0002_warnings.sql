@@ -56,11 +56,15 @@ ALTER TABLE agency_records ADD COLUMN judged_at timestamptz;
 CREATE INDEX agency_records_unmatched ON agency_records (received_at)
     WHERE matched_at IS NULL;
 
--- How many unmatched records each retention sweep deleted, and up to when: the proof that
--- they went (the sweep's count is also audited in the intake's audit log).
+-- How many unmatched records each day's retention sweep deleted, per jurisdiction, and the
+-- instant before which they had been received: with the audit log's entry for the same sweep,
+-- the proof that they went (services/ingest/retention.py).
 CREATE TABLE retention_sweeps (
-    swept_on       date PRIMARY KEY,
+    swept_on        date NOT NULL,
+    jurisdiction    text NOT NULL,
     received_before timestamptz NOT NULL,
-    deleted        bigint NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT now()
+    deleted         bigint NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (swept_on, jurisdiction)
 );
