@@ -5,20 +5,25 @@ jurisdiction, and in the audit log) and by what is gone and what stays."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 
 import asyncpg
 import grpc
 import pytest
 
+from onedoor.department.v1 import known_persons_pb2_grpc
 from onedoor.ingest.v1 import ingest_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
-from services.common import auth
+from services.common import auth, keyed_hash
 from services.common.clock import BureauClock, fixed
 from services.ingest.audit_client import IntakeAudit
 from services.ingest.daily import AFTER_MIDNIGHT, seconds_until_next_run
 from services.ingest.judging import outreach_rules
+from services.ingest.outreach import Outreach
+from services.ingest.platform_knows import PlatformKnows
 from services.ingest.retention import RetentionSweep
+from services.ingest.warnings_store import WarningsStore
 from services.launcher.platform import Platform
 from tests.conftest import AddMetadata
 from tests.factories import person
@@ -129,3 +134,55 @@ async def test_unmatched_records_past_retention_are_deleted_counted_and_audited(
         )
         == counted
     )
+
+
+async def test_the_daily_sweep_raises_a_review_due_once(
+    platform, http, assistance, ingest_pool, intake_audit, assistance_db
+):
+    members, receipt = await approved_dibao_household(http, assistance)
+    household_file = str(
+        await assistance_db.fetchval(
+            "SELECT file_id FROM household_members WHERE person_key = $1",
+            keyed_hash.person_key(members[0]),
+        )
+    )
+    rules = outreach_rules.load()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+        knows = PlatformKnows(
+            {"assistance": known_persons_pb2_grpc.KnownPersonsServiceStub(channel)}
+        )
+
+        def outreach_on(day: dt.date) -> Outreach:
+            noon = dt.datetime.combine(day, dt.time(12), tzinfo=BureauClock().zone)
+            return Outreach(
+                ingest_pool, knows, WarningsStore(ingest_pool), intake_audit, fixed(noon), rules
+            )
+
+        today = BureauClock().today()
+        await outreach_on(today).reviews_due()
+        assert not await raised_for(ingest_pool, household_file)
+        # A year and a month on (dibao: once a year), the review is due; a second run adds none.
+        later = today + dt.timedelta(days=400)
+        await outreach_on(later).reviews_due()
+        await outreach_on(later).reviews_due()
+    (review,) = await raised_for(ingest_pool, household_file)
+    assert review["kind"] == "identification_review"
+    assert review["department"] == "assistance" and review["batch_id"] is None
+    assert review["source_receipt"] == receipt
+    assert json.loads(review["reason"])["code"] == "TEXT_CODE_REVIEW_DUE"
+
+
+async def raised_for(pool: asyncpg.Pool, household_file: str) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            "SELECT * FROM warnings WHERE household_file = $1 AND kind = 'identification_review'",
+            household_file,
+        )
+    )
+
+
+@pytest.fixture
+async def assistance_db(platform: Platform) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(platform.database_url("assistance"))
+    yield conn
+    await conn.close()

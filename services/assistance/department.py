@@ -114,3 +114,8 @@ class AssistanceDepartment(Department):
         self, conn: asyncpg.Connection, person_keys: list[str]
     ) -> known_persons_pb2.LookupPersonsResponse:
         return await known_persons.known(conn, person_keys, self.clock.zone)
+
+    async def identified_households(
+        self, conn: asyncpg.Connection, size: int, after: str
+    ) -> tuple[list[known_persons_pb2.HouseholdFile], str]:
+        return await known_persons.identified_households(conn, size, after, self.clock.zone)

@@ -109,6 +109,7 @@ async def main(configured: settings.Settings) -> None:
         configured.clock,
         [
             ("judging of cut-off batches", outreach.judge_leftovers),
+            ("reviews due", outreach.reviews_due),
             (
                 "retention of unmatched records",
                 RetentionSweep(pool, audit, configured.clock, configured.rules).sweep,

@@ -15,9 +15,10 @@ import asyncpg
 from opentelemetry import trace
 
 from onedoor.intake.v1 import intake_service_pb2
+from services.common import telemetry
 from services.common.clock import BureauClock
 from services.ingest.judging import illness_poverty
-from services.ingest.judging.judgement import judge_batch
+from services.ingest.judging.judgement import daily, judge_batch
 from services.ingest.judging.outreach_rules import OutreachRules
 from services.ingest.judging.records import (
     Death,
@@ -140,6 +141,22 @@ class Outreach:
         ):
             total += await self.judge(row["batch_id"], row["trace_id"])
         return total
+
+    async def reviews_due(self) -> int:
+        """The daily sweep's reviews due (judgement.daily) over every identified household the
+        departments keep; the dedup keys make a second run the same day raise nothing. Age
+        milestones need birth dates, which no department answers yet."""
+        today = self.clock.today()
+        trace_id = telemetry.current_trace_id()
+        raised = 0
+        async for known in self.knows.identified_households():
+            outcomes = daily((), known.households.values(), today, self.rules)
+            async with self.pool.acquire() as conn, conn.transaction():
+                raised += await self.warnings.raise_outcomes(
+                    conn, outcomes, None, trace_id, known.receipts
+                )
+        log.info("daily sweep: %d reviews due raised", raised)
+        return raised
 
     async def _bills_held(self, known: Known, today: dt.date) -> dict[str, list[MedicalExpense]]:
         """Per household file, its living members' stored bills in the illness window (the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from onedoor.department.v1 import known_persons_pb2 as pb
@@ -115,3 +115,19 @@ class PlatformKnows:
             for chunk in chunks
         ]
         return merge(await asyncio.gather(*calls))
+
+    async def identified_households(self, page_size: int = 500) -> AsyncIterator[Known]:
+        """Every identified household file the departments keep, a page at a time."""
+        for stub in self.stubs.values():
+            token = ""
+            while True:
+                page = await stub.ListIdentifiedHouseholds(
+                    pb.ListIdentifiedHouseholdsRequest(page_size=page_size, page_token=token),
+                    metadata=auth.service_metadata(),
+                    timeout=30,
+                )
+                if page.household_files:
+                    yield merge([pb.LookupPersonsResponse(household_files=page.household_files)])
+                token = page.next_page_token
+                if not token:
+                    break

@@ -5,10 +5,13 @@ matches other agencies' records with it, a batch at a time)."""
 
 from __future__ import annotations
 
+import base64
+
 import grpc
 
 from onedoor.department.v1 import known_persons_pb2 as pb
 from onedoor.department.v1 import known_persons_pb2_grpc
+from services.common import pagination
 from services.common.department.rules import Department
 from services.common.department.store import DepartmentCases
 from services.common.errors import ApiError, FieldViolation, invalid_argument
@@ -50,3 +53,29 @@ class KnownPersonsServicer(known_persons_pb2_grpc.KnownPersonsServiceServicer):
             return pb.LookupPersonsResponse()
         async with self.cases.connection() as conn:
             return await self.department.known(conn, keys)
+
+    async def ListIdentifiedHouseholds(
+        self, request: pb.ListIdentifiedHouseholdsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListIdentifiedHouseholdsResponse:
+        try:
+            size = pagination.page_size(request.page_size)
+            after = _file_after(request.page_token)
+        except ApiError as error:
+            status = error.to_grpc_status()
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        async with self.cases.connection() as conn:
+            files, last = await self.department.identified_households(conn, size, after)
+        token = base64.urlsafe_b64encode(last.encode()).decode() if last else ""
+        return pb.ListIdentifiedHouseholdsResponse(household_files=files, next_page_token=token)
+
+
+def _file_after(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        after = base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        after = ""
+    if not after or len(after) > 64 or not after.isprintable():
+        raise invalid_argument([FieldViolation("page_token", "must come from a previous response")])
+    return after

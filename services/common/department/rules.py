@@ -116,6 +116,14 @@ class Department:
         it holds something for people."""
         return known_persons_pb2.LookupPersonsResponse()
 
+    async def identified_households(
+        self, conn: asyncpg.Connection, size: int, after: str
+    ) -> tuple[list[known_persons_pb2.HouseholdFile], str]:
+        """A page of the household files identified here, by file id after ``after``, and the
+        last id shown when there may be more (KnownPersonsService): none, unless the
+        department keeps household files."""
+        return [], ""
+
     def extra_registrations(self) -> list[Registration]:
         """Department-specific gRPC services served beside DepartmentService."""
         return []
