@@ -11,6 +11,7 @@ under a used request id is refused, ALREADY_EXISTS, and keeps nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -189,7 +190,7 @@ class BatchIntake:
         refused: list[Refused] = []
         async with self.store.pool.acquire() as conn:
 
-            async def flush() -> None:
+            async def write(kept: list[Kept], refused: list[Refused]) -> None:
                 if kept:
                     counted = await self.store.keep(conn, agency, opened, kept)
                     tally.accepted.update(counted)
@@ -197,32 +198,51 @@ class BatchIntake:
                     for kind, n in chunk.items():
                         _records.add(counted[kind], {"kind": kind, "outcome": "accepted"})
                         _records.add(n - counted[kind], {"kind": kind, "outcome": "duplicate"})
-                    kept.clear()
                 if refused:
                     await self.store.refuse(conn, opened, refused)
-                    refused.clear()
 
-            async for line, item in lines:
-                _feed(fingerprint, item)
-                checked = (
-                    item
-                    if isinstance(item, Refused)
-                    else records.check(item, line, agency, caller.covers, today)
-                )
-                if isinstance(checked, Refused):
-                    kind = _label(checked.kind)
-                    tally.refused[kind] += 1
-                    tally.reasons[checked.reason] += 1
-                    reason = pb.RefusalReason.Name(checked.reason).removeprefix("REFUSAL_REASON_")
-                    _records.add(1, {"kind": kind, "outcome": "refused"})
-                    _refusals.add(1, {"kind": kind, "reason": reason})
-                    refused.append(checked)
-                else:
-                    tally.valid[records.kind_name(checked.kind)] += 1
-                    kept.append(checked)
-                if len(kept) >= self.limits.chunk or len(refused) >= self.limits.chunk:
-                    await flush()
-            await flush()
+            # One chunk is written while the next is checked: PostgreSQL works on one core
+            # while this process checks on the other. At most one write is in flight, so
+            # memory holds two chunks whatever the batch's size.
+            writing: asyncio.Task[None] | None = None
+
+            async def flush() -> None:
+                nonlocal writing, kept, refused
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(write(kept, refused)) if kept or refused else None
+                kept, refused = [], []
+
+            try:
+                async for line, item in lines:
+                    _feed(fingerprint, item)
+                    checked = (
+                        item
+                        if isinstance(item, Refused)
+                        else records.check(item, line, agency, caller.covers, today)
+                    )
+                    if isinstance(checked, Refused):
+                        kind = _label(checked.kind)
+                        tally.refused[kind] += 1
+                        tally.reasons[checked.reason] += 1
+                        reason = pb.RefusalReason.Name(checked.reason).removeprefix(
+                            "REFUSAL_REASON_"
+                        )
+                        _records.add(1, {"kind": kind, "outcome": "refused"})
+                        _refusals.add(1, {"kind": kind, "reason": reason})
+                        refused.append(checked)
+                    else:
+                        tally.valid[records.kind_name(checked.kind)] += 1
+                        kept.append(checked)
+                    if len(kept) >= self.limits.chunk or len(refused) >= self.limits.chunk:
+                        await flush()
+                await flush()
+                await flush()
+            finally:
+                # Cut off (the stream broke, the call was cancelled): the write in flight
+                # still ends before the connection goes back to the pool.
+                if writing is not None and not writing.done():
+                    await asyncio.wait([writing])
 
         report = tally.report(opened, request_id, agency)
         shown = await self.store.first_refusals(opened, self.limits.shown_refusals)

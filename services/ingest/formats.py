@@ -116,17 +116,23 @@ class CsvReader:
                 reason="INVALID_CSV_HEADER",
             )
         self.names = names
+        self.at = {name: i for i, name in enumerate(names)}
 
     def line(self, text: str, line: int) -> pb.AgencyRecord | Refused:
-        values = next(csv.reader([text]), [])
+        # Most exports quote nothing: a plain split is several times quicker than a reader.
+        values = text.split(",") if '"' not in text else next(csv.reader([text]), [])
         if len(values) != len(self.names):
             return unreadable(
                 line, f"has {len(values)} columns; the header names {len(self.names)}"
             )
-        row = dict(zip(self.names, (v.strip() for v in values), strict=True))
-        record_id = row.get("record_id", "")
-        record = pb.AgencyRecord(record_id=record_id, id_number=row.get("id_number", ""))
-        kind = _KINDS.get(row.get("kind", "").upper())
+        at = self.at
+
+        def value(column: str) -> str:
+            index = at.get(column)
+            return values[index].strip() if index is not None else ""
+
+        record_id = value("record_id")
+        kind = _KINDS.get(value("kind").upper())
         if kind is None:
             return Refused(
                 line,
@@ -136,28 +142,39 @@ class CsvReader:
                 pb.REFUSAL_REASON_INVALID_FIELD,
                 "must be MEDICAL_EXPENSE, DEATH, DISABILITY_GRADE or UNEMPLOYMENT",
             )
-        details = getattr(record, kind)
-        details.SetInParent()
+        fields: dict[str, object] = {}
         for column, convert in _KIND_COLUMNS[kind]:
-            raw = row.get(column, "")
-            field = f"{kind}.{column}"
+            raw = value(column)
             if convert is str:
-                setattr(details, column, raw)
+                fields[column] = raw
             elif convert is int:
                 if raw and not (raw.isascii() and raw.lstrip("-").isdigit()):
-                    return _bad_column(line, record_id, field, "is not a whole number")
-                setattr(details, column, int(raw) if raw else 0)
+                    return _bad_column(line, record_id, f"{kind}.{column}", "is not a whole number")
+                fields[column] = int(raw) if raw else 0
             else:
-                value = (
-                    pb.DisabilityCategory.Value(f"DISABILITY_CATEGORY_{raw.upper()}")
-                    if raw.upper() in _CATEGORIES
-                    else None
+                category = raw.upper()
+                if raw and category not in _CATEGORIES:
+                    return _bad_column(
+                        line, record_id, f"{kind}.{column}", "is not a category of GB/T 26341"
+                    )
+                fields[column] = (
+                    pb.DisabilityCategory.Value(f"DISABILITY_CATEGORY_{category}")
+                    if raw
+                    else pb.DISABILITY_CATEGORY_UNSPECIFIED
                 )
-                if raw and value is None:
-                    return _bad_column(line, record_id, field, "is not a category of GB/T 26341")
-                details.category = value or pb.DISABILITY_CATEGORY_UNSPECIFIED
-        return record
+        return pb.AgencyRecord(
+            record_id=record_id,
+            id_number=value("id_number"),
+            **{kind: _DETAILS[kind](**fields)},  # type: ignore[arg-type]
+        )
 
+
+_DETAILS = {
+    "medical_expense": pb.MedicalExpense,
+    "death": pb.Death,
+    "disability_grade": pb.DisabilityGrade,
+    "unemployment": pb.Unemployment,
+}
 
 _CATEGORIES = frozenset(
     name.removeprefix("DISABILITY_CATEGORY_")
