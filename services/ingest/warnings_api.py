@@ -37,13 +37,14 @@ def _unauthenticated() -> ApiError:
     )
 
 
-def _check_scope(department: str, jurisdiction: str, officer_id: str) -> None:
+def _check_scope(department: str, jurisdiction: str, officer_id: str | None) -> None:
+    """``officer_id`` None: no officer acts (a read for the gateway itself)."""
     problems = []
     if department not in DEPARTMENTS:
         problems.append(FieldViolation("department", "must be one of " + ", ".join(DEPARTMENTS)))
     if not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
         problems.append(FieldViolation("jurisdiction", "must be a 6-digit GB/T 2260 code"))
-    if not officer_id:
+    if officer_id is not None and not officer_id:
         problems.append(FieldViolation("officer_id", "is required: who acts, for the audit log"))
     if problems:
         raise invalid_argument(problems)
@@ -125,7 +126,7 @@ class WarningsServicer(warnings_service_pb2_grpc.WarningsServiceServicer):
         return await self._run(context, lambda: self.mark_case_opened(request))
 
     async def get(self, request: pb.GetWarningRequest) -> pb.GetWarningResponse:
-        _check_scope(request.department, request.jurisdiction, "gateway")
+        _check_scope(request.department, request.jurisdiction, None)
         _check_id(request.warning_id)
         found = await self.store.get(request.department, request.jurisdiction, request.warning_id)
         if found is None:
