@@ -186,3 +186,53 @@ async def assistance_db(platform: Platform) -> AsyncIterator[asyncpg.Connection]
     conn = await asyncpg.connect(platform.database_url("assistance"))
     yield conn
     await conn.close()
+
+
+async def test_a_judging_that_fails_keeps_the_push_and_is_retried(
+    platform, http, assistance, ingest, ingest_pool, intake_audit, assistance_db
+):
+    from services.common.clock import BureauClock as Clock
+    from services.ingest.batch import BatchIntake
+
+    async def unreachable(batch_id: str, trace_id: str) -> None:
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata()
+        )
+
+    # A department down while a batch is judged: the push still answers (its records kept).
+    await BatchIntake(None, Clock(), after=unreachable)._after("b", "t")  # type: ignore[arg-type]
+
+    members, _ = await approved_dibao_household(http, assistance)
+    household_file = str(
+        await assistance_db.fetchval(
+            "SELECT file_id FROM household_members WHERE person_key = $1",
+            keyed_hash.person_key(members[0]),
+        )
+    )
+    report = await push(ingest, [bill(members[0], 900_000)])
+    # As if its judging had been deferred: nothing raised yet, the records unjudged.
+    await ingest_pool.execute("DELETE FROM warnings WHERE household_file = $1", household_file)
+    await ingest_pool.execute(
+        "UPDATE agency_records SET judged_at = NULL, matched_at = NULL WHERE batch_id = $1::uuid",
+        report.batch_id,
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+        knows = PlatformKnows(
+            {"assistance": known_persons_pb2_grpc.KnownPersonsServiceStub(channel)}
+        )
+        outreach = Outreach(
+            ingest_pool,
+            knows,
+            WarningsStore(ingest_pool),
+            intake_audit,
+            Clock(),
+            outreach_rules.load(),
+        )
+        retried = await outreach.judge_leftovers()
+        again = await outreach.judge_leftovers()
+    assert retried.records >= 1 and again.records == 0
+    raised = await ingest_pool.fetch(
+        "SELECT kind, trace_id FROM warnings WHERE household_file = $1", household_file
+    )
+    assert {r["kind"] for r in raised} == {"illness_poverty_risk", "identification_review"}
+    assert {r["trace_id"] for r in raised} == {report.trace_id}

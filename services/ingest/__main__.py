@@ -20,6 +20,7 @@ from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import db, schema, telemetry
 from services.common.auth import SignIn
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
+from services.ingest import daily as daily_run
 from services.ingest import settings
 from services.ingest.audit_client import IntakeAudit
 from services.ingest.batch import BatchIntake, Limits
@@ -119,11 +120,18 @@ async def main(configured: settings.Settings) -> None:
     await server.start()
     await site.start()
     sweeps = asyncio.create_task(daily.run(), name="ingest daily run")
+    retries = asyncio.create_task(
+        daily_run.every(
+            daily_run.RETRY_SECONDS, "judging of deferred batches", outreach.judge_leftovers
+        ),
+        name="ingest judging retries",
+    )
     log.info("ingest serving gRPC on %d and HTTP on %d", server.bound_port, configured.http_port)
     await wait_for_termination()
     log.info("ingest stopping: draining batches in flight")
     draining.set()
     sweeps.cancel()
+    retries.cancel()
     await server.stop()
     await runner.cleanup()
     for channel in channels.values():

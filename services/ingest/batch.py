@@ -149,6 +149,21 @@ class BatchIntake:
         self.limits = limits
         self.after = after
 
+    async def _after(self, batch_id: str, trace_id: str) -> None:
+        """What follows a stored batch. Its failure (a department unreachable) does not fail
+        the push: the records are kept, and their judging is retried (services/ingest/daily)."""
+        if self.after is None:
+            return
+        try:
+            await self.after(batch_id, trace_id)
+        except Exception as error:
+            trace.get_current_span().record_exception(error)
+            log.warning(
+                "batch %s kept; its judging is deferred (%s) and will be retried",
+                batch_id,
+                type(error).__name__,
+            )
+
     async def push(
         self,
         caller: Principal,
@@ -180,8 +195,7 @@ class BatchIntake:
             assert opened.report is not None
             span.set_attribute("onedoor.ingest.repeated", True)
             repeated = pb.BatchReport.FromString(opened.report)
-            if self.after is not None:
-                await self.after(opened.batch_id, repeated.trace_id)
+            await self._after(opened.batch_id, repeated.trace_id)
             return repeated
 
         tally = _Tally()
@@ -252,8 +266,7 @@ class BatchIntake:
         report.complete_time.CopyFrom(_now())
         report.trace_id = telemetry.current_trace_id()
         report = await self.store.complete(opened, fingerprint.hexdigest(), report)
-        if self.after is not None:
-            await self.after(opened.batch_id, report.trace_id)
+        await self._after(opened.batch_id, report.trace_id)
         elapsed = time.monotonic() - started
         _duration.record(elapsed, {"transport": transport})
         for name in ("received", "accepted", "duplicates", "refused"):

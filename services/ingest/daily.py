@@ -52,3 +52,19 @@ class DailyRun:
         while True:
             await self.once()
             await asyncio.sleep(seconds_until_next_run(self.clock.now(), self.clock))
+
+
+# How often batches whose judging was deferred are tried again.
+RETRY_SECONDS = 60.0
+
+
+async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Runs ``job`` every ``seconds``; a failure is logged and tried again next time."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception as error:
+            log.warning(
+                "%s failed (%s); trying again in %.0fs", name, type(error).__name__, seconds
+            )

@@ -44,6 +44,8 @@ MATCH_FIELDS = ("person_key", "household_file", "held_matters")
 Audit = Callable[[Sequence[intake_service_pb2.AuditEntry]], Awaitable[None]]
 
 
+_JUDGING_LOCK = 0x0D00_1D6E
+
 _UNJUDGED = """
 SELECT agency, record_id, person_key, kind, occurred_on, total_fen, out_of_pocket_fen, grade,
        category
@@ -113,13 +115,28 @@ class Outreach:
         """Judges the batch's records not yet judged, a chunk at a time."""
         span = trace.get_current_span()
         total = Judged()
-        while True:
-            rows = await self.pool.fetch(_UNJUDGED, batch_id, self.chunk)
-            if not rows:
-                break
-            total += await self._judge_chunk(batch_id, trace_id, [as_record(r) for r in rows])
-            if len(rows) < self.chunk:
-                break
+        # One judge per batch at a time, across replicas (a push and the retry of deferred
+        # batches, or two pushes of one batch): the other finds it taken and leaves it.
+        async with self.pool.acquire() as lock:
+            if not await lock.fetchval(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))", _JUDGING_LOCK, batch_id
+            ):
+                span.set_attribute("onedoor.ingest.judged_elsewhere", True)
+                return total
+            try:
+                while True:
+                    rows = await self.pool.fetch(_UNJUDGED, batch_id, self.chunk)
+                    if not rows:
+                        break
+                    total += await self._judge_chunk(
+                        batch_id, trace_id, [as_record(r) for r in rows]
+                    )
+                    if len(rows) < self.chunk:
+                        break
+            finally:
+                await lock.execute(
+                    "SELECT pg_advisory_unlock($1, hashtext($2))", _JUDGING_LOCK, batch_id
+                )
         span.set_attribute("onedoor.ingest.matched", total.matched)
         span.set_attribute("onedoor.ingest.warnings_raised", total.raised)
         log.info(

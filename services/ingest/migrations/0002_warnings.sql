@@ -55,6 +55,8 @@ ALTER TABLE agency_records ADD COLUMN matched_at timestamptz;
 ALTER TABLE agency_records ADD COLUMN judged_at timestamptz;
 CREATE INDEX agency_records_unmatched ON agency_records (received_at)
     WHERE matched_at IS NULL;
+-- What is still to judge (a judging cut off, or deferred while a department was unreachable).
+CREATE INDEX agency_records_unjudged ON agency_records (batch_id) WHERE judged_at IS NULL;
 
 -- How many unmatched records each day's retention sweep deleted, per jurisdiction, and the
 -- instant before which they had been received: with the audit log's entry for the same sweep,
