@@ -20,7 +20,8 @@ T = TypeVar("T")
 
 CALL_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 1.0
-SERVICES = ("intake", *DEPARTMENTS)
+# ingest: the departments' warnings queues (gateway/warnings.py).
+SERVICES = ("intake", *DEPARTMENTS, "ingest")
 # Reconnect within seconds when a service comes back, not after gRPC's default back-off of up to
 # two minutes.
 CHANNEL_OPTIONS = [

@@ -37,6 +37,7 @@ from gateway import (
     rendering,
     search,
     submission,
+    warnings,
 )
 from gateway.access_log import access_log
 from gateway.openapi import Route
@@ -449,6 +450,9 @@ def create_app(
         "live": livez,
         "ready": readyz,
         "openapi": openapi_json,
+        **warnings.http_handlers(
+            window, _caller, _parse_body, _query_int, lambda m: _json(_message_json(m))
+        ),
     }
     for route in http_routes.ROUTES:
         handler = handlers.pop(route.operation_id)

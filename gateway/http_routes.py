@@ -5,6 +5,7 @@ is made from the same list (``GET /openapi.json``, ``docs/openapi.json``)."""
 
 from __future__ import annotations
 
+from gateway import warnings
 from gateway.openapi import JsonSchema, Route
 from onedoor.gateway.v1 import gateway_service_pb2 as pb
 
@@ -203,6 +204,8 @@ ROUTES: tuple[Route, ...] = (
         public=True,
     ),
 )
+# The departments' warnings queues, declared beside their handlers.
+ROUTES = (*ROUTES, *warnings.ROUTES)
 
 
 def aiohttp_path(route: Route) -> str:

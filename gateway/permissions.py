@@ -8,7 +8,8 @@ officer, its departments) as soon as the case is read.
 |               | search by person, supply materials and confirm or withdraw divorces   |
 |               | for cases accepted in its jurisdiction                                |
 | officer       | its own department's queue, case files and decisions, in its          |
-|               | jurisdiction; look up and list the cases its department decides there |
+|               | jurisdiction; look up and list the cases its department decides there;|
+|               | its department's warnings queue there (list, contact, dismiss)        |
 | auditor       | the audit log of its jurisdiction (by case, actor and day) and the    |
 |               | verification of its hash chain                                        |
 | operator      | health, and the forwards to peer bureaus of its jurisdiction          |

@@ -41,6 +41,7 @@ ALLOWED = {
     "audit log by actor and day": {"auditor"},
     "audit chain verification": {"auditor"},
     "assistance case file": {"assistance officer"},
+    "assistance warnings": {"assistance officer"},
     "health": {"operator"},
 }
 
@@ -90,6 +91,9 @@ def _call(http, operation: str, receipt: str, headers: dict[str, str]):
         "audit chain verification": lambda: http.get("/v1/audit:verify", headers=headers),
         "assistance case file": lambda: http.get(
             f"/v1/departments/assistance/cases/{receipt}/file", headers=headers
+        ),
+        "assistance warnings": lambda: http.get(
+            "/v1/departments/assistance/warnings", headers=headers
         ),
         "health": lambda: http.get("/healthz", headers=headers),
     }[operation]()

@@ -8,7 +8,8 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
-from services.assistance import economic_check, eligibility, household_files
+from onedoor.department.v1 import known_persons_pb2
+from services.assistance import economic_check, eligibility, household_files, known_persons
 from services.assistance.standards import Standards
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, StoredCase
@@ -108,3 +109,13 @@ class AssistanceDepartment(Department):
         self, conn: asyncpg.Connection, person_key: str, date_of_death: dt.date
     ) -> tuple[bool, list[case_pb2.Text]]:
         return await household_files.record_death(conn, person_key, date_of_death)
+
+    async def known(
+        self, conn: asyncpg.Connection, person_keys: list[str]
+    ) -> known_persons_pb2.LookupPersonsResponse:
+        return await known_persons.known(conn, person_keys, self.clock.zone)
+
+    async def identified_households(
+        self, conn: asyncpg.Connection, size: int, after: str
+    ) -> tuple[list[known_persons_pb2.HouseholdFile], str]:
+        return await known_persons.identified_households(conn, size, after, self.clock.zone)

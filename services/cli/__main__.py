@@ -20,6 +20,7 @@ from services.cli import (
     settings,
     tables,
     tokens,
+    warnings,
 )
 from services.cli.outcome import EXIT_CODES_HELP, CliError, GatewayError
 
@@ -106,6 +107,7 @@ def parser() -> argparse.ArgumentParser:
     tokens.register(commands)
     migrate.register(commands)
     push.register(commands, common)
+    warnings.register(commands, common)
     return root
 
 
@@ -136,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "trace_url"):
         args.trace_url = args.trace_url or configured.trace_url
     command = args.command + (f" {args.audit_command}" if args.command == "audit" else "")
+    if args.command == "warnings":
+        command += f" {args.warnings_command}"
     try:
         return int(args.run(args))
     except CliError as error:

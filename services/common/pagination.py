@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -95,3 +96,23 @@ def decode_sequence(token: str) -> int | None:
     if not (sequence.isascii() and sequence.isdigit() and len(sequence) <= 18):
         raise _bad_token()
     return int(sequence)
+
+
+def encode_time_uuid(time: dt.datetime, row_id: str) -> str:
+    """A position in an order by (time, uuid): a row named by a generated id, not a receipt."""
+    return _encode([time.isoformat(), row_id])
+
+
+def decode_time_uuid(token: str) -> tuple[dt.datetime, str] | None:
+    """The position ``encode_time_uuid`` wrote, or None for the first page."""
+    if not token:
+        return None
+    time, row_id = _decode(token, 2)
+    try:
+        parsed = dt.datetime.fromisoformat(time)
+        uuid.UUID(row_id)
+    except ValueError:
+        raise _bad_token() from None
+    if parsed.tzinfo is None:
+        raise _bad_token()
+    return parsed, row_id

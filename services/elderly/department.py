@@ -8,11 +8,13 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.department.v1 import known_persons_pb2
 from services.common import identity, texts
 from services.common.clock import BureauClock
 from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.keyed_hash import person_key
 from services.common.texts import Code, code, count, text
+from services.elderly import known_persons
 from services.elderly.allowance import SENIOR_AGE, AllowanceTable
 
 CARE_SERVICES = ("meals", "cleaning", "bathing", "nursing", "companionship")
@@ -175,3 +177,8 @@ class ElderlyDepartment(Department):
         if not done:
             return False, [text(Code.TEXT_CODE_NOTHING_TO_DO)]
         return True, done
+
+    async def known(
+        self, conn: asyncpg.Connection, person_keys: list[str]
+    ) -> known_persons_pb2.LookupPersonsResponse:
+        return await known_persons.known(conn, person_keys)

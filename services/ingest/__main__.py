@@ -6,17 +6,33 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import grpc
 from aiohttp import web
 
-from onedoor.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
+from onedoor.department.v1 import known_persons_pb2_grpc
+from onedoor.ingest.v1 import (
+    ingest_service_pb2,
+    ingest_service_pb2_grpc,
+    warnings_service_pb2,
+    warnings_service_pb2_grpc,
+)
+from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import db, schema, telemetry
 from services.common.auth import SignIn
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
+from services.ingest import daily as daily_run
 from services.ingest import settings
+from services.ingest.audit_client import IntakeAudit
 from services.ingest.batch import BatchIntake, Limits
+from services.ingest.daily import DailyRun
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.http_api import create_app
+from services.ingest.outreach import Outreach
+from services.ingest.platform_knows import PlatformKnows
+from services.ingest.retention import RetentionSweep
 from services.ingest.store import IngestStore
+from services.ingest.warnings_api import WarningsServicer
+from services.ingest.warnings_store import WarningsStore
 
 log = logging.getLogger("services.ingest")
 
@@ -33,8 +49,30 @@ async def main(configured: settings.Settings) -> None:
         apply_migrations=configured.migrate_at_start,
         service="ingest",
     )
+    channels = {
+        name: grpc.aio.insecure_channel(address) for name, address in configured.addresses.items()
+    }
+    audit = IntakeAudit(intake_service_pb2_grpc.IntakeServiceStub(channels["intake"]))
+    warnings = WarningsStore(pool)
+    outreach = Outreach(
+        pool,
+        PlatformKnows(
+            {
+                name: known_persons_pb2_grpc.KnownPersonsServiceStub(channels[name])
+                for name in settings.ASKED
+            }
+        ),
+        warnings,
+        audit,
+        configured.clock,
+        configured.rules,
+        chunk=configured.chunk_records,
+    )
     intake = BatchIntake(
-        IngestStore(pool), configured.clock, Limits(chunk=configured.chunk_records)
+        IngestStore(pool),
+        configured.clock,
+        Limits(chunk=configured.chunk_records),
+        after=outreach.judge,
     )
     # Agencies' machine clients will sign in at the bureau's identity provider (client
     # credentials, an agency claim); until that is wired, only development tokens get in.
@@ -51,7 +89,12 @@ async def main(configured: settings.Settings) -> None:
                 ingest_service_pb2_grpc.add_IngestServiceServicer_to_server,
                 IngestServicer(intake, sign_in),
                 ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
-            )
+            ),
+            Registration(
+                warnings_service_pb2_grpc.add_WarningsServiceServicer_to_server,
+                WarningsServicer(warnings, audit),
+                warnings_service_pb2.DESCRIPTOR.services_by_name["WarningsService"].full_name,
+            ),
         ],
         configured.server,
     )
@@ -63,14 +106,36 @@ async def main(configured: settings.Settings) -> None:
     site = web.TCPSite(
         runner, configured.server.bind_host, configured.http_port, shutdown_timeout=5
     )
+    daily = DailyRun(
+        configured.clock,
+        [
+            ("judging of cut-off batches", outreach.judge_leftovers),
+            ("reviews due", outreach.reviews_due),
+            (
+                "retention of unmatched records",
+                RetentionSweep(pool, audit, configured.clock, configured.rules).sweep,
+            ),
+        ],
+    )
     await server.start()
     await site.start()
+    sweeps = asyncio.create_task(daily.run(), name="ingest daily run")
+    retries = asyncio.create_task(
+        daily_run.every(
+            daily_run.RETRY_SECONDS, "judging of deferred batches", outreach.judge_leftovers
+        ),
+        name="ingest judging retries",
+    )
     log.info("ingest serving gRPC on %d and HTTP on %d", server.bound_port, configured.http_port)
     await wait_for_termination()
     log.info("ingest stopping: draining batches in flight")
     draining.set()
+    sweeps.cancel()
+    retries.cancel()
     await server.stop()
     await runner.cleanup()
+    for channel in channels.values():
+        await channel.close()
     await pool.close()
     telemetry.shutdown()
 

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -130,11 +130,39 @@ class _Tally:
         return report
 
 
+# What follows a stored batch (services/ingest/outreach.py: its records matched and judged),
+# given the batch id and its trace id; run again when the batch is pushed again, to finish
+# what a cut-off run left.
+AfterBatch = Callable[[str, str], Awaitable[object]]
+
+
 class BatchIntake:
-    def __init__(self, store: IngestStore, clock: BureauClock, limits: Limits = Limits()) -> None:
+    def __init__(
+        self,
+        store: IngestStore,
+        clock: BureauClock,
+        limits: Limits = Limits(),
+        after: AfterBatch | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.after = after
+
+    async def _after(self, batch_id: str, trace_id: str) -> None:
+        """What follows a stored batch. Its failure (a department unreachable) does not fail
+        the push: the records are kept, and their judging is retried (services/ingest/daily)."""
+        if self.after is None:
+            return
+        try:
+            await self.after(batch_id, trace_id)
+        except Exception as error:
+            trace.get_current_span().record_exception(error)
+            log.warning(
+                "batch %s kept; its judging is deferred (%s) and will be retried",
+                batch_id,
+                type(error).__name__,
+            )
 
     async def push(
         self,
@@ -166,7 +194,9 @@ class BatchIntake:
                 raise batch_reused()
             assert opened.report is not None
             span.set_attribute("onedoor.ingest.repeated", True)
-            return pb.BatchReport.FromString(opened.report)
+            repeated = pb.BatchReport.FromString(opened.report)
+            await self._after(opened.batch_id, repeated.trace_id)
+            return repeated
 
         tally = _Tally()
         today = self.clock.today()
@@ -236,6 +266,7 @@ class BatchIntake:
         report.complete_time.CopyFrom(_now())
         report.trace_id = telemetry.current_trace_id()
         report = await self.store.complete(opened, fingerprint.hexdigest(), report)
+        await self._after(opened.batch_id, report.trace_id)
         elapsed = time.monotonic() - started
         _duration.record(elapsed, {"transport": transport})
         for name in ("received", "accepted", "duplicates", "refused"):

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.common import config
 from services.common.clock import BureauClock
 from services.common.config import ConfigError, Keys, ServerSettings, TelemetrySettings, Variable
+from services.ingest.judging import outreach_rules
+from services.ingest.judging.outreach_rules import OutreachRules, RulesError
 
 NAME = "ingest"
 # It hashes identity numbers on arrival and verifies agencies' tokens; it opens no sealed
-# personal data (it stores none) and calls no internal service.
-KEYS = ("identity_hash", "jwt")
+# personal data (it stores none). It calls intake (the audit log) and the departments that
+# know persons (matching), and answers the gateway (the warnings queue), with the service token.
+KEYS = ("identity_hash", "jwt", "service_token")
+# The departments asked what they know of the persons a batch names (KnownPersonsService).
+ASKED = ("assistance", "elderly")
+# The bureau's outreach rules (services/ingest/judging/outreach_rules.toml by default).
+OUTREACH_RULES_FILE = Variable("OUTREACH_RULES_FILE", "")
 # Where agencies post JSON Lines and CSV batches (the gRPC port is INGEST_GRPC_PORT).
 HTTP_PORT = Variable("INGEST_HTTP_PORT", "8070", listens="http")
 # Self-issued HS256 agency tokens (`onedoor token --role agency`), for local runs and tests
@@ -34,6 +42,9 @@ class Settings:
     migrate_at_start: bool
     dev_tokens: bool
     chunk_records: int
+    # host:port of intake and of each department in ASKED.
+    addresses: Mapping[str, str]
+    rules: OutreachRules
 
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
@@ -47,6 +58,9 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         config.MIGRATE_AT_START,
         DEV_TOKENS,
         CHUNK_RECORDS,
+        OUTREACH_RULES_FILE,
+        config.address("intake"),
+        *(config.address(d) for d in ASKED),
         *Keys.variables(*KEYS),
     )
 
@@ -67,4 +81,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
         dev_tokens=env.flag(DEV_TOKENS.name),
         chunk_records=chunk,
+        addresses={s: env.text(config.address(s).name) for s in ("intake", *ASKED)},
+        rules=_rules(env.text(OUTREACH_RULES_FILE.name)),
     )
+
+
+def _rules(path: str) -> OutreachRules:
+    try:
+        return outreach_rules.load(Path(path)) if path else outreach_rules.load()
+    except (OSError, RulesError) as error:
+        raise ConfigError(f"{OUTREACH_RULES_FILE.name}={path!r}: {error}") from error

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from onedoor.case.v1 import case_pb2
+from onedoor.intake.v1 import intake_service_pb2
 from services.common import catalog, telemetry
-from services.common.catalog import Exclusive, Matter
+from services.common.catalog import DEPARTMENTS, Exclusive, Matter
 from services.common.clock import BureauClock
 from services.common.deadlines import decision_deadline
 from services.common.errors import FieldViolation, invalid_argument
@@ -29,6 +32,18 @@ def check_request(request_id: str, asked: case_pb2.Case) -> Matter:
     if problems or matter is None:
         raise invalid_argument(problems)
     return matter
+
+
+def check_proactive(origin: intake_service_pb2.ProactiveOrigin) -> None:
+    problems = []
+    try:
+        uuid.UUID(origin.warning_id)
+    except ValueError:
+        problems.append(FieldViolation("proactive.warning_id", "must be a warning's id (a UUID)"))
+    if origin.department not in DEPARTMENTS:
+        problems.append(FieldViolation("proactive.department", "must be a department"))
+    if problems:
+        raise invalid_argument(problems)
 
 
 def new_case(

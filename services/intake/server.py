@@ -37,13 +37,17 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         self, request: intake_service_pb2.CreateCaseRequest, context: grpc.aio.ServicerContext
     ) -> intake_service_pb2.CreateCaseResponse:
         matter = acceptance.check_request(request.request_id, request.case)
+        if request.HasField("proactive"):
+            acceptance.check_proactive(request.proactive)
         case = acceptance.new_case(
             request.request_id, request.case, matter, self.ledger.clock, self.ledger.calendar
         )
         with telemetry.bound_receipt(case.receipt):
             try:
                 stored, created = await self.ledger.create(
-                    case, acceptance.open_case_claims(case, matter)
+                    case,
+                    acceptance.open_case_claims(case, matter),
+                    request.proactive if request.HasField("proactive") else None,
                 )
             except DuplicateApplication as duplicate:
                 raise duplicate_application(duplicate.open_receipt) from None

@@ -14,6 +14,7 @@ from google.protobuf import json_format
 
 from onedoor.case.v1 import case_pb2
 from onedoor.events.v1 import events_pb2
+from onedoor.intake.v1 import intake_service_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry, texts
 from services.common.clock import BureauClock
 from services.common.deadlines import resumed_deadline
@@ -296,16 +297,23 @@ class CaseLedger:
         async with self.pool.acquire() as conn:
             return await _basic(conn, receipt)
 
-    async def create(self, case: case_pb2.Case, claims: list[str]) -> tuple[case_pb2.Case, bool]:
+    async def create(
+        self,
+        case: case_pb2.Case,
+        claims: list[str],
+        proactive: intake_service_pb2.ProactiveOrigin | None = None,
+    ) -> tuple[case_pb2.Case, bool]:
         """Stores a fully assigned case with its ``accepted`` entry, its departments' progress,
         its open-case ``claims`` and its ``case_accepted`` event, atomically. A request id
         seen before with the same request returns the stored case; with another request it
         raises RequestIdReused. A claim another open case holds raises DuplicateApplication."""
         sealed = personal_data.seal_case(case)
         forwarded = case.HasField("forwarding")
-        crossing = forwarded or case.HasField("origin")
+        crossing = forwarded or case.HasField("origin") or proactive is not None
         accepted = (
-            texts.text(
+            texts.text(texts.Code.TEXT_CODE_OPENED_FROM_WARNING, proactive.reason)
+            if proactive is not None
+            else texts.text(
                 texts.Code.TEXT_CODE_ACCEPTED_FOR_HOME,
                 division=texts.division(case.forwarding.home_division),
             )
@@ -363,6 +371,17 @@ class CaseLedger:
                 return stored, True
             if case.HasField("origin"):
                 await forwards.record_origin(conn, case)
+            if proactive is not None:
+                # One case per warning: a second warning id under another request id fails
+                # here and the transaction takes the case back with it.
+                await conn.execute(
+                    "INSERT INTO proactive_origins (receipt, warning_id, department, "
+                    "batch_trace_id) VALUES ($1, $2::uuid, $3, $4)",
+                    case.receipt,
+                    proactive.warning_id,
+                    proactive.department,
+                    proactive.batch_trace_id,
+                )
         return _as_created(case, accepted), True
 
     async def _insert(

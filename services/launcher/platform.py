@@ -186,6 +186,8 @@ class Platform:
             "INGEST_GRPC_PORT": str(p.ingest),
             "INGEST_HTTP_PORT": str(p.ingest_http),
             "INGEST_DATABASE_URL": self.database_url("ingest"),
+            # The gateway asks ingest for the departments' warnings queues.
+            "INGEST_ADDR": f"127.0.0.1:{p.ingest}",
             # Self-issued agency tokens (`onedoor token --role agency`), as for the gateway.
             "INGEST_DEV_TOKENS": "true",
             "PYTHONUNBUFFERED": "1",

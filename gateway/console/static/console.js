@@ -24,6 +24,7 @@ import { renderDivorce } from "./divorce-desk.js";
 import { renderSearch } from "./person-search.js";
 import { renderSupply } from "./supply-materials.js";
 import { renderWorkList } from "./work-list.js";
+import { renderWarnings } from "./warnings.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -57,6 +58,7 @@ const VIEWS = {
   ],
   officer: [
     ["queue", "nav.queue"],
+    ["warnings", "nav.warnings"],
     ["lookup", "nav.lookup"],
   ],
   auditor: [["audit", "nav.audit"]],
@@ -278,6 +280,8 @@ function route() {
     renderQueue(main, context);
   } else if (view === "file" && argument && role === "officer") {
     renderCaseFile(main, context, argument);
+  } else if (view === "warnings" && role === "officer") {
+    renderWarnings(main, context, argument);
   } else if (view === "audit" && role === "auditor") {
     renderAudit(main, context);
   } else if (view && view !== home().slice(2)) {

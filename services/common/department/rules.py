@@ -9,6 +9,7 @@ import asyncpg
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
+from onedoor.department.v1 import known_persons_pb2
 from services.common import texts
 from services.common.clock import BureauClock
 from services.common.grpc_server import Registration
@@ -107,6 +108,21 @@ class Department:
     ) -> tuple[bool, list[case_pb2.Text]]:
         """Stops what the department holds for a deceased person; (held something, outcome)."""
         return False, [texts.text(texts.Code.TEXT_CODE_NOTHING_TO_DO)]
+
+    async def known(
+        self, conn: asyncpg.Connection, person_keys: list[str]
+    ) -> known_persons_pb2.LookupPersonsResponse:
+        """What the department knows of these persons (KnownPersonsService): nothing, unless
+        it holds something for people."""
+        return known_persons_pb2.LookupPersonsResponse()
+
+    async def identified_households(
+        self, conn: asyncpg.Connection, size: int, after: str
+    ) -> tuple[list[known_persons_pb2.HouseholdFile], str]:
+        """A page of the household files identified here, by file id after ``after``, and the
+        last id shown when there may be more (KnownPersonsService): none, unless the
+        department keeps household files."""
+        return [], ""
 
     def extra_registrations(self) -> list[Registration]:
         """Department-specific gRPC services served beside DepartmentService."""

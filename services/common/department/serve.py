@@ -9,8 +9,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from onedoor.department.v1 import department_service_pb2, department_service_pb2_grpc
+from onedoor.department.v1 import (
+    department_service_pb2,
+    department_service_pb2_grpc,
+    known_persons_pb2_grpc,
+)
 from services.common import db, outbox_watch, schema, telemetry
+from services.common.department import known_persons
 from services.common.department.rules import Department
 from services.common.department.servicer import DepartmentServicer
 from services.common.department.settings import DepartmentSettings
@@ -45,6 +50,11 @@ async def run(
             department_service_pb2_grpc.add_DepartmentServiceServicer_to_server,
             DepartmentServicer(department, cases),
             SERVICE_NAME,
+        ),
+        Registration(
+            known_persons_pb2_grpc.add_KnownPersonsServiceServicer_to_server,
+            known_persons.KnownPersonsServicer(department, cases),
+            known_persons.SERVICE_NAME,
         ),
         *department.extra_registrations(),
     ]

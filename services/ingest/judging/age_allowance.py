@@ -31,6 +31,8 @@ def dedup_key(person: Person, milestone: int) -> str:
 def milestone_due(person: Person, today: dt.date, rules: OutreachRules) -> int | None:
     """The milestone whose day is today, or passed less than catch_up_days ago; else None.
     ``today`` is the bureau's local date (BureauClock.today()), never the host's."""
+    if person.born_on is None:
+        return None
     ages = rules.for_division(person.division).age_allowance
     catch_up = dt.timedelta(days=ages.catch_up_days)
     for milestone in ages.milestones:
@@ -44,7 +46,7 @@ def judge(person: Person, today: dt.date, rules: OutreachRules) -> Outcome | Non
     if person.died_on is not None and person.died_on <= today:
         return None
     milestone = milestone_due(person, today, rules)
-    if milestone is None:
+    if milestone is None or person.born_on is None:
         return None
     # Already paid at a lower band: the case raises the band rather than starting it.
     code = (

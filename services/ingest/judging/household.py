@@ -77,8 +77,10 @@ class Household:
 @dataclass(frozen=True)
 class Person:
     key: PersonKey
-    # From the identity number (services.common.identity.birth_date) when it arrived.
-    born_on: dt.date
+    # From the identity number (services.common.identity.birth_date) when it arrived; None
+    # where the department that knows the person keeps no birth date (a batch's match needs
+    # none: only the daily sweep's age milestones do).
+    born_on: dt.date | None
     # GB/T 2260 code of the hukou jurisdiction: its rules apply to the person's own matters.
     division: str
     household_file: str | None = None

@@ -40,7 +40,8 @@ class DedupScope(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Each is meant to become ``TEXT_CODE_<value>`` in case.v1 with the same arguments."""
+    """Each is ``TEXT_CODE_<value>`` in case.v1, worded in gateway/texts/{zh-CN,en}.toml with
+    the same arguments."""
 
     ILLNESS_POVERTY_RISK = "ILLNESS_POVERTY_RISK"
     SPENDING_ABOVE_INCOME_SHARE = "SPENDING_ABOVE_INCOME_SHARE"
@@ -61,6 +62,10 @@ class ReasonCode(StrEnum):
     @property
     def text_code_name(self) -> str:
         return f"TEXT_CODE_{self.value}"
+
+    @property
+    def text_code(self) -> case_pb2.TextCode.ValueType:
+        return case_pb2.TextCode.Value(self.text_code_name)
 
 
 # The typed arguments: one per case.v1 TextArg kind the rules use; none carries personal data.
@@ -155,6 +160,12 @@ class Reason:
     def text_args(self) -> dict[str, case_pb2.TextArg]:
         """The arguments as case.v1 TextArgs, for ``texts.text(code, **reason.text_args())``."""
         return {name: value.text_arg() for name, value in self.args}
+
+    def text(self) -> case_pb2.Text:
+        """The reason as the case.v1 Text the gateway renders, its clauses as details."""
+        return texts.text(
+            self.code.text_code, *(d.text() for d in self.details), **self.text_args()
+        )
 
     def detail_codes(self) -> tuple[ReasonCode, ...]:
         return tuple(d.code for d in self.details)

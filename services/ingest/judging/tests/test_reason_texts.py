@@ -1,14 +1,14 @@
-"""Every reason the rules give reads in zh-CN and en from reason_texts.toml, its placeholders
-filled by the arguments the rule gives, rendered by the gateway's own argument rendering."""
+"""Every reason the rules give is a case.v1 TextCode and reads in zh-CN and en from the
+gateway's catalogs (gateway/texts/*.toml), its placeholders filled by the arguments the rule
+gives, rendered by the gateway's own Renderer."""
 
 import datetime as dt
 import re
-import tomllib
-from pathlib import Path
 
 import pytest
 
-from gateway.rendering import Renderer, placeholders
+from gateway.rendering import Renderer, load, placeholders
+from onedoor.case.v1 import case_pb2
 from services.ingest.judging import (
     after_death,
     age_allowance,
@@ -22,7 +22,11 @@ from services.ingest.judging.outcomes import Reason, ReasonCode
 from .people import bill, death, grade, household, person, rules, unemployment
 
 D = dt.date
-TEXTS = tomllib.loads((Path(__file__).parents[1] / "reason_texts.toml").read_text(encoding="utf-8"))
+LANGUAGES = ("zh-CN", "en")
+
+
+def template(language: str, code: ReasonCode) -> str:
+    return load(language).entry("texts", code.value)
 
 
 def every_reason() -> list[Reason]:
@@ -57,22 +61,13 @@ def every_reason() -> list[Reason]:
 
 
 def render(reason: Reason, language: str) -> str:
-    renderer = Renderer(language)
-    values = {name: renderer.value(arg) for name, arg in reason.text_args().items()}
-    said = TEXTS[language][reason.code.value].format(**values)
-    if reason.details:
-        clauses = renderer.catalog.entry("formats", "clause_separator").join(
-            render(d, language) for d in reason.details
-        )
-        said += renderer.catalog.entry("formats", "details").format(details=clauses)
-    return said
+    return Renderer(language).text(reason.text())
 
 
-def test_every_code_is_in_both_languages_with_the_same_placeholders():
-    for language in ("zh-CN", "en"):
-        assert set(TEXTS[language]) == {c.value for c in ReasonCode}, language
+def test_every_code_is_a_text_code_in_both_languages_with_the_same_placeholders():
     for code in ReasonCode:
-        assert placeholders(TEXTS["zh-CN"][code]) == placeholders(TEXTS["en"][code]), code
+        assert case_pb2.TextCode.Name(code.text_code) == code.text_code_name
+        assert placeholders(template("zh-CN", code)) == placeholders(template("en", code)), code
 
 
 def test_the_scenario_gives_every_code():
@@ -82,8 +77,8 @@ def test_the_scenario_gives_every_code():
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_each_reason_fills_exactly_its_placeholders(language):
     for reason in every_reason():
-        template = TEXTS[language][reason.code.value]
-        assert placeholders(template) == {name for name, _ in reason.args}, reason.code
+        said = template(language, reason.code)
+        assert placeholders(said) == {name for name, _ in reason.args}, reason.code
 
 
 def test_the_chinese_reads_without_latin_words():

@@ -1,0 +1,238 @@
+"""The ingest service's daily run: on the bureau's calendar, and the retention sweep that
+deletes unmatched records once their period is over, proven by its count (kept per day and
+jurisdiction, and in the audit log) and by what is gone and what stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+import grpc
+import pytest
+
+from onedoor.department.v1 import known_persons_pb2_grpc
+from onedoor.ingest.v1 import ingest_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2_grpc
+from services.common import auth, keyed_hash
+from services.common.clock import BureauClock, fixed
+from services.ingest.audit_client import IntakeAudit
+from services.ingest.daily import AFTER_MIDNIGHT, seconds_until_next_run
+from services.ingest.judging import outreach_rules
+from services.ingest.outreach import Outreach
+from services.ingest.platform_knows import PlatformKnows
+from services.ingest.retention import RetentionSweep
+from services.ingest.warnings_store import WarningsStore
+from services.launcher.platform import Platform
+from tests.conftest import AddMetadata
+from tests.factories import person
+from tests.test_outreach import TAICANG, approved_dibao_household, bill, push
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        # Just after local midnight, before the run: later that night.
+        (dt.datetime(2026, 12, 2, 0, 1, tzinfo=SHANGHAI), 4 * 60),
+        # At the run's instant: the next day's.
+        (dt.datetime(2026, 12, 2, 0, 5, tzinfo=SHANGHAI), 24 * 3600),
+        # 23:00 local is 15:00 UTC: an hour and five minutes, whatever the host's zone says.
+        (dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC), 3600 + 5 * 60),
+    ],
+)
+def test_the_daily_run_is_on_the_bureaus_calendar(local, expected):
+    clock = fixed(local.astimezone(dt.UTC))
+    assert seconds_until_next_run(local, clock) == expected
+    assert dt.timedelta(minutes=5) == AFTER_MIDNIGHT
+
+
+def test_what_is_received_before_the_first_kept_day_goes():
+    rules = outreach_rules.load()
+    clock = fixed(dt.datetime(2027, 6, 15, 4, 0, tzinfo=dt.UTC))
+    sweep = RetentionSweep(None, None, clock, rules)  # type: ignore[arg-type]
+    days = rules.for_division(TAICANG).unmatched.retention_days
+    before = sweep.received_before(TAICANG, dt.date(2027, 6, 15))
+    # Received on the first kept day's local midnight: kept (through that day + days).
+    assert before.astimezone(clock.zone).time() == dt.time()
+    assert before.date() == dt.date(2027, 6, 15) - dt.timedelta(days=days)
+
+
+@pytest.fixture
+async def ingest(platform: Platform) -> AsyncIterator[ingest_service_pb2_grpc.IngestServiceStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.ingest}") as channel:
+        yield ingest_service_pb2_grpc.IngestServiceStub(channel)
+
+
+@pytest.fixture
+async def ingest_pool(platform: Platform) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(platform.database_url("ingest"), min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def intake_audit(platform: Platform) -> AsyncIterator[IntakeAudit]:
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{platform.ports.intake}", interceptors=[AddMetadata(auth.service_metadata())]
+    ) as channel:
+        yield IntakeAudit(intake_service_pb2_grpc.IntakeServiceStub(channel))
+
+
+async def test_unmatched_records_past_retention_are_deleted_counted_and_audited(
+    http, assistance, ingest, ingest_pool, intake_audit, intake_db
+):
+    members, _ = await approved_dibao_household(http, assistance)
+    stranger = bill(person().id_number, 10_000)
+    known = bill(members[0], 10_000)
+    recent = bill(person().id_number, 10_000)
+    await push(ingest, [stranger, known, recent])
+    rules = outreach_rules.load()
+    days = rules.for_division(TAICANG).unmatched.retention_days
+    # As if received a day past the period (the records' dates are the agency's, not this).
+    aged = BureauClock().now() - dt.timedelta(days=days + 1)
+    await ingest_pool.execute(
+        "UPDATE agency_records SET received_at = $1 WHERE record_id = ANY($2::text[])",
+        aged,
+        [stranger.record_id, known.record_id],
+    )
+    sweep = RetentionSweep(ingest_pool, intake_audit, BureauClock(), rules)
+
+    swept = {s.jurisdiction: s for s in await sweep.sweep()}
+    assert swept[TAICANG].deleted == 1
+    left = {
+        r["record_id"]
+        for r in await ingest_pool.fetch(
+            "SELECT record_id FROM agency_records WHERE record_id = ANY($1::text[])",
+            [stranger.record_id, known.record_id, recent.record_id],
+        )
+    }
+    # The matched record stays whatever its age; the recent unmatched one is still kept.
+    assert left == {known.record_id, recent.record_id}
+    counted = await ingest_pool.fetchval(
+        "SELECT deleted FROM retention_sweeps WHERE swept_on = $1 AND jurisdiction = $2",
+        BureauClock().today(),
+        TAICANG,
+    )
+    assert counted >= 1
+    audited = await intake_db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'records.deleted' AND detail LIKE $1",
+        f"% pushed for {TAICANG} and received before {swept[TAICANG].received_before.isoformat()}%",
+    )
+    assert audited >= 1
+
+    # Swept again the same day: nothing more goes, and the count stands.
+    again = {s.jurisdiction: s for s in await sweep.sweep()}
+    assert again[TAICANG].deleted == 0
+    assert (
+        await ingest_pool.fetchval(
+            "SELECT deleted FROM retention_sweeps WHERE swept_on = $1 AND jurisdiction = $2",
+            BureauClock().today(),
+            TAICANG,
+        )
+        == counted
+    )
+
+
+async def test_the_daily_sweep_raises_a_review_due_once(
+    platform, http, assistance, ingest_pool, intake_audit, assistance_db
+):
+    members, receipt = await approved_dibao_household(http, assistance)
+    household_file = str(
+        await assistance_db.fetchval(
+            "SELECT file_id FROM household_members WHERE person_key = $1",
+            keyed_hash.person_key(members[0]),
+        )
+    )
+    rules = outreach_rules.load()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+        knows = PlatformKnows(
+            {"assistance": known_persons_pb2_grpc.KnownPersonsServiceStub(channel)}
+        )
+
+        def outreach_on(day: dt.date) -> Outreach:
+            noon = dt.datetime.combine(day, dt.time(12), tzinfo=BureauClock().zone)
+            return Outreach(
+                ingest_pool, knows, WarningsStore(ingest_pool), intake_audit, fixed(noon), rules
+            )
+
+        today = BureauClock().today()
+        await outreach_on(today).reviews_due()
+        assert not await raised_for(ingest_pool, household_file)
+        # A year and a month on (dibao: once a year), the review is due; a second run adds none.
+        later = today + dt.timedelta(days=400)
+        await outreach_on(later).reviews_due()
+        await outreach_on(later).reviews_due()
+    (review,) = await raised_for(ingest_pool, household_file)
+    assert review["kind"] == "identification_review"
+    assert review["department"] == "assistance" and review["batch_id"] is None
+    assert review["source_receipt"] == receipt
+    assert json.loads(review["reason"])["code"] == "TEXT_CODE_REVIEW_DUE"
+
+
+async def raised_for(pool: asyncpg.Pool, household_file: str) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            "SELECT * FROM warnings WHERE household_file = $1 AND kind = 'identification_review'",
+            household_file,
+        )
+    )
+
+
+@pytest.fixture
+async def assistance_db(platform: Platform) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(platform.database_url("assistance"))
+    yield conn
+    await conn.close()
+
+
+async def test_a_judging_that_fails_keeps_the_push_and_is_retried(
+    platform, http, assistance, ingest, ingest_pool, intake_audit, assistance_db
+):
+    from services.common.clock import BureauClock as Clock
+    from services.ingest.batch import BatchIntake
+
+    async def unreachable(batch_id: str, trace_id: str) -> None:
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata()
+        )
+
+    # A department down while a batch is judged: the push still answers (its records kept).
+    await BatchIntake(None, Clock(), after=unreachable)._after("b", "t")  # type: ignore[arg-type]
+
+    members, _ = await approved_dibao_household(http, assistance)
+    household_file = str(
+        await assistance_db.fetchval(
+            "SELECT file_id FROM household_members WHERE person_key = $1",
+            keyed_hash.person_key(members[0]),
+        )
+    )
+    report = await push(ingest, [bill(members[0], 900_000)])
+    # As if its judging had been deferred: nothing raised yet, the records unjudged.
+    await ingest_pool.execute("DELETE FROM warnings WHERE household_file = $1", household_file)
+    await ingest_pool.execute(
+        "UPDATE agency_records SET judged_at = NULL, matched_at = NULL WHERE batch_id = $1::uuid",
+        report.batch_id,
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as channel:
+        knows = PlatformKnows(
+            {"assistance": known_persons_pb2_grpc.KnownPersonsServiceStub(channel)}
+        )
+        outreach = Outreach(
+            ingest_pool,
+            knows,
+            WarningsStore(ingest_pool),
+            intake_audit,
+            Clock(),
+            outreach_rules.load(),
+        )
+        retried = await outreach.judge_leftovers()
+        again = await outreach.judge_leftovers()
+    assert retried.records >= 1 and again.records == 0
+    raised = await ingest_pool.fetch(
+        "SELECT kind, trace_id FROM warnings WHERE household_file = $1", household_file
+    )
+    assert {r["kind"] for r in raised} == {"illness_poverty_risk", "identification_review"}
+    assert {r["trace_id"] for r in raised} == {report.trace_id}
