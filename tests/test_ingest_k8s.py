@@ -21,12 +21,13 @@ def test_ingest_serves_grpc_and_http_and_is_probed(overlay: str) -> None:
     assert service is not None
     assert {p["name"] for p in service["spec"]["ports"]} == {"grpc", "http"}
     env = {e["name"]: e for e in container["env"]}
-    # Hashes identity numbers like every service; opens no sealed data, calls no service.
+    # Hashes identity numbers like every service and opens no sealed data; it asks intake and
+    # the departments what they know of a person, and answers the gateway, with the service token.
     assert env["IDENTITY_HASH_KEY"]["valueFrom"]["secretKeyRef"]["name"] == (
         "onedoor-identity-hash-key"
     )
     assert "PERSONAL_DATA_KEY" not in env
-    assert "SERVICE_TOKEN" not in env
+    assert env["SERVICE_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "onedoor-auth"
     assert "onedoor_ingest" in env["INGEST_DATABASE_URL"]["value"]
 
 
@@ -38,9 +39,16 @@ def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
     [rule] = ingest["spec"]["ingress"]
     assert "from" not in rule  # from anywhere: the agencies' networks
     assert sorted(p["port"] for p in rule["ports"]) == ["grpc", "http"]
-    # Its only way out is PostgreSQL (and DNS, the collector: the policies every pod has).
-    [egress] = ingest["spec"]["egress"]
-    assert [p["port"] for p in egress["ports"]] == [5432]
+    # Its ways out: the gRPC ports of intake, assistance and elderly (matching) and PostgreSQL
+    # (besides DNS and the collector, the policies every pod has). Nothing leaves the namespace.
+    ways_out = {
+        (tuple(sorted(_names(to) for to in rule["to"])), tuple(p["port"] for p in rule["ports"]))
+        for rule in ingest["spec"]["egress"]
+    }
+    assert ways_out == {
+        (("assistance,elderly,intake",), ("grpc",)),
+        (("cnpg:onedoor-pg",), (5432,)),
+    }
     # Besides ingest, only the gateway admits callers from anywhere (the window front-ends):
     # an agency's network reaches no ledger, department, relay or router.
     for policy in policies:
@@ -49,3 +57,13 @@ def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
         for other in policy["spec"].get("ingress", []):
             if "from" not in other and names != "ingest":
                 assert names == "gateway", f"{policy['metadata']['name']} admits anyone"
+
+
+def _names(peer: dict) -> str:
+    """A policy peer as the pods it selects: the app names, or the database cluster."""
+    selector = peer["podSelector"]
+    assert "namespaceSelector" not in peer and "ipBlock" not in peer, peer
+    if "cnpg.io/cluster" in selector.get("matchLabels", {}):
+        return f"cnpg:{selector['matchLabels']['cnpg.io/cluster']}"
+    [expression] = selector["matchExpressions"]
+    return ",".join(sorted(expression["values"]))
