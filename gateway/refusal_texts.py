@@ -124,7 +124,7 @@ _BY_PATTERN: list[tuple[re.Pattern[str], Callable[[re.Match[str]], case_pb2.Text
     ),
     (
         re.compile(r"missing required material ([a-z0-9_]+)\b.*"),
-        lambda m: text(Code.TEXT_CODE_FIELD_MISSING_MATERIAL, material=texts.code(m[1])),
+        lambda m: text(Code.TEXT_CODE_FIELD_MISSING_MATERIAL, material=texts.materials([m[1]])),
     ),
     (
         re.compile(r"the applicant is (\d+); the matter is for people aged (\d+) and over"),
