@@ -39,6 +39,7 @@ async def supply_materials(
                 entry_key=f"{case.receipt}:supplied:{_requests_so_far(case)}",
                 entry=case_pb2.TimelineEntry(
                     kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED,
+                    actor_name=caller.display_name,
                     # By code: each reader sees the catalog's titles in their language.
                     message=texts.text(
                         texts.Code.TEXT_CODE_MATERIALS_HANDED_IN,
@@ -59,6 +60,7 @@ async def supply_materials(
             [case.receipt],
             APPLICATION_VIEW_FIELDS,
             ", ".join(handed_in),
+            actor_name=caller.display_name,
         )
         return pb.SupplyMaterialsResponse(
             application=views.as_application(
