@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 import asyncpg
 import grpc
@@ -31,8 +32,10 @@ from services.registry.records import PENDING, Divorce, DivorceState
 log = logging.getLogger(__name__)
 
 
-def _refuse(message: str, reason: str) -> ApiError:
-    return ApiError(grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason)
+def _refuse(message: str, reason: str, metadata: Mapping[str, str] | None = None) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason, metadata=metadata or {}
+    )
 
 
 def _closed(state: DivorceState) -> ApiError:
@@ -137,7 +140,11 @@ class Divorces:
         if row.state not in PENDING:
             raise _closed(row.state)
         if cooling_off.phase(divorce, self.clock.today()) is Phase.COOLING_OFF:
-            raise _refuse(cooling_off.still_cooling_off(divorce), "COOLING_OFF")
+            raise _refuse(
+                cooling_off.still_cooling_off(divorce),
+                "COOLING_OFF",
+                cooling_off.period_dates(divorce),
+            )
         if row.confirmed_by(side):
             return self.as_proto(row)
         row = await records.set_divorce(

@@ -205,6 +205,12 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "COOLING_OFF")
     assert "the cooling-off period runs until 2026-04-08 (its last day)" in refusal.message
     assert "UTC" not in refusal.message
+    # The dates again for a console to say them in its own words: local days, ISO.
+    assert refusal.metadata == {
+        "cooling_off_last_day": "2026-04-08",
+        "confirmation_first_day": "2026-04-09",
+        "confirmation_last_day": "2026-05-08",
+    }
     answer = await registry.withdraw(RECEIPT, WIFE)
     assert answer.state == pb.DIVORCE_STATE_WITHDRAWN
     assert store.moves == [
