@@ -370,6 +370,10 @@ export const STRINGS = {
     "state.CASE_STATE_REJECTED": "不予批准",
     "state.CASE_STATE_WITHDRAWN": "已撤回",
     "state.CASE_STATE_LAPSED": "已失效",
+    // A note in brackets after the receipt's contact line, and the made-up line's mark.
+    "receipt.note_open": "（",
+    "receipt.note_close": "）",
+    "receipt.sample": "示例",
     // A refusal with its particulars, where the gateway's ErrorInfo carries them.
     "refusal.COOLING_OFF.detailed": "离婚冷静期至{cooling_off_last_day}（含当日）届满，届满前不能确认；双方须在{confirmation_first_day}至{confirmation_last_day}期间分别到场确认。",
   },
@@ -727,6 +731,9 @@ export const STRINGS = {
     "state.CASE_STATE_REJECTED": "Rejected",
     "state.CASE_STATE_WITHDRAWN": "Withdrawn",
     "state.CASE_STATE_LAPSED": "Lapsed",
+    "receipt.note_open": " (",
+    "receipt.note_close": ")",
+    "receipt.sample": "sample",
     "refusal.COOLING_OFF.detailed": "The cooling-off period runs until {cooling_off_last_day} (its last day): no confirmation before then. Both parties confirm in person, each, from {confirmation_first_day} to {confirmation_last_day}.",
   },
 };
