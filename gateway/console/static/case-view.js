@@ -46,6 +46,10 @@ export function refusalMessage(error) {
   else if (error.localizedMessage) message.textContent = error.localizedMessage;
   else text(message, key);
   const wrapper = h("span", {}, message);
+  // Dates reckoned into a year with no holiday schedule are provisional, and said so.
+  if (because.endsWith(".detailed") && error.metadata?.provisional_years) {
+    wrapper.append(h("span", { i18n: ["refusal.provisional", { years: error.metadata.provisional_years.split(",").join(", ") }] }));
+  }
   if (error.httpStatus === 400 && error.violations.length) {
     wrapper.append("：", error.violations.map((v) => `${v.field} ${v.description}`).join("; "));
   }
