@@ -27,7 +27,9 @@ async def confirm_divorce(
         caller,
         request,
         window.backends.registry.ConfirmDivorce,
-        rpb.ConfirmDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+        rpb.ConfirmDivorceRequest(
+            receipt=request.receipt, id_number=request.id_number, staff_name=caller.display_name
+        ),
         "divorce.confirmed",
     )
     return pb.ConfirmDivorceResponse(application=application, divorce_state=state)
@@ -41,7 +43,9 @@ async def withdraw_divorce(
         caller,
         request,
         window.backends.registry.WithdrawDivorce,
-        rpb.WithdrawDivorceRequest(receipt=request.receipt, id_number=request.id_number),
+        rpb.WithdrawDivorceRequest(
+            receipt=request.receipt, id_number=request.id_number, staff_name=caller.display_name
+        ),
         "divorce.withdrawn",
     )
     return pb.WithdrawDivorceResponse(application=application, divorce_state=state)
@@ -70,6 +74,7 @@ async def _step(
             [request.receipt],
             ("id_number", *APPLICATION_VIEW_FIELDS),
             pb.DivorceState.Name(state),
+            actor_name=caller.display_name,
         )
         shown = views.as_application(
             await window.case(request.receipt), window.clock, window.calendar

@@ -26,7 +26,11 @@ async def get_application(
         case = await window.case(request.receipt)
         permissions.case_reader(caller, case.accepting_division, case.departments)
         await window.audit.record(
-            actor(caller), "case.read", [case.receipt], APPLICATION_VIEW_FIELDS
+            actor(caller),
+            "case.read",
+            [case.receipt],
+            APPLICATION_VIEW_FIELDS,
+            actor_name=caller.display_name,
         )
         return pb.GetApplicationResponse(
             application=views.as_application(case, window.clock, window.calendar),
@@ -95,7 +99,11 @@ async def list_applications(
     listing.accepting_division_prefix = window.jurisdiction
     found = await window.backends.call(window.backends.intake.ListCases, listing)
     await window.audit.record(
-        actor(caller), "case.listed", [c.receipt for c in found.cases], APPLICATION_VIEW_FIELDS
+        actor(caller),
+        "case.listed",
+        [c.receipt for c in found.cases],
+        APPLICATION_VIEW_FIELDS,
+        actor_name=caller.display_name,
     )
     return pb.ListApplicationsResponse(
         applications=[views.as_application(c, window.clock, window.calendar) for c in found.cases],

@@ -25,11 +25,11 @@ async def supply_materials(
 ) -> pb.SupplyMaterialsResponse:
     permissions.require_role(caller, "window_clerk")
     check_supply(request)
-    handed_in = ", ".join(sorted(set(request.materials)))
     with telemetry.bound_receipt(request.receipt):
         case = await window.case(request.receipt)
         permissions.require_jurisdiction(caller, case.accepting_division)
-        _check_against(case, request.materials)
+        # In the order the matter lists them, each once.
+        handed_in = [m for m in _check_against(case, request.materials) if m in request.materials]
         backends = window.backends
         await backends.call(
             backends.intake.AppendTimelineEntry,
@@ -39,10 +39,11 @@ async def supply_materials(
                 entry_key=f"{case.receipt}:supplied:{_requests_so_far(case)}",
                 entry=case_pb2.TimelineEntry(
                     kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED,
-                    # The materials as the clerk named them: shown as typed.
+                    actor_name=caller.display_name,
+                    # By code: each reader sees the catalog's titles in their language.
                     message=texts.text(
                         texts.Code.TEXT_CODE_MATERIALS_HANDED_IN,
-                        materials=texts.verbatim(handed_in),
+                        materials=texts.materials(handed_in),
                     ),
                 ),
             ),
@@ -54,7 +55,12 @@ async def supply_materials(
                     dpb.ResumeCaseRequest(receipt=case.receipt),
                 )
         await window.audit.record(
-            actor(caller), "materials.supplied", [case.receipt], APPLICATION_VIEW_FIELDS, handed_in
+            actor(caller),
+            "materials.supplied",
+            [case.receipt],
+            APPLICATION_VIEW_FIELDS,
+            ", ".join(handed_in),
+            actor_name=caller.display_name,
         )
         return pb.SupplyMaterialsResponse(
             application=views.as_application(
@@ -63,10 +69,11 @@ async def supply_materials(
         )
 
 
-def _check_against(case: case_pb2.Case, materials: Sequence[str]) -> None:
-    """The materials are the matter's, and the case is waiting for some."""
+def _check_against(case: case_pb2.Case, materials: Sequence[str]) -> list[str]:
+    """The materials are the matter's, and the case is waiting for some; the matter's
+    materials, in its order."""
     matter = catalog.load().version(case.matter_code, case.matter_version)
-    known = {m.code for m in matter.required_materials} if matter else set()
+    known = [m.code for m in matter.required_materials] if matter else []
     unknown = [
         FieldViolation(f"materials[{i}]", "is not a material of this matter")
         for i, m in enumerate(materials)
@@ -80,6 +87,7 @@ def _check_against(case: case_pb2.Case, materials: Sequence[str]) -> None:
             "the case is not waiting for materials",
             reason="NOT_AWAITING_MATERIALS",
         )
+    return known
 
 
 def _requests_so_far(case: case_pb2.Case) -> int:

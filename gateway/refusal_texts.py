@@ -24,6 +24,29 @@ from services.common import texts
 from services.common.errors import ApiError, FieldViolation
 from services.common.texts import Code, text
 
+# The days a cooling-off refusal names (the registry's metadata, ISO local dates).
+_COOLING_OFF_DAYS = ("cooling_off_last_day", "confirmation_first_day", "confirmation_last_day")
+
+
+def _cooling_off(metadata: Mapping[str, str]) -> case_pb2.Text:
+    """Until when the cooling-off runs and when the parties may confirm, where the registry
+    said; the bare refusal from one that did not."""
+    if not all(metadata.get(day) for day in _COOLING_OFF_DAYS):
+        return text(Code.TEXT_CODE_ERROR_COOLING_OFF)
+    said = text(
+        Code.TEXT_CODE_ERROR_COOLING_OFF_UNTIL,
+        **{day: texts.date(metadata[day]) for day in _COOLING_OFF_DAYS},
+    )
+    if metadata.get("provisional_years"):
+        said.details.append(
+            text(
+                Code.TEXT_CODE_SCHEDULE_PROVISIONAL,
+                years=texts.code(", ".join(metadata["provisional_years"].split(","))),
+            )
+        )
+    return said
+
+
 # By ErrorInfo reason: the sentence, from the error's metadata.
 _BY_REASON: dict[str, Callable[[Mapping[str, str]], case_pb2.Text]] = {
     "DUPLICATE_APPLICATION": lambda m: text(
@@ -43,7 +66,7 @@ _BY_REASON: dict[str, Callable[[Mapping[str, str]], case_pb2.Text]] = {
     "ALREADY_AWAITING_MATERIALS": lambda m: text(Code.TEXT_CODE_ERROR_ALREADY_AWAITING_MATERIALS),
     "NOT_AWAITING_MATERIALS": lambda m: text(Code.TEXT_CODE_ERROR_NOT_AWAITING_MATERIALS),
     "DIVORCE_NEEDS_CONFIRMATION": lambda m: text(Code.TEXT_CODE_ERROR_DIVORCE_NEEDS_CONFIRMATION),
-    "COOLING_OFF": lambda m: text(Code.TEXT_CODE_ERROR_COOLING_OFF),
+    "COOLING_OFF": lambda m: _cooling_off(m),
     "NOT_COOLING_OFF": lambda m: text(Code.TEXT_CODE_ERROR_NOT_COOLING_OFF),
     "DIVORCE_LAPSED": lambda m: text(Code.TEXT_CODE_ERROR_DIVORCE_LAPSED),
     "DIVORCE_CLOSED": lambda m: text(Code.TEXT_CODE_ERROR_DIVORCE_CLOSED),
@@ -124,7 +147,7 @@ _BY_PATTERN: list[tuple[re.Pattern[str], Callable[[re.Match[str]], case_pb2.Text
     ),
     (
         re.compile(r"missing required material ([a-z0-9_]+)\b.*"),
-        lambda m: text(Code.TEXT_CODE_FIELD_MISSING_MATERIAL, material=texts.code(m[1])),
+        lambda m: text(Code.TEXT_CODE_FIELD_MISSING_MATERIAL, material=texts.materials([m[1]])),
     ),
     (
         re.compile(r"the applicant is (\d+); the matter is for people aged (\d+) and over"),

@@ -131,6 +131,12 @@ class Renderer:
             return code
         return matter.title_zh if self.language.startswith("zh") else matter.title_en
 
+    def material(self, code: str) -> str:
+        found = catalog.load().material(code)
+        if found is None:
+            return code
+        return found.title_zh if self.language.startswith("zh") else found.title_en
+
     def status(self, status: case_pb2.CaseStatus.ValueType) -> str:
         key = case_pb2.CaseStatus.Name(status).removeprefix("CASE_STATUS_")
         return self.catalog.entry("statuses", key)
@@ -154,6 +160,10 @@ class Renderer:
         if kind == "matters":
             return self.catalog.entry("formats", "list_separator").join(
                 self.matter(m) for m in arg.matters.codes
+            )
+        if kind == "materials":
+            return self.catalog.entry("formats", "list_separator").join(
+                self.material(m) for m in arg.materials.codes
             )
         if kind == "decimal":
             return format_decimal(Decimal(arg.decimal), locale=self.catalog.locale)

@@ -54,7 +54,12 @@ async def search_applications(
     receipts = [c.receipt for c in found.cases]
     # A search that finds nothing is still a search of a person: one entry without a case.
     await window.audit.record(
-        actor(caller), ACTION, receipts or [""], SEARCH_FIELDS, f"{len(receipts)} found"
+        actor(caller),
+        ACTION,
+        receipts or [""],
+        SEARCH_FIELDS,
+        f"{len(receipts)} found",
+        actor_name=caller.display_name,
     )
     return pb.SearchApplicationsResponse(
         applications=[views.as_application(c, window.clock, window.calendar) for c in found.cases],

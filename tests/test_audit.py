@@ -109,3 +109,73 @@ async def test_the_chain_holds_and_the_service_cannot_rewrite_it(http, intake_db
     for statement in ("UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"):
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await intake_db.execute(statement)
+
+
+async def test_every_staff_action_names_the_staff_member_in_the_audit_and_on_the_timeline(http):
+    """A read, a listing, a search, a supply of materials, a divorce's confirmation and its
+    withdrawal: each entry carries the clerk's display name from the sign-in, and the timeline
+    entries the clerk's actions write name the clerk too."""
+    from tests.test_matters import application, decide, party, routed
+
+    name = f"窗口 王{uuid.uuid4().hex[:4]}"
+    clerk = bearer(name=name)
+    dibao = await routed(http, dibao_json())
+    await decide(http, "assistance", dibao, "DECISION_REQUEST_MATERIALS", "收入证明")
+    await wait_for_entry(http, dibao, "MATERIALS_REQUESTED")
+    actions: list[tuple[str, str]] = []
+
+    async with http.get(f"/v1/applications/{dibao}", headers=clerk) as response:
+        assert response.status == 200, await response.text()
+    actions.append(("case.read", dibao))
+    async with http.get("/v1/applications", params={"pageSize": "1"}, headers=clerk) as r:
+        (listed,) = [a["receipt"] for a in (await r.json())["applications"]]
+    actions.append(("case.listed", listed))
+    async with http.post(
+        f"/v1/applications/{dibao}:supplyMaterials",
+        json={"materials": ["income_proof"]},
+        headers=clerk,
+    ) as response:
+        assert response.status == 200, await response.text()
+    actions.append(("materials.supplied", dibao))
+
+    husband, wife = person(age=40, sex="male"), person(age=38, sex="female")
+    marriage = await routed(http, application("registry.marriage", husband, otherParty=party(wife)))
+    await decide(http, "registry", marriage, "DECISION_APPROVE")
+    await wait_for_entry(http, marriage, "APPROVED")
+    divorce = await routed(http, application("registry.divorce", husband, otherParty=party(wife)))
+    async with http.post(
+        "/v1/applications:search", json={"idNumber": husband.id_number}, headers=clerk
+    ) as response:
+        assert response.status == 200, await response.text()
+        found = sorted(a["receipt"] for a in (await response.json())["applications"])
+    assert found == sorted([marriage, divorce])
+    async with http.post(
+        f"/v1/applications/{divorce}:withdrawDivorce",
+        json={"idNumber": wife.id_number},
+        headers=clerk,
+    ) as response:
+        assert response.status == 200, await response.text()
+    actions.append(("divorce.withdrawn", divorce))
+    # A refused step (the divorce is closed now) records nothing.
+    async with http.post(
+        f"/v1/applications/{divorce}:confirmDivorce",
+        json={"idNumber": husband.id_number},
+        headers=clerk,
+    ) as response:
+        assert response.status == 400, await response.text()
+
+    entries = [e for e in await _entries(http) if e["actor"] == "window_clerk:window_clerk-320585"]
+    mine = [e for e in entries if e.get("actorName") == name]
+    assert [(e["action"], e["receipt"]) for e in mine if e["action"] != "person.searched"] == (
+        actions
+    )
+    searched = sorted(e["receipt"] for e in mine if e["action"] == "person.searched")
+    assert searched == found
+
+    supplied = (await wait_for_entry(http, dibao, "MATERIALS_SUPPLIED"))["timeline"]
+    (handed_in,) = [e for e in supplied if e["kind"] == "TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED"]
+    assert handed_in["actorName"] == name
+    assert handed_in["message"]["text"] == "已补交材料：家庭成员收入证明"
+    withdrawn = (await wait_for_entry(http, divorce, "WITHDRAWN"))["timeline"]
+    (step,) = [e for e in withdrawn if e["kind"] == "TIMELINE_ENTRY_KIND_WITHDRAWN"]
+    assert step["actorName"] == name

@@ -33,7 +33,7 @@ from tests.test_console import (
 )
 from tests.test_console_clerk_day import _age_divorce, find_row
 from tests.test_console_sign_in import sign_in_at_provider
-from tests.test_matters import approved, routed
+from tests.test_matters import _divorce_days, approved, routed
 
 pytestmark = [pytest.mark.browser]
 
@@ -104,6 +104,16 @@ async def submit_dibao(page: Page, applicant: Person, spouse: Person) -> str:
     assert RECEIPT.match(receipt), receipt
     await expect(page.locator(".receipt-slip .clerk")).not_to_be_empty()
     await both_languages(page, "day-03-receipt", (page.locator(".receipt-slip"), "Social"))
+    # Each language lists and brackets in its own way: no "、" or "（）" on the English slip.
+    slip = page.locator(".receipt-slip")
+    await expect(slip.locator(".materials-received")).to_contain_text("、")
+    await expect(slip.locator(".contact")).to_contain_text("0512-00000000（示例）")
+    await page.locator("#language").click()
+    await expect(slip.locator(".materials-received")).to_contain_text(", and ")
+    await expect(slip.locator(".materials-received")).not_to_contain_text("、")
+    await expect(slip.locator(".contact")).to_have_text("Enquiries: 0512-00000000 (sample)")
+    await page.locator("#language").click()
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     return receipt
 
 
@@ -196,6 +206,10 @@ async def test_the_whole_day(
         await officer.reload()
         timeline = view.locator(".timeline")
         await expect(timeline.locator("li[data-kind='APPROVED']")).to_contain_text(OFFICER)
+        # The materials handed in by their titles, and the clerk who recorded them.
+        supplied = timeline.locator("li[data-kind='MATERIALS_SUPPLIED']")
+        await expect(supplied.locator(".note")).to_have_text("已补交材料：家庭成员收入证明")
+        await expect(supplied.locator(".actor")).to_contain_text(CLERK)
         asked = timeline.locator("li[data-kind='MATERIALS_REQUESTED'] .note")
         await expect(asked).to_contain_text("含配偶的工资单")
         # The officer's note is there in full: wrapped, never cut at the edge of its column.
@@ -234,8 +248,22 @@ async def test_the_whole_day(
     # Within the cooling-off a confirmation is refused, and the page says so.
     await form.get_by_label("当事人身份证号码").fill(husband.id_number)
     await form.locator("button[data-step='confirm']").click()
-    await expect(form.locator(".error")).to_contain_text("离婚冷静期尚未届满")
-    await both_languages(clerk, "day-12-divorce-too-early", (form.locator(".error"), "cooling-off"))
+    # Until when, in the bureau's local days.
+    days = await _divorce_days(platform, divorce)
+    await expect(form.locator(".error")).to_contain_text(
+        f"离婚冷静期至{days['cooling_off_last_day']}（含当日）届满"
+    )
+    await expect(form.locator(".error")).to_contain_text(
+        f"双方须在{days['confirmation_first_day']}至{days['confirmation_last_day']}期间"
+    )
+    if "provisional_years" in days:
+        # Reckoned into a year whose holidays are not loaded: the page says so.
+        await expect(form.locator(".error")).to_contain_text("暂定")
+    await both_languages(
+        clerk,
+        "day-12-divorce-too-early",
+        (form.locator(".error"), f"runs until {days['cooling_off_last_day']} (its last day)"),
+    )
 
     await _age_divorce(platform, divorce, 45)
     await form.locator("input[value='applicant']").check()
@@ -249,7 +277,10 @@ async def test_the_whole_day(
     await form.locator("button[data-step='confirm']").click()
     await expect(outcome).to_have_attribute("data-state", "DIVORCE_STATE_CONFIRMED")
     await both_languages(clerk, "day-14-divorce-confirmed", (outcome, "both confirmed"))
-    await wait_for_entry(http, divorce, "APPROVED")
+    confirmed = (await wait_for_entry(http, divorce, "APPROVED"))["timeline"]
+    # Each party's step names the clerk who recorded it.
+    steps = [e for e in confirmed if e["kind"].endswith(("_CONFIRMED", "_APPROVED"))]
+    assert [e.get("actorName") for e in steps] == [CLERK, CLERK], steps
 
     # Another couple's divorce, withdrawn by one of them within the cooling-off.
     other_husband, other_wife = person(age=41, sex="male"), person(age=39, sex="female")

@@ -17,7 +17,7 @@ from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from services.common import auth
 from services.common.clock import BureauClock
-from services.common.legal_calendar import LegalCalendar
+from services.common.legal_calendar import LegalCalendar, Unit
 from tests.conftest import (
     BANK_FILE,
     AddMetadata,
@@ -439,6 +439,29 @@ async def _age_divorce(platform, receipt: str, days: float) -> None:
         await conn.close()
 
 
+async def _divorce_days(platform, receipt: str) -> dict[str, str]:
+    """The divorce's periods as the bureau's local days, from its recorded filing instant."""
+    conn = await asyncpg.connect(platform.database_url("registry"))
+    try:
+        filed_at = await conn.fetchval("SELECT filed_at FROM divorces WHERE receipt = $1", receipt)
+    finally:
+        await conn.close()
+    filed_on = BureauClock().local_date(filed_at)
+    calendar = LegalCalendar.with_schedules()
+    cooling_off = calendar.period_end(filed_on, 30, Unit.CALENDAR_DAYS)
+    confirmation = calendar.period_end(cooling_off.last_day, 30, Unit.CALENDAR_DAYS)
+    days = {
+        "cooling_off_last_day": cooling_off.last_day.isoformat(),
+        "confirmation_first_day": (cooling_off.last_day + dt.timedelta(days=1)).isoformat(),
+        "confirmation_last_day": confirmation.last_day.isoformat(),
+    }
+    # A reckoning into a year with no holiday schedule says so.
+    uncovered = calendar.uncovered(filed_on, confirmation.last_day)
+    if uncovered:
+        days["provisional_years"] = ",".join(str(year) for year in uncovered)
+    return days
+
+
 async def _registry_case(http, receipt: str, language: str = "zh-CN") -> dict[str, Any]:
     """The registry's own case, as its officer reads it in the case file."""
     async with http.get(
@@ -467,6 +490,25 @@ async def test_divorce_confirmed_in_its_cooling_off_is_refused_and_after_it_regi
     refused = await _confirm(http, receipt, husband, expect=400)
     assert refused["error"]["status"] == "FAILED_PRECONDITION"
     assert "cooling-off period runs until" in refused["error"]["message"]
+    # Until when, as the bureau's local dates: in the ErrorInfo for a console to say in its
+    # words, and in the sentence the gateway renders in the caller's language.
+    days = await _divorce_days(platform, receipt)
+    (info,) = [d for d in refused["error"]["details"] if d.get("reason")]
+    assert (info["reason"], info["metadata"]) == ("COOLING_OFF", days)
+    assert refused["error"]["localizedMessage"]["message"].startswith(
+        f"离婚冷静期至{days['cooling_off_last_day']}（含当日）届满，届满前不能确认；"
+        f"双方须在{days['confirmation_first_day']}至{days['confirmation_last_day']}期间亲自到场确认"
+    )
+    async with http.post(
+        f"/v1/applications/{receipt}:confirmDivorce",
+        json={"idNumber": husband.id_number},
+        headers={"Accept-Language": "en"},
+    ) as r:
+        in_english = (await r.json())["error"]["localizedMessage"]["message"]
+    assert in_english.startswith(
+        f"the cooling-off period runs until {days['cooling_off_last_day']} (its last day)"
+    )
+    assert f"from {days['confirmation_first_day']} to {days['confirmation_last_day']}" in in_english
 
     await _age_divorce(platform, receipt, 45)
     first = await _confirm(http, receipt, husband)

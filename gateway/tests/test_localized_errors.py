@@ -124,3 +124,36 @@ def test_error_info_stays_the_last_detail():
     assert body["error"]["details"][-1]["reason"] == "DUPLICATE_APPLICATION"
     last = error.to_status_proto().details[-1]
     assert last.Is(error_details_pb2.ErrorInfo.DESCRIPTOR)
+
+
+def _cooling_off(metadata: dict[str, str]) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION, "cooling off", reason="COOLING_OFF", metadata=metadata
+    )
+
+
+DAYS = {
+    "cooling_off_last_day": "2026-04-08",
+    "confirmation_first_day": "2026-04-09",
+    "confirmation_last_day": "2026-05-08",
+}
+
+
+def test_a_cooling_off_refusal_says_until_when_in_each_language():
+    assert rendering.localized_error(_cooling_off(DAYS), "zh-CN").message == (
+        "离婚冷静期至2026-04-08（含当日）届满，届满前不能确认；"
+        "双方须在2026-04-09至2026-05-08期间亲自到场确认"
+    )
+    assert rendering.localized_error(_cooling_off(DAYS), "en").message == (
+        "the cooling-off period runs until 2026-04-08 (its last day): no confirmation before it "
+        "ends; both parties confirm in person from 2026-04-09 to 2026-05-08"
+    )
+    provisional = rendering.localized_error(
+        _cooling_off({**DAYS, "provisional_years": "2027,2028"}), "zh-CN"
+    ).message
+    assert provisional.endswith("暂定：2027, 2028年的节假日安排尚未载入，以上日期仅按周末推算")
+
+
+def test_a_cooling_off_refusal_without_its_dates_still_says_why():
+    said = rendering.localized_error(_cooling_off({"cooling_off_last_day": "2026-04-08"}), "zh-CN")
+    assert said.message == "离婚冷静期尚未届满，暂不能确认"

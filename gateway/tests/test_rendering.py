@@ -111,6 +111,20 @@ def test_the_payments_a_death_stopped_are_named_by_benefit() -> None:
     )
 
 
+def test_the_materials_handed_in_are_named_by_their_catalog_titles() -> None:
+    handed_in = texts.text(
+        texts.Code.TEXT_CODE_MATERIALS_HANDED_IN,
+        materials=texts.materials(["id_card", "income_proof"]),
+    )
+    assert Renderer("zh-CN").text(handed_in) == "已补交材料：居民身份证、家庭成员收入证明"
+    assert Renderer("en").text(handed_in) == (
+        "handed in: Resident identity card, Proof of the household members' incomes"
+    )
+    # One the catalog no longer names shows as its code, rather than nothing.
+    gone = texts.text(texts.Code.TEXT_CODE_MATERIALS_HANDED_IN, materials=texts.materials(["x"]))
+    assert Renderer("zh-CN").text(gone) == "已补交材料：x"
+
+
 @pytest.mark.parametrize(
     ("header", "language"),
     [

@@ -63,6 +63,10 @@ def matters(codes: Iterable[str]) -> Arg:
     return Arg(matters=case_pb2.MatterList(codes=list(codes)))
 
 
+def materials(codes: Iterable[str]) -> Arg:
+    return Arg(materials=case_pb2.MaterialList(codes=list(codes)))
+
+
 def decimal(value: float | str) -> Arg:
     return Arg(decimal=str(value))
 

@@ -143,6 +143,19 @@ def opening_texts(divorce: DivorcePeriods) -> list[case_pb2.Text]:
     return said
 
 
+def period_dates(divorce: DivorcePeriods) -> dict[str, str]:
+    """The periods' days as ISO local dates, for a refusal's ErrorInfo metadata: what a
+    console needs to say until when (no party is named)."""
+    dates = {
+        "cooling_off_last_day": divorce.cooling_off_last_day.isoformat(),
+        "confirmation_first_day": divorce.confirmation_first_day.isoformat(),
+        "confirmation_last_day": divorce.confirmation_last_day.isoformat(),
+    }
+    if divorce.provisional:
+        dates["provisional_years"] = ",".join(str(y) for y in divorce.provisional_years)
+    return dates
+
+
 def still_cooling_off(divorce: DivorcePeriods) -> str:
     """Why a confirmation is refused during the cooling-off period."""
     return (

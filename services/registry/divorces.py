@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 import asyncpg
 import grpc
@@ -31,8 +32,10 @@ from services.registry.records import PENDING, Divorce, DivorceState
 log = logging.getLogger(__name__)
 
 
-def _refuse(message: str, reason: str) -> ApiError:
-    return ApiError(grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason)
+def _refuse(message: str, reason: str, metadata: Mapping[str, str] | None = None) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.FAILED_PRECONDITION, message, reason=reason, metadata=metadata or {}
+    )
 
 
 def _closed(state: DivorceState) -> ApiError:
@@ -113,25 +116,35 @@ class Divorces:
             return True
         return False
 
-    async def confirm(self, receipt: str, id_number: str) -> pb.Divorce:
+    async def confirm(self, receipt: str, id_number: str, staff_name: str = "") -> pb.Divorce:
+        """A party's confirmation, recorded by the clerk ``staff_name`` (for the timeline)."""
         async with self.pool.acquire() as conn:
             async with conn.transaction():
                 row, side = await self._party(conn, receipt, id_number)
                 divorce = self.periods(row)
                 if not await self._lapsed_by_now(conn, row, divorce):
-                    return await self._confirm(conn, row, side, divorce)
+                    return await self._confirm(conn, row, side, divorce, staff_name)
             # Refused only once the lapse's own transaction has committed: raising inside it
             # would roll the lapse back, and the next attempt would find the divorce pending.
             raise _refuse(cooling_off.lapsed(divorce), "DIVORCE_LAPSED")
 
     async def _confirm(
-        self, conn: asyncpg.Connection, row: Divorce, side: str, divorce: DivorcePeriods
+        self,
+        conn: asyncpg.Connection,
+        row: Divorce,
+        side: str,
+        divorce: DivorcePeriods,
+        staff_name: str,
     ) -> pb.Divorce:
         receipt = row.receipt
         if row.state not in PENDING:
             raise _closed(row.state)
         if cooling_off.phase(divorce, self.clock.today()) is Phase.COOLING_OFF:
-            raise _refuse(cooling_off.still_cooling_off(divorce), "COOLING_OFF")
+            raise _refuse(
+                cooling_off.still_cooling_off(divorce),
+                "COOLING_OFF",
+                cooling_off.period_dates(divorce),
+            )
         if row.confirmed_by(side):
             return self.as_proto(row)
         row = await records.set_divorce(
@@ -146,6 +159,7 @@ class Divorces:
                 dpb.CASE_STATE_OPEN,
                 "",
                 events_pb2.OUTCOME_CONFIRMED,
+                officer_name=staff_name,
                 message=text(Code.TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE),
             )
         else:
@@ -159,24 +173,26 @@ class Divorces:
                 dpb.CASE_STATE_APPROVED,
                 "",
                 events_pb2.OUTCOME_APPROVED,
+                officer_name=staff_name,
                 message=text(Code.TEXT_CODE_DIVORCE_REGISTERED),
             )
         return self.as_proto(row)
 
-    async def withdraw(self, receipt: str, id_number: str) -> pb.Divorce:
+    async def withdraw(self, receipt: str, id_number: str, staff_name: str = "") -> pb.Divorce:
+        """A party's withdrawal, recorded by the clerk ``staff_name`` (for the timeline)."""
         async with self.pool.acquire() as conn:
             async with conn.transaction():
                 row, _ = await self._party(conn, receipt, id_number)
                 divorce = self.periods(row)
                 if not await self._lapsed_by_now(conn, row, divorce):
-                    return await self._withdraw(conn, row, divorce)
+                    return await self._withdraw(conn, row, divorce, staff_name)
             # As for a late confirmation: the lapse commits first, then the refusal.
             raise _refuse(
                 cooling_off.withdrawal_closed(divorce, self.clock.today()), "NOT_COOLING_OFF"
             )
 
     async def _withdraw(
-        self, conn: asyncpg.Connection, row: Divorce, divorce: DivorcePeriods
+        self, conn: asyncpg.Connection, row: Divorce, divorce: DivorcePeriods, staff_name: str
     ) -> pb.Divorce:
         receipt = row.receipt
         if row.state not in PENDING:
@@ -196,6 +212,7 @@ class Divorces:
             dpb.CASE_STATE_WITHDRAWN,
             "",
             events_pb2.OUTCOME_WITHDRAWN,
+            officer_name=staff_name,
             message=text(Code.TEXT_CODE_DIVORCE_WITHDRAWN),
         )
         return self.as_proto(row)
@@ -252,7 +269,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.ConfirmDivorceResponse:
         with telemetry.bound_receipt(request.receipt):
             return pb.ConfirmDivorceResponse(
-                divorce=await self.divorces.confirm(request.receipt, request.id_number)
+                divorce=await self.divorces.confirm(
+                    request.receipt, request.id_number, request.staff_name
+                )
             )
 
     async def WithdrawDivorce(
@@ -260,5 +279,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.WithdrawDivorceResponse:
         with telemetry.bound_receipt(request.receipt):
             return pb.WithdrawDivorceResponse(
-                divorce=await self.divorces.withdraw(request.receipt, request.id_number)
+                divorce=await self.divorces.withdraw(
+                    request.receipt, request.id_number, request.staff_name
+                )
             )

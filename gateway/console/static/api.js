@@ -83,6 +83,8 @@ export class ApiRefusal extends Error {
         description: v.localizedMessage?.message || v.description || "",
       }));
     this.reason = details.find((d) => d.reason)?.reason || "";
+    // The ErrorInfo's particulars (a divorce's days), which the console's words may name.
+    this.metadata = details.find((d) => d.reason)?.metadata ?? {};
   }
 }
 

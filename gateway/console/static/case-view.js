@@ -6,6 +6,7 @@ import { divisionName } from "./divisions.js";
 import { attribute, formatTime, t, text } from "./i18n.js";
 import { RECEIPT } from "./identity.js";
 import { clear, h, uniqueId } from "./markup.js";
+import { STRINGS } from "./strings.js";
 
 const FINAL = new Set([
   "CASE_STATUS_APPROVED",
@@ -40,16 +41,31 @@ export function refusalMessage(error) {
   // A refusal whose reason the console has words for says why in the console's language, and
   // follows a later switch of it; otherwise the gateway's sentence, rendered in the language
   // the call asked for; otherwise what the status means.
-  const because = error.reason ? `refusal.${error.reason}` : "";
-  if (because && t(because) !== because) text(message, because);
+  const because = refusalKey(error);
+  if (because) text(message, because, error.metadata);
   else if (error.localizedMessage) message.textContent = error.localizedMessage;
   else text(message, key);
   const wrapper = h("span", {}, message);
+  // Dates reckoned into a year with no holiday schedule are provisional, and said so.
+  if (because.endsWith(".detailed") && error.metadata?.provisional_years) {
+    wrapper.append(h("span", { i18n: ["refusal.provisional", { years: error.metadata.provisional_years.split(",").join(", ") }] }));
+  }
   if (error.httpStatus === 400 && error.violations.length) {
     wrapper.append("：", error.violations.map((v) => `${v.field} ${v.description}`).join("; "));
   }
   if (error.traceId) wrapper.append(" ", h("span", { class: "trace" }, h("span", { i18n: "receipt.trace_id" }), " ", h("code", {}, error.traceId)));
   return wrapper;
+}
+
+// The console's words for a refusal's reason: with its particulars (`refusal.<REASON>.detailed`,
+// a cooling-off's days) where the error's metadata fills every one they name, else without.
+function refusalKey(error) {
+  if (!error.reason) return "";
+  const detailed = `refusal.${error.reason}.detailed`;
+  const template = STRINGS.zh[detailed];
+  if (template && [...template.matchAll(/\{(\w+)\}/g)].every(([, name]) => error.metadata?.[name])) return detailed;
+  const plain = `refusal.${error.reason}`;
+  return t(plain) !== plain ? plain : "";
 }
 
 export function renderLookup(root, context, receipt) {

@@ -44,16 +44,18 @@ export async function renderReceipt(root, context, receipt) {
     height: "168",
   });
   attribute(qr, "alt", "receipt.qr_alt", { receipt: accepted.receipt });
-  const departments = h("dd", {});
-  accepted.departments.forEach((department, i) => {
-    departments.append(i ? "、" : "", h("span", { i18n: `department.${department}` }));
-  });
+  const departments = h("dd", {}, listed(accepted.departments.map((department) => h("span", { i18n: `department.${department}` }))));
   if (!accepted.departments.length) departments.append(h("span", { i18n: "receipt.forwarded_departments" }));
-  const materials = h("dd", { class: "materials-received" });
-  accepted.materials.forEach((code, i) => {
-    const material = matter?.requiredMaterials?.find((m) => m.code === code);
-    materials.append(i ? "、" : "", material ? h("span", { "data-material": code, zhen: [material.titleZh, material.titleEn] }) : code);
-  });
+  const materials = h(
+    "dd",
+    { class: "materials-received" },
+    listed(
+      accepted.materials.map((code) => {
+        const material = matter?.requiredMaterials?.find((m) => m.code === code);
+        return material ? h("span", { "data-material": code, zhen: [material.titleZh, material.titleEn] }) : h("span", { class: "mono" }, code);
+      }),
+    ),
+  );
   if (!accepted.materials.length) materials.append("—");
   // Who served the applicant: the clerk the ledger recorded accepting the application, not
   // whoever is signed in to print the slip (a colleague may reprint it). Cases accepted before
@@ -94,7 +96,7 @@ export async function renderReceipt(root, context, receipt) {
       "footer",
       { class: "slip-footer" },
       h("p", { i18n: ["receipt.footer", { place: divisionName(context.claims.jurisdiction) }] }),
-      bureauContact ? h("p", { class: "contact" }, h("span", { i18n: "receipt.contact" }), " ", bureauContact) : null,
+      bureauContact ? h("p", { class: "contact" }, h("span", { i18n: "receipt.contact" }), " ", contactLine(bureauContact)) : null,
       accepted.created === false ? h("p", { class: "note", i18n: "receipt.not_created" }) : null,
     ),
   );
@@ -119,4 +121,35 @@ export async function renderReceipt(root, context, receipt) {
     h("div", { class: "view view-receipt" }, h("p", { class: "banner ok-banner no-print", role: "status", i18n: ["receipt.accepted", { receipt: accepted.receipt }] }), slip, staff, actions),
   );
   root.querySelector("h1").focus();
+}
+
+// Items as each language lists them (Intl.ListFormat: "、" and "和" in Chinese, commas and
+// "and" in English), the separators following a later switch of language.
+const LISTS = { zh: new Intl.ListFormat("zh-CN", { type: "conjunction" }), en: new Intl.ListFormat("en", { type: "conjunction" }) };
+
+function separators(language, count) {
+  const parts = LISTS[language].formatToParts(Array.from({ length: count }, (_, i) => String(i)));
+  const between = [];
+  let seen = 0;
+  for (const part of parts) {
+    if (part.type === "element") seen += 1;
+    else if (seen > 0 && seen < count) between[seen - 1] = (between[seen - 1] ?? "") + part.value;
+  }
+  return between;
+}
+
+function listed(items) {
+  const zh = separators("zh", items.length);
+  const en = separators("en", items.length);
+  return items.flatMap((item, i) => (i ? [h("span", { class: "list-separator", zhen: [zh[i - 1] ?? "、", en[i - 1] ?? ", "] }), item] : [item]));
+}
+
+// The contact line as configured, a note in brackets at its end ("（示例）", a made-up line's)
+// set in the page language's brackets, and the sample's mark in its words.
+function contactLine(configured) {
+  const found = /^(.*?)\s*[（(]([^（）()]+)[）)]\s*$/.exec(configured);
+  if (!found) return configured;
+  const [, line, note] = found;
+  const said = /^(示例|sample|example)$/i.test(note.trim()) ? h("span", { i18n: "receipt.sample" }) : note;
+  return h("span", {}, line, h("span", { i18n: "receipt.note_open" }), said, h("span", { i18n: "receipt.note_close" }));
 }

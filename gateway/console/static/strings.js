@@ -370,6 +370,13 @@ export const STRINGS = {
     "state.CASE_STATE_REJECTED": "不予批准",
     "state.CASE_STATE_WITHDRAWN": "已撤回",
     "state.CASE_STATE_LAPSED": "已失效",
+    // A note in brackets after the receipt's contact line, and the made-up line's mark.
+    "receipt.note_open": "（",
+    "receipt.note_close": "）",
+    "receipt.sample": "示例",
+    // A refusal with its particulars, where the gateway's ErrorInfo carries them.
+    "refusal.provisional": "（暂定：{years}年的节假日安排尚未载入，以上日期仅按周末推算。）",
+    "refusal.COOLING_OFF.detailed": "离婚冷静期至{cooling_off_last_day}（含当日）届满，届满前不能确认；双方须在{confirmation_first_day}至{confirmation_last_day}期间分别到场确认。",
   },
 
   en: {
@@ -725,6 +732,11 @@ export const STRINGS = {
     "state.CASE_STATE_REJECTED": "Rejected",
     "state.CASE_STATE_WITHDRAWN": "Withdrawn",
     "state.CASE_STATE_LAPSED": "Lapsed",
+    "receipt.note_open": " (",
+    "receipt.note_close": ")",
+    "receipt.sample": "sample",
+    "refusal.provisional": " (Provisional: the holiday schedule for {years} is not loaded, so these dates are reckoned on weekends alone.)",
+    "refusal.COOLING_OFF.detailed": "The cooling-off period runs until {cooling_off_last_day} (its last day): no confirmation before then. Both parties confirm in person, each, from {confirmation_first_day} to {confirmation_last_day}.",
   },
 };
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common.legal_calendar import Unit
@@ -124,6 +124,11 @@ class Matter:
 class Catalog:
     # Every version of every matter, keyed by (code, version).
     versions: dict[tuple[str, int], Matter]
+    # Every material any matter names, by code.
+    materials: dict[str, Material] = field(default_factory=dict)
+
+    def material(self, code: str) -> Material | None:
+        return self.materials.get(code)
 
     def latest(self, code: str) -> Matter | None:
         found = [m for (c, _), m in self.versions.items() if c == code]
@@ -188,7 +193,7 @@ def parse(text: str) -> Catalog:
             exclusive=_exclusive(entry["code"], entry),
             life_order=int(entry.get("life_order", 0)),
         )
-    return Catalog(versions)
+    return Catalog(versions, materials)
 
 
 @functools.cache

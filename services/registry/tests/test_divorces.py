@@ -59,14 +59,23 @@ class Store:
         self.messages: list[case_pb2.Text | None] = []
         self.ended_marriages: list[int] = []
         self.filed: list[tuple[Any, ...]] = []
+        # Who recorded each move (the clerk's display name; empty for the sweep).
+        self.staff: list[str] = []
 
     def snapshot(self) -> tuple[Any, ...]:
         return copy.deepcopy(
-            (self.divorces, self.moves, self.messages, self.ended_marriages, self.filed)
+            (self.divorces, self.moves, self.messages, self.ended_marriages, self.filed, self.staff)
         )
 
     def restore(self, saved: tuple[Any, ...]) -> None:
-        self.divorces, self.moves, self.messages, self.ended_marriages, self.filed = saved
+        (
+            self.divorces,
+            self.moves,
+            self.messages,
+            self.ended_marriages,
+            self.filed,
+            self.staff,
+        ) = saved
 
 
 class Conn:
@@ -103,12 +112,15 @@ class Cases:
         state: int,
         reason: str,
         outcome: int,
+        *,
+        officer_name: str = "",
         message: case_pb2.Text | None = None,
     ) -> None:
         # What the timeline will say, by its code.
         said = case_pb2.TextCode.Name(message.code) if message is not None else ""
         conn.store.moves.append((receipt, state, reason, outcome, said))
         conn.store.messages.append(message)
+        conn.store.staff.append(officer_name)
 
 
 class Now:
@@ -193,6 +205,12 @@ async def test_on_the_last_day_of_cooling_off_a_party_withdraws(store, hour):
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "COOLING_OFF")
     assert "the cooling-off period runs until 2026-04-08 (its last day)" in refusal.message
     assert "UTC" not in refusal.message
+    # The dates again for a console to say them in its own words: local days, ISO.
+    assert refusal.metadata == {
+        "cooling_off_last_day": "2026-04-08",
+        "confirmation_first_day": "2026-04-09",
+        "confirmation_last_day": "2026-05-08",
+    }
     answer = await registry.withdraw(RECEIPT, WIFE)
     assert answer.state == pb.DIVORCE_STATE_WITHDRAWN
     assert store.moves == [
@@ -224,6 +242,19 @@ async def test_the_day_after_cooling_off_both_confirm_and_nobody_withdraws(store
         (dpb.CASE_STATE_OPEN, "", "TEXT_CODE_DIVORCE_CONFIRMED_BY_ONE"),
         (dpb.CASE_STATE_APPROVED, "", "TEXT_CODE_DIVORCE_REGISTERED"),
     ]
+
+
+async def test_each_step_names_the_clerk_who_recorded_it(store):
+    filed(store)
+    registry = divorces(store, Now(at(COOLING_OFF_LAST_DAY + dt.timedelta(days=1), 10)))
+    await registry.confirm(RECEIPT, HUSBAND, "王窗口")
+    await registry.confirm(RECEIPT, WIFE, "李窗口")
+    assert store.staff == ["王窗口", "李窗口"]
+    filed(store)
+    store.staff.clear()
+    registry = divorces(store, Now(at(COOLING_OFF_LAST_DAY, 10)))
+    await registry.withdraw(RECEIPT, WIFE, "赵窗口")
+    assert store.staff == ["赵窗口"]
 
 
 async def test_the_last_day_to_confirm_at_a_minute_to_midnight_still_confirms(store):
