@@ -302,6 +302,27 @@ class CaseLedger:
         async with self.pool.acquire() as conn:
             return await _basic(conn, receipt)
 
+    async def get_contacts(self, receipt: str) -> case_pb2.Case | None:
+        """The basic view with the applicant's and the other party's phones as stored (sealed,
+        not opened here) and their notice preferences: what the notifier needs, nothing more."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM cases WHERE receipt = $1", receipt
+            )
+        if row is None:
+            return None
+        case = _basic_case(row)
+        stored = case_pb2.Case()
+        json_format.ParseDict(json.loads(row["applicant"]), stored.applicant)
+        json_format.ParseDict(json.loads(row["details"]), stored.details)
+        case.applicant.phone = stored.applicant.phone
+        case.applicant.notices.CopyFrom(stored.applicant.notices)
+        party = stored.details.other_party
+        if party.phone or party.HasField("notices"):
+            case.details.other_party.phone = party.phone
+            case.details.other_party.notices.CopyFrom(party.notices)
+        return case
+
     async def create(self, case: case_pb2.Case, claims: list[str]) -> tuple[case_pb2.Case, bool]:
         """Stores a fully assigned case with its ``accepted`` entry, its departments' progress,
         its open-case ``claims`` and its ``case_accepted`` event, atomically. A request id
