@@ -43,7 +43,12 @@ def directories_for(service: str) -> list[Path]:
         return [COMMON_MIGRATIONS, SERVICES_DIR / "intake" / "migrations"]
     if service in DEPARTMENTS:
         return [COMMON_MIGRATIONS, DEPARTMENT_MIGRATIONS, SERVICES_DIR / service / "migrations"]
-    raise ValueError(f"{service} has no database of its own: intake or a department")
+    if service == "notifier":
+        # Its send records only: it publishes nothing, so it has no outbox.
+        return [SERVICES_DIR / "notifier" / "migrations"]
+    raise ValueError(
+        f"{service} has no database of its own: intake, a department or the notifier"
+    )
 
 
 @dataclass(frozen=True)

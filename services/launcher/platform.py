@@ -30,6 +30,8 @@ from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POST
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
+# Processes with a database of their own that publish nothing (no outbox for the relay).
+OTHER_DATABASES = ("notifier",)
 
 
 class PlatformError(RuntimeError):
@@ -79,7 +81,7 @@ def drop_databases(prefix: str, postgres: str = DEFAULT_POSTGRES) -> None:
     async def drop() -> None:
         conn = await asyncpg.connect(f"{postgres}/postgres")
         try:
-            for service in SERVICES_WITH_DATABASES:
+            for service in (*SERVICES_WITH_DATABASES, *OTHER_DATABASES):
                 await conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
         finally:
             await conn.close()
@@ -99,6 +101,7 @@ class Ports:
     intake: int = DEFAULT_PORTS["intake"]
     relay: int = DEFAULT_PORTS["relay"]
     router_http: int = 8090
+    notifier_http: int = 8091
     # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
     departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
     # Each process's GET /metrics.
@@ -152,6 +155,7 @@ class Platform:
             *(ProcessSpec(d, f"services.{d}", ("grpc", p.grpc_port(d))) for d in DEPARTMENTS),
             ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
             ProcessSpec("router", "services.router", ("http", p.router_http)),
+            ProcessSpec("notifier", "services.notifier", ("http", p.notifier_http)),
             ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
         ]
 
@@ -176,6 +180,10 @@ class Platform:
             "RELAY_GRPC_PORT": str(p.relay),
             "RELAY_SOURCES": ",".join(SERVICES_WITH_DATABASES),
             "ROUTER_HTTP_PORT": str(p.router_http),
+            "NOTIFIER_HTTP_PORT": str(p.notifier_http),
+            "NOTIFIER_DATABASE_URL": self.database_url("notifier"),
+            # The development provider: the messages it would send, under the run's directory.
+            "NOTIFIER_OUTBOX_FILE": str(self.notifier_messages),
             "PYTHONUNBUFFERED": "1",
             # Self-issued tokens (`onedoor token`) for local runs and tests only; a deployment
             # leaves them off and signs staff in through the bureau's identity provider.
@@ -193,6 +201,11 @@ class Platform:
             env[f"{service.upper()}_ADDR"] = f"127.0.0.1:{p.grpc_port(service)}"
         env.update(self.extra_env)
         return env
+
+    @property
+    def notifier_messages(self) -> Path:
+        """Where the notifier's file provider writes the messages it sends (JSON lines)."""
+        return self.log_dir / "notifier-messages.jsonl"
 
     def metrics_url(self, name: str) -> str:
         """Where a process serves Prometheus text."""
@@ -307,7 +320,7 @@ class Platform:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
         ``grace`` seconds. Each process's last metrics are kept beside its log."""
         self.keep_metrics()
-        order = ["gateway", "router", "relay", *DEPARTMENTS, "intake"]
+        order = ["gateway", "router", "notifier", "relay", *DEPARTMENTS, "intake"]
         for name in order:
             process = self.processes.get(name)
             if process is not None and process.poll() is None:
