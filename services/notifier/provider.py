@@ -23,7 +23,7 @@ import os
 import socket
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -66,8 +66,10 @@ class FileProvider:
 
     name = "file"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, now: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path
+        # The notifier's clock, so that the file says when, on it, a message went.
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def _sent_keys(self) -> set[str]:
         try:
@@ -87,7 +89,7 @@ class FileProvider:
                 "key": message.idempotency_key,
                 "to": message.phone,
                 "text": message.text,
-                "at": dt.datetime.now(dt.UTC).isoformat(),
+                "at": self.now().isoformat(),
             },
             ensure_ascii=False,
         )

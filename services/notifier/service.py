@@ -58,7 +58,7 @@ def _provider() -> Provider:
             SETTINGS.bureau["zh-CN"],
             SETTINGS.provider_timeout_seconds,
         )
-    return FileProvider(SETTINGS.outbox_file)
+    return FileProvider(SETTINGS.outbox_file, CLOCK.now)
 
 
 PROVIDER = _provider()

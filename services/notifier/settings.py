@@ -6,7 +6,8 @@ its gRPC proxy are fixed when the class is defined): ``service.py`` takes them f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("NOTIFIER_PROVIDER_SECRET", "development-provider-secret", secret=True),
         Variable("NOTIFIER_PROVIDER_TIMEOUT_SECONDS", "10"),
         Variable("NOTIFIER_LEASE_SECONDS", "60"),
+        # For drills and tests of quiet hours and the divorce calendar: the notifier's clock
+        # starts at this RFC 3339 instant and runs RATE times as fast (eventlet's timers and
+        # libfaketime do not mix: its sleeps fail under a faked clock). Empty: the real clock.
+        Variable("NOTIFIER_CLOCK_START", ""),
+        Variable("NOTIFIER_CLOCK_RATE", "1"),
         Variable("NOTIFIER_BUREAU_NAME", "民政局"),
         Variable("NOTIFIER_BUREAU_NAME_EN", "Civil Affairs Bureau"),
         Variable("NOTIFIER_REVIEW_OFFICE", "本级人民政府"),
@@ -114,7 +120,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         amqp_uri=env.text(config.AMQP_URI.name),
         database_url=env.text(config.database(NAME).name),
         migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
-        clock=config.bureau_clock(env),
+        clock=_clock(env),
         addresses={s: env.text(config.address(s).name) for s in CALLS},
         keys=Keys.read(env, *KEYS),
         send_seconds=send,
@@ -132,6 +138,32 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             "en": env.text("NOTIFIER_REVIEW_OFFICE_EN"),
         },
     )
+
+
+def _clock(env: config.Environment) -> BureauClock:
+    real = config.bureau_clock(env)
+    start_text = env.text("NOTIFIER_CLOCK_START")
+    if not start_text:
+        return real
+    try:
+        start = dt.datetime.fromisoformat(start_text)
+    except ValueError:
+        raise ConfigError("NOTIFIER_CLOCK_START must be an RFC 3339 instant") from None
+    if start.tzinfo is None:
+        raise ConfigError("NOTIFIER_CLOCK_START needs its offset (Z or +08:00)")
+    rate = env.number("NOTIFIER_CLOCK_RATE")
+    if rate <= 0:
+        raise ConfigError("NOTIFIER_CLOCK_RATE must be positive")
+    return BureauClock(real.zone, _running_from(start, rate))
+
+
+def _running_from(start: dt.datetime, rate: float) -> Callable[[], dt.datetime]:
+    began = time.monotonic()
+
+    def now() -> dt.datetime:
+        return start + dt.timedelta(seconds=(time.monotonic() - began) * rate)
+
+    return now
 
 
 _installed: Settings | None = None

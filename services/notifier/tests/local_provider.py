@@ -52,16 +52,21 @@ class LocalProvider:
                 if not hmac.compare_digest(expected, self.headers.get("X-Signature", "")):
                     provider.bad_signatures += 1
                     return self._answer(401, {"error": "bad signature"})
+                key = self.headers.get("Idempotency-Key", "")
+                payload = json.loads(body)
                 if provider.script:
                     scripted = provider.script.popleft()
+                    if scripted == "accept-then-hang":
+                        # Took it, and the answer never reaches the sender.
+                        provider.delivered[key] = Delivered(key, payload["to"], payload["text"])
+                        time.sleep(provider.hang_seconds)
+                        return self._answer(200, {"id": "late"})
                     if scripted == "hang":
                         time.sleep(provider.hang_seconds)
                         return self._answer(200, {"id": "late"})
                     assert isinstance(scripted, int)
                     headers = {"Retry-After": "0"} if scripted == 429 else {}
                     return self._answer(scripted, {"error": "scripted"}, headers)
-                key = self.headers.get("Idempotency-Key", "")
-                payload = json.loads(body)
                 if key in provider.delivered:
                     return self._answer(409, {"id": key, "error": "duplicate"})
                 provider.delivered[key] = Delivered(key, payload["to"], payload["text"])
