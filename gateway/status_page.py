@@ -98,7 +98,9 @@ dt{{color:#666;margin-top:.8rem}}dd{{margin:0;font-size:1.1rem}}</style></head>
 <body><h1>{title}</h1>{body}</body></html>"""
 
 
-def _page(status: int, title: str, body: str, headers: dict[str, str] | None = None) -> web.Response:
+def _page(
+    status: int, title: str, body: str, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         status=status,
         text=_PAGE.format(title=html.escape(title), body=body),
@@ -129,20 +131,26 @@ def shown(case: case_pb2.Case, window: Window) -> web.Response:
         ("办理期限", f"{deadline.year}年{deadline.month}月{deadline.day}日"),
         ("下一步", NEXT_STEP.get(case.status, "请以短信通知为准。")),
     ]
-    body = "<dl>" + "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows
-    ) + "</dl>"
+    body = (
+        "<dl>"
+        + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+        + "</dl>"
+    )
     _views.add(1, {"result": "shown"})
     return _page(200, "办理进度", body)
 
 
-def add_routes(app: web.Application, window: Window, key: str, limit: RateLimit | None = None) -> None:
+def add_routes(
+    app: web.Application, window: Window, key: str, limit: RateLimit | None = None
+) -> None:
     limiter = limit or RateLimit()
 
     async def status(request: web.Request) -> web.StreamResponse:
         if not limiter.allow(request.remote or ""):
             _views.add(1, {"result": "rate_limited"})
-            return _page(429, "请稍后再试", "<p>查询过于频繁，请稍后再试。</p>", {"Retry-After": "60"})
+            return _page(
+                429, "请稍后再试", "<p>查询过于频繁，请稍后再试。</p>", {"Retry-After": "60"}
+            )
         receipt = request.match_info["receipt"]
         given = request.query.get("c", "")
         # The same answer for a malformed receipt, a wrong or missing code and an unknown case.

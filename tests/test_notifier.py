@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import urllib.request
 import secrets
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +44,9 @@ def messages(path: Path, receipt: str) -> list[dict[str, Any]]:
     return [m for m in map(json.loads, lines) if masked in m["text"]]
 
 
-async def wait_messages(path: Path, receipt: str, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+async def wait_messages(
+    path: Path, receipt: str, count: int, timeout: float = 20.0
+) -> list[dict[str, Any]]:
     async def check() -> list[dict[str, Any]] | None:
         found = messages(path, receipt)
         return found if len(found) >= count else None
@@ -246,7 +248,16 @@ async def _settled(platform: Platform, receipt: str) -> None:
 
     async def drained() -> bool:
         listed = subprocess.run(
-            ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "messages_unacknowledged"],
+            [
+                "rabbitmqctl",
+                "-q",
+                "list_queues",
+                "-p",
+                vhost,
+                "name",
+                "messages",
+                "messages_unacknowledged",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -268,7 +279,9 @@ async def test_a_divorce_tells_both_parties_each_in_their_language_and_dates_its
         http, "registry", application("registry.marriage", husband, otherParty=other)
     )
     wed = await wait_messages(platform.notifier_messages, marriage, 4)
-    assert sorted(m["to"] for m in wed) == sorted([husband.phone, husband.phone, wife.phone, wife.phone])
+    assert sorted(m["to"] for m in wed) == sorted(
+        [husband.phone, husband.phone, wife.phone, wife.phone]
+    )
     receipt = await submit(http, application("registry.divorce", husband, otherParty=other))
     found = await wait_messages(platform.notifier_messages, receipt, 2)
     by_phone = {m["to"]: m["text"] for m in found}
@@ -365,7 +378,10 @@ async def test_a_notifier_killed_mid_send_still_sends_once(platform, http, local
     # lease, with the same idempotency key, and the provider keeps one.
     local_provider.script.append("accept-then-hang")
     local_provider.hang_seconds = 30
-    env = http_provider_env(local_provider) | {"NOTIFIER_PROVIDER_TIMEOUT_SECONDS": "20", "NOTIFIER_LEASE_SECONDS": "25"}
+    env = http_provider_env(local_provider) | {
+        "NOTIFIER_PROVIDER_TIMEOUT_SECONDS": "20",
+        "NOTIFIER_LEASE_SECONDS": "25",
+    }
     receipt = ""
     with notifier(platform, ten_in_the_morning(), name="notifier-killed", **env) as first:
         receipt = await submit(http, dibao_json())

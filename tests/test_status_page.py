@@ -19,9 +19,10 @@ KEY = "development-status-page-key"
 
 
 async def _page(platform, path: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as anonymous, anonymous.get(
-        f"http://127.0.0.1:{platform.ports.gateway_http}{path}"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        anonymous.get(f"http://127.0.0.1:{platform.ports.gateway_http}{path}") as response,
+    ):
         return response.status, await response.text()
 
 
@@ -83,6 +84,10 @@ async def test_a_client_asking_too_often_gets_429(platform):
 
 def test_the_rate_limit_refills() -> None:
     limit = RateLimit(per_minute=2)
-    assert [limit.allow("a", 0.0), limit.allow("a", 0.0), limit.allow("a", 0.0)] == [True, True, False]
+    assert [limit.allow("a", 0.0), limit.allow("a", 0.0), limit.allow("a", 0.0)] == [
+        True,
+        True,
+        False,
+    ]
     assert limit.allow("b", 0.0)
     assert limit.allow("a", 30.0)

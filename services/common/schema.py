@@ -46,9 +46,7 @@ def directories_for(service: str) -> list[Path]:
     if service == "notifier":
         # Its send records only: it publishes nothing, so it has no outbox.
         return [SERVICES_DIR / "notifier" / "migrations"]
-    raise ValueError(
-        f"{service} has no database of its own: intake, a department or the notifier"
-    )
+    raise ValueError(f"{service} has no database of its own: intake, a department or the notifier")
 
 
 @dataclass(frozen=True)

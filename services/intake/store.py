@@ -306,9 +306,7 @@ class CaseLedger:
         """The basic view with the applicant's and the other party's phones as stored (sealed,
         not opened here) and their notice preferences: what the notifier needs, nothing more."""
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT * FROM cases WHERE receipt = $1", receipt
-            )
+            row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1", receipt)
         if row is None:
             return None
         case = _basic_case(row)

@@ -167,7 +167,11 @@ def accepted(
     for key, event, day in (
         ("divorce.cooling_off_ends", Event.COOLING_OFF_ENDS, periods.cooling_off_last_day),
         ("divorce.confirmation_opens", Event.CONFIRMATION_OPENS, periods.confirmation_first_day),
-        ("divorce.confirmation_last_day", Event.CONFIRMATION_LAST_DAY, periods.confirmation_last_day),
+        (
+            "divorce.confirmation_last_day",
+            Event.CONFIRMATION_LAST_DAY,
+            periods.confirmation_last_day,
+        ),
     ):
         notices += _each(case, key, event, args, on(day))
     return notices

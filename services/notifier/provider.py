@@ -20,7 +20,6 @@ import hmac
 import http.client
 import json
 import os
-import socket
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -176,7 +175,7 @@ class HttpProvider:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             # Sent or not, nobody knows: retried with the same idempotency key.
             return Outcome(Verdict.RETRY, "timeout")
         except OSError:

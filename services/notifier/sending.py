@@ -64,7 +64,9 @@ def deliver(
     # Opened here, for this request only: the clear number lives in this frame and the
     # provider's request, nowhere else (no log, span, record or error carries it).
     message = Message(
-        claimed.idempotency_key, personal_data.unseal(claimed.sealed_phone), text_of(claimed, sender)
+        claimed.idempotency_key,
+        personal_data.unseal(claimed.sealed_phone),
+        text_of(claimed, sender),
     )
     outcome = provider.send(message)
     del message

@@ -97,12 +97,17 @@ def _handled(
                     if error.code.name == "NOT_FOUND":
                         log.error("dropping %s: no case %s", cls.DESCRIPTOR.name, receipt)
                         return
-                    log.warning("%s for %s: %s; will retry", cls.DESCRIPTOR.name, receipt, error.code.name)
+                    log.warning(
+                        "%s for %s: %s; will retry", cls.DESCRIPTOR.name, receipt, error.code.name
+                    )
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     raise
                 except Exception as error:
                     log.warning(
-                        "%s for %s: %s; will retry", cls.DESCRIPTOR.name, receipt, type(error).__name__
+                        "%s for %s: %s; will retry",
+                        cls.DESCRIPTOR.name,
+                        receipt,
+                        type(error).__name__,
                     )
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     raise
@@ -170,7 +175,9 @@ class NotifierService:
                     result = sending.deliver(record, PROVIDER, RECORDS, CLOCK, SENDER)
                 except Exception as error:
                     # Left leased: sent again, with the same idempotency key, after the lease.
-                    log.warning("sending failed (%s); retried after its lease", type(error).__name__)
+                    log.warning(
+                        "sending failed (%s); retried after its lease", type(error).__name__
+                    )
                     continue
                 log.debug("send took %.3fs", time.perf_counter() - started)
                 if result is sending.Result.FAILED:

@@ -132,7 +132,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         provider_secret=env.text("NOTIFIER_PROVIDER_SECRET"),
         provider_timeout_seconds=timeout,
         lease_seconds=lease,
-        bureau={"zh-CN": env.text("NOTIFIER_BUREAU_NAME"), "en": env.text("NOTIFIER_BUREAU_NAME_EN")},
+        bureau={
+            "zh-CN": env.text("NOTIFIER_BUREAU_NAME"),
+            "en": env.text("NOTIFIER_BUREAU_NAME_EN"),
+        },
         review={
             "zh-CN": env.text("NOTIFIER_REVIEW_OFFICE"),
             "en": env.text("NOTIFIER_REVIEW_OFFICE_EN"),

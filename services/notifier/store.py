@@ -20,7 +20,6 @@ import pg8000.native
 from services.notifier.notices import Notice
 
 
-
 @dataclass(frozen=True)
 class Claimed:
     id: int

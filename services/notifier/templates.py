@@ -125,4 +125,4 @@ class _Strict(dict[str, str]):
         raise MissingTemplate(f"template placeholder {{{key}}} has no value")
 
 
-__all__ = ["ZH", "EN", "Templates", "Sender", "render", "load", "MissingTemplate"]
+__all__ = ["EN", "ZH", "MissingTemplate", "Sender", "Templates", "load", "render"]

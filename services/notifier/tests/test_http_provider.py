@@ -76,9 +76,18 @@ def test_an_unreachable_provider_is_retried() -> None:
 
 @pytest.mark.parametrize(
     ("status", "verdict"),
-    [(200, Verdict.SENT), (202, Verdict.SENT), (409, Verdict.SENT), (400, Verdict.GIVE_UP),
-     (422, Verdict.GIVE_UP), (403, Verdict.GIVE_UP), (429, Verdict.RETRY), (500, Verdict.RETRY),
-     (502, Verdict.RETRY), (418, Verdict.GIVE_UP)],
+    [
+        (200, Verdict.SENT),
+        (202, Verdict.SENT),
+        (409, Verdict.SENT),
+        (400, Verdict.GIVE_UP),
+        (422, Verdict.GIVE_UP),
+        (403, Verdict.GIVE_UP),
+        (429, Verdict.RETRY),
+        (500, Verdict.RETRY),
+        (502, Verdict.RETRY),
+        (418, Verdict.GIVE_UP),
+    ],
 )
 def test_answers_mapped(status: int, verdict: Verdict) -> None:
     assert classify(status).verdict is verdict

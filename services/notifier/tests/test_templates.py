@@ -19,7 +19,10 @@ from services.notifier.notices import (
     applies,
 )
 
-SENDER = templates.Sender({"zh-CN": "太仓市民政局", "en": "Taicang Civil Affairs"}, {"zh-CN": "太仓市人民政府", "en": "Taicang's government"})
+SENDER = templates.Sender(
+    {"zh-CN": "太仓市民政局", "en": "Taicang Civil Affairs"},
+    {"zh-CN": "太仓市人民政府", "en": "Taicang's government"},
+)
 ARGS = {
     "deadline": "2027-01-13",
     "cooling_off_last_day": "2027-01-04",
