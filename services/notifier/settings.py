@@ -145,6 +145,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _clock(env: config.Environment) -> BureauClock:
     real = config.bureau_clock(env)
+    rate = env.number("NOTIFIER_CLOCK_RATE")
+    if rate <= 0:
+        raise ConfigError("NOTIFIER_CLOCK_RATE must be positive")
     start_text = env.text("NOTIFIER_CLOCK_START")
     if not start_text:
         return real
@@ -154,9 +157,6 @@ def _clock(env: config.Environment) -> BureauClock:
         raise ConfigError("NOTIFIER_CLOCK_START must be an RFC 3339 instant") from None
     if start.tzinfo is None:
         raise ConfigError("NOTIFIER_CLOCK_START needs its offset (Z or +08:00)")
-    rate = env.number("NOTIFIER_CLOCK_RATE")
-    if rate <= 0:
-        raise ConfigError("NOTIFIER_CLOCK_RATE must be positive")
     return BureauClock(real.zone, _running_from(start, rate))
 
 
