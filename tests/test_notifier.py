@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -104,11 +105,11 @@ def notifier(
     23:00 in China must not find its messages held."""
     if "notifier" in platform.processes:
         platform.kill("notifier", signal.SIGTERM)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     environ = {
         **platform.env(),
         "NOTIFIER_HTTP_PORT": str(port),
-        "NOTIFIER_METRICS_PORT": str(free_port()),
+        "NOTIFIER_METRICS_PORT": str(metrics_port),
         "NOTIFIER_CLOCK_START": fake_start.astimezone(dt.UTC).isoformat(),
         "NOTIFIER_CLOCK_RATE": str(speed),
         **env,
@@ -122,6 +123,7 @@ def notifier(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 60
         while not _healthy(port):
@@ -402,3 +404,24 @@ async def test_a_notifier_killed_mid_send_still_sends_once(platform, http, local
         (row,) = await sent_rows(platform, receipt, 1)
     assert row["attempts"] == 2
     assert sum(k.startswith(receipt) for k in local_provider.delivered) == 1
+
+
+async def test_a_message_given_up_is_on_the_timeline_and_counted(platform, http, local_provider):
+    # The provider refuses our signature: no retry mends that.
+    env = http_provider_env(local_provider) | {"NOTIFIER_PROVIDER_SECRET": "not-the-secret"}
+    with notifier(platform, ten_in_the_morning(), name="notifier-refused", **env) as process:
+        receipt = await submit(http, dibao_json())
+        application = await wait_for_entry(http, receipt, "NOTICE_UNDELIVERED")
+        with urllib.request.urlopen(process.metrics_url, timeout=5) as answer:
+            scraped = answer.read().decode()
+    (row,) = await notices(platform, receipt)
+    assert (row["state"], row["last_cause"]) == ("failed", "credentials_refused")
+    (entry,) = [
+        e for e in application["timeline"] if e["kind"] == "TIMELINE_ENTRY_KIND_NOTICE_UNDELIVERED"
+    ]
+    assert "短信" in entry["message"]["text"]
+    assert re.search(
+        r'onedoor_notifier_messages_total\{[^}]*event="accepted"[^}]*outcome="failed"[^}]*\} 1',
+        scraped,
+    ), scraped[-2000:]
+    assert not local_provider.delivered and local_provider.bad_signatures == 1
