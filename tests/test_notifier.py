@@ -197,18 +197,24 @@ async def test_decisions_each_send_one_message_and_a_redelivery_none(
     await wait_for_entry(http, receipt, "MATERIALS_REQUESTED")
     found = await wait_messages(platform.notifier_messages, receipt, 2)
     assert "近六个月银行流水" in found[1]["text"] and "补正材料" in found[1]["text"]
+    async with http.post(
+        f"/v1/applications/{receipt}:supplyMaterials", json={"materials": ["income_proof"]}
+    ) as response:
+        assert response.status == 200, await response.text()
+    found = await wait_messages(platform.notifier_messages, receipt, 3)
+    assert "补正材料已收到" in found[2]["text"]
     await assistance.DecideCase(decide(receipt, apb.DECISION_REJECT, "家庭收入超过标准"))
     await wait_for_entry(http, receipt, "REJECTED")
-    found = await wait_messages(platform.notifier_messages, receipt, 3)
-    rejected = found[2]["text"]
+    found = await wait_messages(platform.notifier_messages, receipt, 4)
+    rejected = found[3]["text"]
     assert "家庭收入超过标准" in rejected and "行政复议" in rejected
 
     # Every event the case produced, delivered again: nothing more is sent.
     await redeliver_all(platform, receipt)
     await _settled(platform, receipt)
-    assert len(messages(platform.notifier_messages, receipt)) == 3
-    rows = await sent_rows(platform, receipt, 3)
-    assert len(rows) == 3 and all(r["state"] == "sent" for r in rows)
+    assert len(messages(platform.notifier_messages, receipt)) == 4
+    rows = await sent_rows(platform, receipt, 4)
+    assert len(rows) == 4 and all(r["state"] == "sent" for r in rows)
 
 
 async def redeliver_all(platform: Platform, receipt: str) -> None:
@@ -223,7 +229,7 @@ async def redeliver_all(platform: Platform, receipt: str) -> None:
         finally:
             await conn.close()
         published += [(exchange, r["event_type"], json.loads(r["payload"])) for r in rows]
-    assert len(published) >= 3
+    assert len(published) >= 4
     connection = await aio_pika.connect(platform.amqp_uri)
     async with connection:
         channel = await connection.channel()

@@ -445,6 +445,15 @@ class CaseLedger:
             appended = await self._insert_entry(conn, receipt, entry_key, entry)
             if appended:
                 await self._apply(conn, row, entry)
+                if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+                    # In the entry's transaction, so the applicant is told once it is recorded.
+                    await outbox.add(
+                        conn,
+                        "intake",
+                        events_pb2.CaseProgressed(
+                            receipt=receipt, kind=entry.kind, matter_code=row["matter_code"]
+                        ),
+                    )
             return await _basic(conn, receipt), appended
 
     async def _insert_entry(

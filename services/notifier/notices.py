@@ -203,6 +203,23 @@ def decided(
     return _each(case, f"decided:{event.event_id}", kind, args)
 
 
+def progressed(
+    event: events_pb2.CaseProgressed,
+    case: case_pb2.Case,
+    clock: BureauClock,
+    calendar: LegalCalendar,
+) -> list[Notice]:
+    """On case_progressed: the materials asked for are handed in, and the clock runs again."""
+    if event.kind != case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+        return []
+    return _each(
+        case,
+        f"progressed:{event.event_id}",
+        Event.MATERIALS_RECEIVED,
+        case_args(case, clock, calendar),
+    )
+
+
 def proactive_awaiting(case: case_pb2.Case, confirm_by: dt.date) -> list[Notice]:
     """The hook for proactive cases (opened by the bureau, waiting for the person to confirm
     by ``confirm_by``): the proactive-cases work calls it from its own event's handler."""

@@ -156,6 +156,12 @@ class NotifierService:
         case = self._contacts(event.receipt)
         self._record(notices.accepted(case, CLOCK, CALENDAR, SETTINGS.morning))
 
+    @event_handler("intake", events.CASE_PROGRESSED, requeue_on_error=True)
+    @_handled(events_pb2.CaseProgressed)
+    def on_case_progressed(self, event: events_pb2.CaseProgressed) -> None:
+        case = self._contacts(event.receipt)
+        self._record(notices.progressed(event, case, CLOCK, CALENDAR))
+
     def _on_decided(self, event: events_pb2.CaseDecided) -> None:
         case = self._contacts(event.receipt)
         self._record(notices.decided(event, case, CLOCK, CALENDAR))
