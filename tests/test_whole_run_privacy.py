@@ -56,12 +56,16 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
 
     # The notifier took the case's contacts (a sealed phone) and recorded its message.
     await eventually(notified, what="the notifier's spans")
+
     # The status page behind the receipt's QR shows the case and nothing personal.
     async def status_page() -> str | None:
-        async with aiohttp.ClientSession() as anonymous, anonymous.get(
-            f"http://127.0.0.1:{platform.ports.gateway_http}/s/{receipt}"
-            f"?c={code_for(STATUS_PAGE_KEY, receipt)}"
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as anonymous,
+            anonymous.get(
+                f"http://127.0.0.1:{platform.ports.gateway_http}/s/{receipt}"
+                f"?c={code_for(STATUS_PAGE_KEY, receipt)}"
+            ) as response,
+        ):
             # 429: the status page's own test spent this client's views a moment ago.
             return await response.text() if response.status == 200 else None
 
