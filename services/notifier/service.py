@@ -42,7 +42,7 @@ _tracer = telemetry.tracer(__name__)
 SETTINGS = settings.installed()
 CLOCK = SETTINGS.clock
 CALENDAR = legal_calendar.load()
-RECORDS = SendRecords(SETTINGS.database_url, SETTINGS.lease_seconds)
+RECORDS = SendRecords(SETTINGS.database_url, SETTINGS.lease_seconds, SETTINGS.max_workers + 2)
 SENDER = templates.Sender(dict(SETTINGS.bureau), dict(SETTINGS.review))
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
@@ -170,7 +170,7 @@ class NotifierService:
     def send_due(self) -> None:
         """Sends what is due. Runs on every replica; the records' leases keep them apart."""
         try:
-            claimed = RECORDS.claim(CLOCK.now())
+            claimed = RECORDS.claim(CLOCK.now(), limit=100)
         except Exception as error:
             log.warning("send records unavailable (%s); next round retries", type(error).__name__)
             return

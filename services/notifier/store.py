@@ -8,8 +8,10 @@ Every instant compared here comes from the notifier's BureauClock, never from th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import queue
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -57,16 +59,29 @@ def _connect_args(url: str) -> dict[str, object]:
 
 
 class SendRecords:
-    def __init__(self, url: str, lease_seconds: float = 60.0) -> None:
+    def __init__(self, url: str, lease_seconds: float = 60.0, pool_size: int = 10) -> None:
         self.args = _connect_args(url)
         self.lease_seconds = lease_seconds
+        # Idle connections for reuse (a queue, which eventlet makes green in the service): a
+        # connection per statement cost more than the statement.
+        self.idle: queue.LifoQueue[pg8000.native.Connection] = queue.LifoQueue(pool_size)
 
     @contextmanager
     def _conn(self) -> Iterator[pg8000.native.Connection]:
-        conn = pg8000.native.Connection(**self.args)  # type: ignore[arg-type]
+        try:
+            conn = self.idle.get_nowait()
+        except queue.Empty:
+            conn = pg8000.native.Connection(**self.args)  # type: ignore[arg-type]
         try:
             yield conn
-        finally:
+        except BaseException:
+            # Its state is unknown (a broken socket, a failed transaction): not reused.
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        try:
+            self.idle.put_nowait(conn)
+        except queue.Full:
             conn.close()
 
     def record(self, notices: Sequence[Notice], now: dt.datetime, due: dt.datetime) -> int:
