@@ -9,10 +9,10 @@ import logging
 
 from aiohttp import web
 
-from gateway import peers, settings
+from gateway import peers, settings, status_page
 from gateway.audit_trail import AuditTrail
 from gateway.backends import Backends
-from gateway.console import ConsoleSignIn
+from gateway.console import ConsoleSignIn, receipt_qr
 from gateway.federation import Federation
 from gateway.federation_api import FederationServicer
 from gateway.grpc_api import GatewayServicer
@@ -96,10 +96,10 @@ async def main(configured: settings.Settings) -> None:
         access_log=logging.getLogger("gateway.access"),
     )
     readiness = Readiness()
-    runner = web.AppRunner(
-        create_app(window, configured.cors_origins, readiness, sign_in, console_sign_in),
-        access_log=None,
-    )
+    app = create_app(window, configured.cors_origins, readiness, sign_in, console_sign_in)
+    status_page.add_routes(app, window, configured.status_page_key)
+    receipt_qr.configure(configured.status_page_url, configured.status_page_key)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     http_port = configured.http_port
     site = web.TCPSite(runner, configured.server.bind_host, http_port, shutdown_timeout=5)

@@ -36,6 +36,7 @@ from gateway import (
     permissions,
     rendering,
     search,
+    status_page,
     submission,
     warnings,
 )
@@ -209,7 +210,11 @@ def _authenticate(sign_in: auth.SignIn) -> Any:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Every call carries a bearer token, checked before the body is even read."""
-        if console.is_public(request.path) or request.path in PUBLIC_PATHS:
+        if (
+            console.is_public(request.path)
+            or request.path in PUBLIC_PATHS
+            or status_page.is_public(request.path)
+        ):
             return await handler(request)
         request[CALLER] = await sign_in.principal(request.headers.get("Authorization", ""))
         return await handler(request)

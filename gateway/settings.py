@@ -66,6 +66,10 @@ class Settings:
     dev_tokens: bool
     # The bureau's contact line on the applicant's receipt ("" prints none).
     bureau_contact: str = ""
+    # The public status page behind the receipt's QR (gateway/status_page.py): the key of its
+    # verification codes, and the base URL the QR points at ("": this gateway's own).
+    status_page_key: str = ""
+    status_page_url: str = ""
 
     def sign_in(self) -> auth.SignIn:
         provider = Verifier(self.oidc, auth.ROLES) if self.oidc is not None else None
@@ -94,6 +98,8 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_CORS_ORIGINS", ""),
         # Printed on the applicant's receipt after "咨询电话", e.g. "0512-53520000（工作日 9:00–17:00）".
         Variable("GATEWAY_BUREAU_CONTACT", ""),
+        Variable("GATEWAY_STATUS_PAGE_KEY", "development-status-page-key", secret=True),
+        Variable("GATEWAY_STATUS_PAGE_URL", ""),
         OIDC_ISSUER,
         Variable("GATEWAY_OIDC_AUDIENCE", None if signs_in else ""),
         Variable("GATEWAY_OIDC_ROLE_CLAIM", "role"),
@@ -179,4 +185,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         console_client_id=env.text("GATEWAY_OIDC_CONSOLE_CLIENT_ID"),
         dev_tokens=dev_tokens,
         bureau_contact=env.text("GATEWAY_BUREAU_CONTACT"),
+        status_page_key=env.text("GATEWAY_STATUS_PAGE_KEY"),
+        status_page_url=env.text("GATEWAY_STATUS_PAGE_URL")
+        or f"http://127.0.0.1:{env.integer('GATEWAY_HTTP_PORT')}",
     )

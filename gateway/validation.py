@@ -49,6 +49,9 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_FORMAT = "must be a date written YYYY-MM-DD, like 2026-11-20"
 
 
+NOTICE_LANGUAGES = ("", "zh-CN", "en")
+
+
 def _name_problem(name: str) -> str | None:
     if not name.strip():
         return "is required"
@@ -337,6 +340,13 @@ def check_application(
         check("applicant.phone", "must be an 11-digit mobile or a landline like 0512-53521234")
     division_problem = _division_problem(applicant.hukou_division)
     check("applicant.hukou_division", division_problem)
+    # The languages the notifier has messages in (services/notifier/templates/).
+    for field, notices in (
+        ("applicant.notices.language", applicant.notices),
+        ("details.other_party.notices.language", request.details.other_party.notices),
+    ):
+        if notices.language not in NOTICE_LANGUAGES:
+            check(field, "must be zh-CN or en (or left out for Chinese)")
     if matter is not None:
         for field, problem in _details_problems(matter, request.details, clock):
             check(field, problem)

@@ -14,7 +14,7 @@ import yaml
 from services.common.catalog import DEPARTMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
-DATABASES = ("intake", *DEPARTMENTS, "ingest")
+DATABASES = ("intake", *DEPARTMENTS, "ingest", "notifier")
 
 
 def _render(overlay: str) -> list[dict[str, Any]]:

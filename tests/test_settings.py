@@ -40,6 +40,7 @@ PROCESSES = {
     "relay": "services.relay",
     "router": "services.router",
     "ingest": "services.ingest",
+    "notifier": "services.notifier",
     "cli": "services.cli",
     "launcher": "services.launcher",
 }
@@ -182,9 +183,16 @@ def test_secrets_are_the_keys_and_each_process_holds_only_its_own() -> None:
         process: {v.name for v in settings_of(process).variables({}) if v.secret}
         for process in PROCESSES
     }
-    assert held["gateway"] == {"IDENTITY_HASH_KEY", "AUTH_JWT_KEY", "SERVICE_TOKEN"}
+    assert held["gateway"] == {
+        "IDENTITY_HASH_KEY",
+        "AUTH_JWT_KEY",
+        "SERVICE_TOKEN",
+        "GATEWAY_STATUS_PAGE_KEY",
+    }
     assert held["relay"] == set()
     assert held["router"] == {"SERVICE_TOKEN"}
+    # The one process that opens a phone, and the one that holds the provider's credentials.
+    assert held["notifier"] == {"SERVICE_TOKEN", "PERSONAL_DATA_KEY", "NOTIFIER_PROVIDER_SECRET"}
     for department in ("intake", *DEPARTMENTS):
         assert "PERSONAL_DATA_KEY" in held[department]
 

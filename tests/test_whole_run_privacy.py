@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.status_page import code_for
 from services.common import auth, metric_catalog
 from services.common.catalog import DEPARTMENTS
 from services.common.receipt import RECEIPT_PATTERN
@@ -22,6 +23,8 @@ from tests.conftest import eventually, wait_for_entry
 from tests.factories import PERSONAL_DATA, dibao_json, person
 
 pytestmark = pytest.mark.whole_run
+# The development key the test platform's gateway holds (gateway/settings.py).
+STATUS_PAGE_KEY = "development-status-page-key"
 
 
 async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
@@ -46,6 +49,32 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
 
     await eventually(flushed, what="the router's spans")
     await eventually(lambda: _ingest_spans(trace_sink, pushed), what="the ingest batch's spans")
+
+    async def notified():
+        return [
+            s
+            for s in trace_sink.spans()
+            if s.attributes.get(RECEIPT_KEY) == receipt and s.service == "notifier"
+        ]
+
+    # The notifier took the case's contacts (a sealed phone) and recorded its message.
+    await eventually(notified, what="the notifier's spans")
+
+    # The status page behind the receipt's QR shows the case and nothing personal.
+    async def status_page() -> str | None:
+        async with (
+            aiohttp.ClientSession() as anonymous,
+            anonymous.get(
+                f"http://127.0.0.1:{platform.ports.gateway_http}/s/{receipt}"
+                f"?c={code_for(STATUS_PAGE_KEY, receipt)}"
+            ) as response,
+        ):
+            # 429: the status page's own test spent this client's views a moment ago.
+            return await response.text() if response.status == 200 else None
+
+    page = await eventually(status_page, timeout=30, what="the status page")
+    leaks = [p for p in PERSONAL_DATA if p in page]
+    assert not leaks, f"{len(leaks)} pieces of personal data on the status page"
     assert len(PERSONAL_DATA) > 10
 
     spans = trace_sink.spans()
@@ -120,7 +149,7 @@ def test_every_line_every_process_wrote_is_one_json_record(platform, tmp_path_fa
             assert receipt is None or RECEIPT_PATTERN.fullmatch(receipt), f"{log}:{number}"
             services.add(record["service"])
             records += 1
-    assert {"gateway", "intake", "relay", "router", "ingest", *DEPARTMENTS} <= services
+    assert {"gateway", "intake", "relay", "router", "ingest", "notifier", *DEPARTMENTS} <= services
     print(f"{records} JSON records in {len(logs)} files from {sorted(services)}")
 
 

@@ -311,3 +311,9 @@ def test_a_consent_in_the_future_of_the_bureaus_clock_is_refused(clock):
 def test_a_consent_a_few_minutes_ahead_is_clock_skew(clock):
     assert passes(with_consent(clock.now() + dt.timedelta(minutes=5)), clock)
     assert passes(with_consent(clock.now() - dt.timedelta(days=3)), clock)
+
+
+def test_a_notice_language_the_notifier_has_no_messages_in_is_refused():
+    assert passes(request(applicant__notices__language="en")) == "assistance.dibao"
+    error = refusal(request(applicant__notices__language="fr"))
+    assert fields(error) == {"applicant.notices.language"}

@@ -14,7 +14,7 @@ from services.common.config import Keys, Variable
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
 DEFAULT_INGEST = "http://127.0.0.1:8070"
 # `onedoor migrate` reaches a service's database itself, not through the gateway.
-DATABASES = ("intake", *DEPARTMENTS, "ingest")
+DATABASES = ("intake", *DEPARTMENTS, "ingest", "notifier")
 # `onedoor token` signs tokens for local use with the platform's key.
 KEYS = ("jwt",)
 

@@ -128,7 +128,9 @@ assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services sha
 FIRST_METRICS_PORT = 9464
 METRICS_PORTS = {
     name: FIRST_METRICS_PORT + i
-    for i, name in enumerate(("gateway", "intake", *DEPARTMENTS, "relay", "router", "ingest"))
+    for i, name in enumerate(
+        ("gateway", "intake", *DEPARTMENTS, "relay", "router", "ingest", "notifier")
+    )
 }
 
 

@@ -18,10 +18,12 @@ SCHEMA_VERSION = 1
 
 CASE_ACCEPTED = "case_accepted"
 CASE_DECIDED = "case_decided"
+CASE_PROGRESSED = "case_progressed"
 
 EVENT_TYPES: dict[type[Message], str] = {
     events_pb2.CaseAccepted: CASE_ACCEPTED,
     events_pb2.CaseDecided: CASE_DECIDED,
+    events_pb2.CaseProgressed: CASE_PROGRESSED,
 }
 
 E = TypeVar("E", bound=Message)

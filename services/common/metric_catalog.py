@@ -265,6 +265,31 @@ INGEST_BATCH_DURATION = Metric(
     buckets=PIPELINE_SECONDS,
 )
 
+# --- the notifier and the public status page ---------------------------------------------------
+
+NOTIFIER_MESSAGES = Metric(
+    "onedoor.notifier.messages",
+    Kind.COUNTER,
+    "Text messages to applicants by event and what became of them: sent, retried (the "
+    "provider's trouble, tried again after a back-off), failed (given up, recorded on the "
+    "case's timeline) or opted_out (recorded, never sent).",
+    labels=("event", "outcome"),
+)
+NOTIFIER_PROVIDER_ANSWERS = Metric(
+    "onedoor.notifier.provider.answers",
+    Kind.COUNTER,
+    "The SMS provider's answers by cause (accepted, duplicate, rate_limited, provider_error, "
+    "timeout, unreachable, refused, credentials_refused).",
+    labels=("provider", "cause"),
+)
+STATUS_PAGE_VIEWS = Metric(
+    "onedoor.status_page.views",
+    Kind.COUNTER,
+    "Views of the public status page behind a receipt's QR code, by result (shown, not_found, "
+    "rate_limited).",
+    labels=("result",),
+)
+
 ONEDOOR: tuple[Metric, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Metric))
 
 # --- defined by the instrumentation (semantic conventions) -------------------------------------

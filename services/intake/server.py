@@ -61,6 +61,8 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         with telemetry.bound_receipt(request.receipt):
             if request.view == intake_service_pb2.CASE_VIEW_BASIC:
                 case = await self.ledger.get_basic(request.receipt)
+            elif request.view == intake_service_pb2.CASE_VIEW_CONTACTS:
+                case = await self.ledger.get_contacts(request.receipt)
             else:
                 case = await self.ledger.get(request.receipt)
             if case is None:

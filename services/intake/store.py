@@ -297,6 +297,25 @@ class CaseLedger:
         async with self.pool.acquire() as conn:
             return await _basic(conn, receipt)
 
+    async def get_contacts(self, receipt: str) -> case_pb2.Case | None:
+        """The basic view with the applicant's and the other party's phones as stored (sealed,
+        not opened here) and their notice preferences: what the notifier needs, nothing more."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1", receipt)
+        if row is None:
+            return None
+        case = _basic_case(row)
+        stored = case_pb2.Case()
+        json_format.ParseDict(json.loads(row["applicant"]), stored.applicant)
+        json_format.ParseDict(json.loads(row["details"]), stored.details)
+        case.applicant.phone = stored.applicant.phone
+        case.applicant.notices.CopyFrom(stored.applicant.notices)
+        party = stored.details.other_party
+        if party.phone or party.HasField("notices"):
+            case.details.other_party.phone = party.phone
+            case.details.other_party.notices.CopyFrom(party.notices)
+        return case
+
     async def create(
         self,
         case: case_pb2.Case,
@@ -441,6 +460,15 @@ class CaseLedger:
             appended = await self._insert_entry(conn, receipt, entry_key, entry)
             if appended:
                 await self._apply(conn, row, entry)
+                if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+                    # In the entry's transaction, so the applicant is told once it is recorded.
+                    await outbox.add(
+                        conn,
+                        "intake",
+                        events_pb2.CaseProgressed(
+                            receipt=receipt, kind=entry.kind, matter_code=row["matter_code"]
+                        ),
+                    )
             return await _basic(conn, receipt), appended
 
     async def _insert_entry(

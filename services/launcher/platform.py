@@ -30,9 +30,9 @@ from services.common.config import DEFAULT_AMQP_URI, DEFAULT_PORTS, DEFAULT_POST
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_WITH_DATABASES = ("intake", *DEPARTMENTS)
-# Every database the platform's processes own: the ingest service's too, which has no events
-# for the relay yet.
-DATABASES = (*SERVICES_WITH_DATABASES, "ingest")
+# Every database the platform's processes own: those of ingest and the notifier too, which
+# publish nothing (no outbox for the relay).
+DATABASES = (*SERVICES_WITH_DATABASES, "ingest", "notifier")
 
 
 class PlatformError(RuntimeError):
@@ -105,6 +105,7 @@ class Ports:
     # Where agencies push records (gRPC and HTTP), apart from the window's gateway.
     ingest: int = DEFAULT_PORTS["ingest"]
     ingest_http: int = 8070
+    notifier_http: int = 8091
     # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
     departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
     # Each process's GET /metrics.
@@ -158,6 +159,7 @@ class Platform:
             *(ProcessSpec(d, f"services.{d}", ("grpc", p.grpc_port(d))) for d in DEPARTMENTS),
             ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
             ProcessSpec("router", "services.router", ("http", p.router_http)),
+            ProcessSpec("notifier", "services.notifier", ("http", p.notifier_http)),
             ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
             ProcessSpec("ingest", "services.ingest", ("grpc", p.ingest)),
         ]
@@ -190,6 +192,10 @@ class Platform:
             "INGEST_ADDR": f"127.0.0.1:{p.ingest}",
             # Self-issued agency tokens (`onedoor token --role agency`), as for the gateway.
             "INGEST_DEV_TOKENS": "true",
+            "NOTIFIER_HTTP_PORT": str(p.notifier_http),
+            "NOTIFIER_DATABASE_URL": self.database_url("notifier"),
+            # The development provider: the messages it would send, under the run's directory.
+            "NOTIFIER_OUTBOX_FILE": str(self.notifier_messages),
             "PYTHONUNBUFFERED": "1",
             # Self-issued tokens (`onedoor token`) for local runs and tests only; a deployment
             # leaves them off and signs staff in through the bureau's identity provider.
@@ -207,6 +213,11 @@ class Platform:
             env[f"{service.upper()}_ADDR"] = f"127.0.0.1:{p.grpc_port(service)}"
         env.update(self.extra_env)
         return env
+
+    @property
+    def notifier_messages(self) -> Path:
+        """Where the notifier's file provider writes the messages it sends (JSON lines)."""
+        return self.log_dir / "notifier-messages.jsonl"
 
     def metrics_url(self, name: str) -> str:
         """Where a process serves Prometheus text."""
@@ -321,7 +332,7 @@ class Platform:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
         ``grace`` seconds. Each process's last metrics are kept beside its log."""
         self.keep_metrics()
-        order = ["ingest", "gateway", "router", "relay", *DEPARTMENTS, "intake"]
+        order = ["ingest", "gateway", "router", "notifier", "relay", *DEPARTMENTS, "intake"]
         for name in order:
             process = self.processes.get(name)
             if process is not None and process.poll() is None:

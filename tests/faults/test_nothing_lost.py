@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -203,7 +204,7 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_the_broker_crash(
         return lambda: asyncio.to_thread(platform.restart, name, down=DOWN_SECONDS)
 
     faults = {
-        **{name: restart(name) for name in ("router", "relay", "intake", DEPARTMENT)},
+        **{name: restart(name) for name in ("router", "notifier", "relay", "intake", DEPARTMENT)},
         "rabbitmq": lambda: asyncio.to_thread(_crash_and_restart, rabbitmq_node),
     }
     timings: dict[str, float] = {}
@@ -302,6 +303,17 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_the_broker_crash(
         statuses = collections.Counter(s.status for s in refused_unexpectedly)
         print(f"    complete applications refused (records): {dict(statuses)}")
 
+    # The notifier, killed with the rest, recorded each acceptance's message once (sent, or held
+    # for the morning when the test runs in the bureau's quiet hours) and sent none twice.
+    unnoticed = await _unnoticed(platform, receipts)
+    sent_twice = _sent_twice(platform, receipts)
+    print(
+        f"    notifier: {len(receipts) - len(unnoticed)} acceptances recorded, {len(sent_twice)} sent twice"
+    )
+    assert unnoticed == [], (
+        f"{len(unnoticed)} acceptances the notifier never recorded: {unnoticed[:10]}"
+    )
+    assert sent_twice == [], f"{len(sent_twice)} acceptances sent twice: {sent_twice[:10]}"
     assert lost == [], f"{len(lost)} receipted applications never routed: {lost[:10]}"
     assert doubled == [], f"{len(doubled)} applications doubled: {doubled[:10]}"
     assert stored_refused == [], f"{len(stored_refused)} refused applications stored"
@@ -317,3 +329,34 @@ def _crash_and_restart(node: RabbitMQNode) -> None:
     node.kill()
     time.sleep(DOWN_SECONDS)
     node.start()
+
+
+async def _unnoticed(platform: Platform, receipts: set[str], timeout: float = 60.0) -> list[str]:
+    """The receipts without an acceptance record in the notifier's database, once it has had
+    ``timeout`` seconds to catch up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        conn = await asyncpg.connect(platform.database_url("notifier"))
+        try:
+            recorded = {
+                r["receipt"]
+                for r in await conn.fetch(
+                    "SELECT receipt FROM notices WHERE notice_key = 'accepted'"
+                )
+            }
+        finally:
+            await conn.close()
+        missing = sorted(receipts - recorded)
+        if not missing or time.monotonic() > deadline:
+            return missing
+        await asyncio.sleep(1.0)
+
+
+def _sent_twice(platform: Platform, receipts: set[str]) -> list[str]:
+    """Receipts whose acceptance the file provider wrote more than once."""
+    try:
+        lines = platform.notifier_messages.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    counts = collections.Counter(json.loads(line)["key"] for line in lines if line.strip())
+    return sorted(r for r in receipts if counts.get(f"{r}/accepted/applicant", 0) > 1)
