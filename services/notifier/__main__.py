@@ -15,11 +15,7 @@ eventlet.monkey_patch()
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-import nameko  # noqa: E402
-from nameko.cli.run import run  # noqa: E402
-from nameko_opentelemetry import NamekoInstrumentor  # noqa: E402
-
-from services.common import telemetry  # noqa: E402
+from services.common import nameko_process  # noqa: E402
 from services.notifier import settings  # noqa: E402
 
 
@@ -38,27 +34,10 @@ def main() -> None:
     if step.returncode:
         sys.exit(step.returncode)
     settings.install(configured)
-    configured.keys.configure()
-    telemetry.setup(
-        configured.telemetry,
-        instrument_grpc_aio=False,
-        instrument_asyncpg=False,
-        native_stderr=False,
-    )
+    # After the settings are installed: the service module takes them from there.
     from services.notifier.service import TRACING_ADAPTERS
 
-    NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
-    nameko.config.update(
-        {
-            "AMQP_URI": configured.amqp_uri,
-            "WEB_SERVER_ADDRESS": f"{configured.bind_host}:{configured.http_port}",
-            "max_workers": configured.max_workers,
-        }
-    )
-    try:
-        run(["services.notifier.service"])
-    finally:
-        telemetry.shutdown()
+    nameko_process.serve(configured, "services.notifier.service", TRACING_ADAPTERS)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,7 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import nameko  # noqa: E402
-from nameko.cli.run import run  # noqa: E402
-from nameko_opentelemetry import NamekoInstrumentor  # noqa: E402
-
-from services.common import telemetry  # noqa: E402
+from services.common import nameko_process  # noqa: E402
 from services.router import settings  # noqa: E402
 from services.router.consumer import TRACING_ADAPTERS  # noqa: E402
 
@@ -27,25 +23,7 @@ def main() -> None:
     # Read once, before nameko imports services.router.service, which takes them from here.
     configured = settings.from_env()
     settings.install(configured)
-    configured.keys.configure()
-    telemetry.setup(
-        configured.telemetry,
-        instrument_grpc_aio=False,
-        instrument_asyncpg=False,
-        native_stderr=False,
-    )
-    NamekoInstrumentor().instrument(entrypoint_adapters=TRACING_ADAPTERS)
-    nameko.config.update(
-        {
-            "AMQP_URI": configured.amqp_uri,
-            "WEB_SERVER_ADDRESS": f"{configured.bind_host}:{configured.http_port}",
-            "max_workers": configured.max_workers,
-        }
-    )
-    try:
-        run(["services.router.service"])
-    finally:
-        telemetry.shutdown()
+    nameko_process.serve(configured, "services.router.service", TRACING_ADAPTERS)
 
 
 if __name__ == "__main__":
