@@ -231,6 +231,7 @@ def main() -> int:
         return run_cities(sink, extra_env)
     provider = _identity_provider(Ports().gateway_http)
     extra_env.update(provider.gateway_env())
+    extra_env.update(provider.ingest_env())
     platform = Platform(log_dir=log_dir, extra_env=extra_env)
     stop = _stop_on_signals()
     print(
