@@ -111,6 +111,7 @@ def platform(
             # A rotated key is looked for at once, not after the production half-minute.
             "GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS": "0.5",
             **identity_provider.gateway_env(),
+            **identity_provider.ingest_env(),
         },
     )
     try:

@@ -32,6 +32,29 @@ def test_ingest_serves_grpc_and_http_and_is_probed(overlay: str) -> None:
 
 
 @overlay_params(PRODUCTION)
+def test_agencies_sign_in_at_their_citys_identity_provider(overlay: str) -> None:
+    data = _config_map(overlay, "onedoor-ingest")
+    assert data["INGEST_DEV_TOKENS"] == "false"
+    assert data["INGEST_OIDC_ISSUER"].startswith("https://")
+    assert data["INGEST_OIDC_AUDIENCE"] == "urn:onedoor:ingest"
+    gateway = _config_map(overlay, "onedoor-gateway")
+    # The same city's directory as its staff's, and never the gateway's audience.
+    host = data["INGEST_OIDC_ISSUER"].split("/")[2]
+    assert host == gateway["GATEWAY_OIDC_ISSUER"].split("/")[2]
+    assert data["INGEST_OIDC_AUDIENCE"] != gateway["GATEWAY_OIDC_AUDIENCE"]
+
+
+def _config_map(overlay: str, name: str) -> dict[str, str]:
+    """A generated ConfigMap's data (its name carries kustomize's hash suffix)."""
+    [found] = [
+        o
+        for o in of_kind(overlay, "ConfigMap")
+        if name in (o["metadata"]["name"], o["metadata"]["name"].rsplit("-", 1)[0])
+    ]
+    return dict(found["data"])
+
+
+@overlay_params(PRODUCTION)
 def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
     policies = of_kind(overlay, "NetworkPolicy")
     ingest = next(p for p in policies if p["metadata"]["name"] == "ingest")
@@ -39,15 +62,20 @@ def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
     [rule] = ingest["spec"]["ingress"]
     assert "from" not in rule  # from anywhere: the agencies' networks
     assert sorted(p["port"] for p in rule["ports"]) == ["grpc", "http"]
-    # Its ways out: the gRPC ports of intake, assistance and elderly (matching) and PostgreSQL
-    # (besides DNS and the collector, the policies every pod has). Nothing leaves the namespace.
+    # Its ways out: the gRPC ports of intake, assistance and elderly (matching), PostgreSQL
+    # and HTTPS to the identity provider that signs agencies' tokens (besides DNS and the
+    # collector, the policies every pod has). Nothing else leaves the namespace.
     ways_out = {
-        (tuple(sorted(_names(to) for to in rule["to"])), tuple(p["port"] for p in rule["ports"]))
+        (
+            tuple(sorted(_names(to) for to in rule.get("to", ()))),
+            tuple(p["port"] for p in rule["ports"]),
+        )
         for rule in ingest["spec"]["egress"]
     }
     assert ways_out == {
         (("assistance,elderly,intake",), ("grpc",)),
         (("cnpg:onedoor-pg",), (5432,)),
+        ((), (443,)),
     }
     # Besides ingest, only the gateway admits callers from anywhere (the window front-ends):
     # an agency's network reaches no ledger, department, relay or router.

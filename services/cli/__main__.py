@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     tables.show_times_in(configured.clock)
     if args.command == "push":
         args.ingest = args.ingest or configured.ingest
+        args.issuer = args.issuer or configured.issuer
+        args.client_secret = configured.client_secret
     if args.command == "migrate":
         args.database_url = args.database_url or configured.databases[args.service]
     if hasattr(args, "trace_url"):

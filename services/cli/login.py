@@ -3,6 +3,10 @@ device authorization grant (RFC 8628), so a terminal with no browser of its own 
 command prints a link and a code, the person signs in on any browser, and the command prints
 the access token for ``ONEDOOR_TOKEN``.
 
+An agency's machine client signs in with the client-credentials grant instead
+(:func:`client_credentials`, for ``onedoor push --client-id``): its client id and secret, no
+person and no browser; the token is for ingest's audience.
+
 The provider is the one the gateway trusts, as it publishes it for its console
 (``/console/sign-in.json``), unless ``--issuer`` names one. urllib, like the rest of the
 command line: nothing to install, a fast start.
@@ -11,6 +15,7 @@ command line: nothing to install, a fast start.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import time
@@ -45,12 +50,18 @@ def _read_json(request: urllib.request.Request | str, timeout: float) -> tuple[i
         ) from None
 
 
-def _post_form(url: str, form: dict[str, str], timeout: float) -> tuple[int, Any]:
+def _post_form(
+    url: str, form: dict[str, str], timeout: float, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     request = urllib.request.Request(
         url,
         data=urllib.parse.urlencode(form).encode(),
         method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
     )
     return _read_json(request, timeout)
 
@@ -68,14 +79,16 @@ def issuer_of(gateway: str, timeout: float) -> str:
     return str(issuer)
 
 
-def _endpoints(issuer: str, timeout: float) -> dict[str, Any]:
+def _endpoints(issuer: str, timeout: float, device: bool = True) -> dict[str, Any]:
     status, document = _read_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration", timeout)
     if status != 200 or not isinstance(document, dict) or document.get("issuer") != issuer:
         raise CliError(
             f"{issuer} publishes no OpenID configuration of its own",
             code=ExitCode.UNAVAILABLE,
         )
-    if "device_authorization_endpoint" not in document:
+    if "token_endpoint" not in document:
+        raise CliError(f"{issuer} names no token endpoint", code=ExitCode.UNAVAILABLE)
+    if device and "device_authorization_endpoint" not in document:
         raise CliError(
             f"{issuer} does not offer the device authorization grant",
             code=ExitCode.UNAVAILABLE,
@@ -140,6 +153,41 @@ def device_login(
         code=ExitCode.FAILED,
         hint="run onedoor login again",
     )
+
+
+def client_credentials(
+    issuer: str, client_id: str, secret: str, resource: str, timeout: float
+) -> str:
+    """An agency client's access token for ``resource`` (RFC 8707), by the client-credentials
+    grant (RFC 6749 §4.4), the client authenticated with HTTP Basic (§2.3.1: each part
+    form-encoded first)."""
+    endpoints = _endpoints(issuer, timeout, device=False)
+    basic = ":".join(urllib.parse.quote(part, safe="") for part in (client_id, secret))
+    form = {"grant_type": "client_credentials"}
+    if resource:
+        form["resource"] = resource
+    status, answer = _post_form(
+        endpoints["token_endpoint"],
+        form,
+        timeout,
+        {"Authorization": f"Basic {base64.b64encode(basic.encode()).decode()}"},
+    )
+    if status == 200 and isinstance(answer, dict) and isinstance(answer.get("access_token"), str):
+        return str(answer["access_token"])
+    error = answer.get("error", "") if isinstance(answer, dict) else ""
+    if error == "invalid_client":
+        raise CliError(
+            f"the identity provider refused the client {client_id}: wrong id or secret",
+            code=ExitCode.FAILED,
+            hint="check --client-id and ONEDOOR_CLIENT_SECRET",
+        )
+    if error in ("invalid_target", "unauthorized_client", "invalid_scope"):
+        raise CliError(
+            f"the identity provider gives the client {client_id} no token for {resource} ({error})",
+            code=ExitCode.FAILED,
+            hint="the bureau registers the client for ingest's audience",
+        )
+    raise CliError(f"the identity provider answered {error or status}", code=ExitCode.FAILED)
 
 
 def _login(args: argparse.Namespace) -> int:

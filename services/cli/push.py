@@ -1,11 +1,16 @@
 """``onedoor push FILE``: an agency's batch of records (CSV, as agencies export, or JSON Lines)
 sent to the ingest service as the file is read, with a progress line (records sent, records per
 second) and the batch's report at the end. It talks to the ingest service (ONEDOOR_INGEST or
---ingest), not the gateway: agencies reach only ingest."""
+--ingest), not the gateway: agencies reach only ingest.
+
+The agency's token is ONEDOOR_TOKEN, or, with ``--client-id``, one got from the bureau's
+identity provider by the client-credentials grant: the secret comes from ONEDOOR_CLIENT_SECRET
+or a prompt, never from an option (which the shell's history and the process list keep)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import http.client
 import json
 import sys
@@ -18,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from services.cli import credentials, tables
+from services.cli import credentials, login, tables
 from services.cli.outcome import CliError, ExitCode, from_error_body
 from services.cli.progress import Progress
 from services.cli.settings import DEFAULT_INGEST
@@ -62,14 +67,43 @@ def _format_of(path: Path, given: str | None) -> str:
     return found
 
 
-def _send(args: argparse.Namespace, path: Path, request_id: str, sending: _Sending) -> Any:
+INGEST_AUDIENCE = "urn:onedoor:ingest"
+
+
+def agency_token(args: argparse.Namespace) -> str:
+    """The bearer token the push presents: the client's, signed in now, or ONEDOOR_TOKEN."""
+    if not args.client_id:
+        return credentials.bearer_token(args.token)
+    if not args.issuer:
+        raise CliError(
+            "--client-id needs the identity provider",
+            ExitCode.USAGE,
+            hint="pass --issuer URL or set ONEDOOR_ISSUER",
+        )
+    secret = args.client_secret
+    if not secret:
+        if not sys.stdin.isatty():
+            raise CliError(
+                f"no secret for the client {args.client_id}",
+                ExitCode.USAGE,
+                hint="set ONEDOOR_CLIENT_SECRET (or run it at a terminal to be asked)",
+            )
+        secret = getpass.getpass(f"client secret of {args.client_id}: ")
+    return login.client_credentials(
+        args.issuer, args.client_id, secret, args.resource, args.timeout
+    )
+
+
+def _send(
+    args: argparse.Namespace, path: Path, request_id: str, sending: _Sending, token: str
+) -> Any:
     url = f"{args.ingest.rstrip('/')}{ROUTE}?{urllib.parse.urlencode({'requestId': request_id})}"
     request = urllib.request.Request(
         url,
         data=sending,
         method="POST",
         headers={
-            "Authorization": f"Bearer {credentials.bearer_token(args.token)}",
+            "Authorization": f"Bearer {token}",
             "Content-Type": CONTENT_TYPES[_format_of(path, args.format)],
             "Content-Length": str(path.stat().st_size),
             "Accept": "application/json",
@@ -146,6 +180,8 @@ def _push(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CliError(f"no file {args.file}", ExitCode.USAGE)
     _format_of(path, args.format)
+    # Signed in before anything is sent: a refused client costs no upload.
+    token = agency_token(args)
     request_id = args.request_id or str(uuid.uuid4())
     if not args.request_id:
         print(f"request id {request_id} (to resume: --request-id {request_id})", file=sys.stderr)
@@ -153,7 +189,7 @@ def _push(args: argparse.Namespace) -> int:
     sending = _Sending(path, progress)
     started = time.monotonic()
     try:
-        body = _send(args, path, request_id, sending)
+        body = _send(args, path, request_id, sending, token)
     finally:
         progress.done()
     report = body.get("report", {}) if isinstance(body, dict) else {}
@@ -173,10 +209,14 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Sends FILE to the ingest service as one batch, as it is read, showing "
         "records per second, and prints the batch's report: accepted, duplicates (pushed "
         "before, nothing changed), refused by reason with line and field. Exit code 1 when "
-        "any record was refused (the others are kept). The token is an agency's.",
+        "any record was refused (the others are kept). The token is an agency's: ONEDOOR_TOKEN, "
+        "or with --client-id one the identity provider issues the agency's client "
+        "(client credentials; the secret from ONEDOOR_CLIENT_SECRET or a prompt).",
         epilog="""examples:
+  export ONEDOOR_ISSUER=https://sso.taicang.example.gov.cn/realms/agencies
+  onedoor push expenses-2026.csv --client-id agency-medical-insurance-320585   # asks the secret
   export ONEDOOR_TOKEN=$(onedoor token --role agency --agency medical_insurance --jurisdiction 320585)
-  onedoor push expenses-2026.csv
+  onedoor push expenses-2026.csv                                    # a local platform's token
   onedoor push deaths.jsonl --request-id 7d0c7c84-batch-2026-11   # resumes a cut-off push
 CSV header: record_id,id_number,kind,settled_on,total_fen,out_of_pocket_fen,died_on,grade,
 category,changed_on,registered_on (only the kind's own columns are needed; amounts in fen).""",
@@ -191,5 +231,20 @@ category,changed_on,registered_on (only the kind's own columns are needed; amoun
         metavar="URL",
         default=None,
         help=f"the ingest service (default ONEDOOR_INGEST, else {DEFAULT_INGEST})",
+    )
+    push.add_argument(
+        "--client-id",
+        help="sign in as this agency client at the identity provider (client credentials)",
+    )
+    push.add_argument(
+        "--issuer",
+        metavar="URL",
+        default=None,
+        help="the identity provider for --client-id (default ONEDOOR_ISSUER)",
+    )
+    push.add_argument(
+        "--resource",
+        default=INGEST_AUDIENCE,
+        help=f"the audience the token is asked for (default {INGEST_AUDIENCE})",
     )
     push.set_defaults(run=_push)

@@ -27,6 +27,11 @@ class Settings:
     ingest: str
     # The bearer token ("" when none is set: a command that calls the gateway then stops).
     token: str
+    # `onedoor push --client-id`: the identity provider an agency's client signs in at, and
+    # the client's secret (read from here or a prompt, never from an option: options end up
+    # in the shell's history and in the process list).
+    issuer: str
+    client_secret: str
     # The trace viewer `onedoor trace` links to ("": none).
     trace_url: str
     keys: Keys
@@ -42,6 +47,8 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("ONEDOOR_TOKEN", ""),
         Variable("ONEDOOR_TRACE_URL", ""),
         Variable("ONEDOOR_INGEST", DEFAULT_INGEST),
+        Variable("ONEDOOR_ISSUER", ""),
+        Variable("ONEDOOR_CLIENT_SECRET", ""),
         *Keys.variables(*KEYS),
         *(config.database(service) for service in DATABASES),
         config.BUREAU_TIME_ZONE,
@@ -54,6 +61,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         gateway=env.text("ONEDOOR_GATEWAY"),
         ingest=env.text("ONEDOOR_INGEST"),
         token=env.text("ONEDOOR_TOKEN").strip(),
+        issuer=env.text("ONEDOOR_ISSUER"),
+        client_secret=env.text("ONEDOOR_CLIENT_SECRET"),
         trace_url=env.text("ONEDOOR_TRACE_URL"),
         keys=Keys.read(env, *KEYS),
         databases={s: env.text(f"{s.upper()}_DATABASE_URL") for s in DATABASES},

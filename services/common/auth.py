@@ -3,7 +3,9 @@ platform's own processes.
 
 People (clerks, officers, auditors, operators) carry a JWT from the bureau's identity provider
 (OpenID Connect, verified in services/common/oidc.py): its role, the jurisdiction (division
-code) it acts for and, for an officer, the department. For local use only, a gateway switched
+code) it acts for and, for an officer, the department. Agencies' machine clients pushing to
+ingest carry one too, got with the client-credentials grant: role ``agency``, the agency
+and its jurisdiction. For local use only, a gateway switched
 to it (``GATEWAY_DEV_TOKENS=true``) also takes self-issued tokens signed with ``AUTH_JWT_KEY``
 (HS256, ``onedoor token``). The internal services accept calls only from the gateway and the router, which
 present ``SERVICE_TOKEN`` in the ``x-onedoor-service-token`` metadata; Kubernetes NetworkPolicies
@@ -166,8 +168,9 @@ def _bearer(authorization: str) -> str:
 
 
 class SignIn:
-    """Who may sign in at a gateway: staff with a token from the bureau's identity provider
-    and, only where switched on for local use, holders of a self-issued development token."""
+    """Who may sign in at a gateway or at ingest: staff, or agencies' machine clients, with a
+    token from the bureau's identity provider and, only where switched on for local use,
+    holders of a self-issued development token."""
 
     def __init__(self, provider: oidc.Verifier | None, dev_tokens: bool) -> None:
         self.provider = provider
@@ -187,10 +190,15 @@ class SignIn:
                 )
             return verify(authorization)
         if self.provider is None:
-            raise _unauthenticated("this gateway accepts development tokens only")
-        staff = await self.provider.verify(token)
+            raise _unauthenticated("only development tokens are accepted here")
+        caller = await self.provider.verify(token)
         return Principal(
-            staff.subject, staff.role, staff.jurisdiction, staff.department, staff.name
+            caller.subject,
+            caller.role,
+            caller.jurisdiction,
+            caller.department,
+            caller.name,
+            agency=caller.agency,
         )
 
     async def close(self) -> None:
@@ -213,7 +221,10 @@ def pushing_agency(caller: Principal) -> str:
     persons' records it may push is :meth:`Principal.covers` of their identity number's
     division, asked per record."""
     if caller.role != "agency" or caller.agency not in AGENCIES:
-        raise deny(f"a {caller.role} may not push agency records; it takes an agency")
+        raise deny(
+            f"a {caller.role} may not push agency records; it takes an agency's token "
+            "(role agency, with its agency and jurisdiction)"
+        )
     return caller.agency
 
 

@@ -1,11 +1,12 @@
-"""Staff tokens from the bureau's identity provider (OpenID Connect), verified at the gateway.
+"""Tokens from the bureau's identity provider (OpenID Connect): staff's, verified at the
+gateway, and agencies' machine clients' (the client-credentials grant), verified at ingest.
 
 The provider is found by discovery (``<issuer>/.well-known/openid-configuration``), its keys
 by its ``jwks_uri``. Keys are cached and picked by ``kid``; a ``kid`` not in the cache fetches
 the key set again (the provider rotated), at most once per ``min_refresh_seconds`` so a flood of
 made-up ``kid`` values costs the provider one request, not one each. Every fetch is aiohttp on
-the gateway's event loop, never a blocking call. Role, department and jurisdiction come from
-claims whose names the bureau configures (its directory's names for them).
+the gateway's event loop, never a blocking call. Role, department, agency and jurisdiction
+come from claims whose names the bureau configures (its directory's names for them).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class OidcSettings:
     role_claim: str = "role"
     department_claim: str = "department"
     jurisdiction_claim: str = "jurisdiction"
+    # Which agency an ``agency`` caller (a machine client of the medical-insurance bureau...) is.
+    agency_claim: str = "agency"
     # Clocks of the provider and the gateway disagree by a little.
     leeway_seconds: float = 30.0
     # The shortest time between two fetches of the key set.
@@ -52,6 +55,8 @@ class StaffClaims:
     department: str
     # The staff member's display name (the standard ``name`` claim), where the token has one.
     name: str = ""
+    # For an ``agency`` caller, the agency it pushes records for; empty for staff.
+    agency: str = ""
 
 
 def unauthenticated(message: str) -> ApiError:
@@ -73,10 +78,14 @@ def _claim(claims: Mapping[str, Any], path: str) -> Any:
 
 
 def staff_claims(
-    claims: Mapping[str, Any], settings: OidcSettings, roles: tuple[str, ...]
+    claims: Mapping[str, Any],
+    settings: OidcSettings,
+    roles: tuple[str, ...],
+    agencies: tuple[str, ...] = (),
 ) -> StaffClaims:
-    """Role, jurisdiction and department from a verified token's claims, or UNAUTHENTICATED
-    naming the claim that is missing or wrong (never its value)."""
+    """Role, jurisdiction, department and agency from a verified token's claims, or
+    UNAUTHENTICATED naming the claim that is missing or wrong (never its value). An ``agency``
+    caller names one of ``agencies`` (none where agencies are not served, as at the gateway)."""
     role = _claim(claims, settings.role_claim)
     if isinstance(role, list):
         # Directories often carry a list of groups; a member of staff acts in one role.
@@ -94,11 +103,23 @@ def staff_claims(
         raise unauthenticated(
             f"an officer's token names a department in claim {settings.department_claim}"
         )
+    agency = ""
+    if role == "agency":
+        agency = _claim(claims, settings.agency_claim)
+        if agency not in agencies:
+            raise unauthenticated(
+                f"an agency's token names no known agency in claim {settings.agency_claim}"
+            )
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise unauthenticated("the token names no subject (sub)")
     return StaffClaims(
-        subject, str(role), jurisdiction, str(department), display_name(claims.get("name"))
+        subject,
+        str(role),
+        jurisdiction,
+        str(department),
+        display_name(claims.get("name")),
+        str(agency),
     )
 
 
@@ -214,16 +235,18 @@ class KeySet:
 
 class Verifier:
     """Verifies the provider's access tokens: signature (RS256/ES256, by kid), issuer, audience
-    and expiry, then the staff claims."""
+    and expiry, then the caller's claims."""
 
     def __init__(
         self,
         settings: OidcSettings,
         roles: tuple[str, ...],
         clock: Callable[[], float] = time.monotonic,
+        agencies: tuple[str, ...] = (),
     ) -> None:
         self.settings = settings
         self.roles = roles
+        self.agencies = agencies
         self._client: aiohttp.ClientSession | None = None
         self.keys = KeySet(settings, self._session, clock)
 
@@ -267,7 +290,7 @@ class Verifier:
         except jwt.ExpiredSignatureError:
             raise unauthenticated("the token has expired; sign in again") from None
         except jwt.InvalidAudienceError:
-            raise unauthenticated("the token's audience is not onedoor's gateway") from None
+            raise unauthenticated(f"the token's audience is not {self.settings.audience}") from None
         except jwt.InvalidIssuerError:
             raise unauthenticated(
                 "the token's issuer is not the bureau's identity provider"
@@ -278,4 +301,4 @@ class Verifier:
             raise unauthenticated("the token's signature is not valid") from None
         except jwt.InvalidTokenError:
             raise unauthenticated("the token is not valid") from None
-        return staff_claims(claims, self.settings, self.roles)
+        return staff_claims(claims, self.settings, self.roles, self.agencies)

@@ -18,7 +18,6 @@ from onedoor.ingest.v1 import (
 )
 from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import db, schema, telemetry
-from services.common.auth import SignIn
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 from services.ingest import daily as daily_run
 from services.ingest import settings
@@ -74,13 +73,12 @@ async def main(configured: settings.Settings) -> None:
         Limits(chunk=configured.chunk_records),
         after=outreach.judge,
     )
-    # Agencies' machine clients will sign in at the bureau's identity provider (client
-    # credentials, an agency claim); until that is wired, only development tokens get in.
-    sign_in = SignIn(provider=None, dev_tokens=configured.dev_tokens)
-    if not configured.dev_tokens:
+    # Agencies' machine clients sign in at the bureau's identity provider (client credentials).
+    sign_in = configured.sign_in()
+    if configured.oidc is None and not configured.dev_tokens:
         log.warning(
-            "development tokens off and no identity provider for agencies: every push will be "
-            "refused as UNAUTHENTICATED"
+            "no identity provider for agencies (INGEST_OIDC_ISSUER) and development tokens "
+            "off: every push will be refused as UNAUTHENTICATED"
         )
     server = GrpcServer(
         configured.port,
@@ -136,6 +134,7 @@ async def main(configured: settings.Settings) -> None:
     await runner.cleanup()
     for channel in channels.values():
         await channel.close()
+    await sign_in.close()
     await pool.close()
     telemetry.shutdown()
 

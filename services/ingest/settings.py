@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common import config
+from services.common import auth, config, oidc_settings
 from services.common.clock import BureauClock
 from services.common.config import ConfigError, Keys, ServerSettings, TelemetrySettings, Variable
+from services.common.oidc import OidcSettings, Verifier
 from services.ingest.judging import outreach_rules
 from services.ingest.judging.outreach_rules import OutreachRules, RulesError
 
@@ -23,6 +24,11 @@ ASKED = ("assistance", "elderly")
 OUTREACH_RULES_FILE = Variable("OUTREACH_RULES_FILE", "")
 # Where agencies post JSON Lines and CSV batches (the gRPC port is INGEST_GRPC_PORT).
 HTTP_PORT = Variable("INGEST_HTTP_PORT", "8070", listens="http")
+# Agencies' machine clients sign in at the bureau's identity provider with the client-credentials
+# grant: INGEST_OIDC_ISSUER (then INGEST_OIDC_AUDIENCE), and the names of the claims that say
+# the caller's role, agency and jurisdiction.
+OIDC = "INGEST"
+OIDC_CLAIMS = ("role", "agency", "jurisdiction")
 # Self-issued HS256 agency tokens (`onedoor token --role agency`), for local runs and tests
 # only; off by default, so a deployment refuses them.
 DEV_TOKENS = Variable("INGEST_DEV_TOKENS", "false")
@@ -40,14 +46,28 @@ class Settings:
     clock: BureauClock
     keys: Keys
     migrate_at_start: bool
+    # The bureau's identity provider for agencies; None: development tokens only.
+    oidc: OidcSettings | None
     dev_tokens: bool
     chunk_records: int
     # host:port of intake and of each department in ASKED.
     addresses: Mapping[str, str]
     rules: OutreachRules
 
+    def sign_in(self) -> auth.SignIn:
+        # Every role is verified, so a member of staff's token is refused as what it is (403,
+        # not an agency), not as a token of no known role.
+        provider = (
+            Verifier(self.oidc, auth.ROLES, agencies=auth.AGENCIES)
+            if self.oidc is not None
+            else None
+        )
+        return auth.SignIn(provider, self.dev_tokens)
+
 
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
+    issuer = oidc_settings.issuer(OIDC)
+    trusts = bool(config.environment((issuer,), environ).text(issuer.name))
     return (
         *TelemetrySettings.variables(NAME),
         *ServerSettings.VARIABLES,
@@ -56,6 +76,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         config.database(NAME),
         config.BUREAU_TIME_ZONE,
         config.MIGRATE_AT_START,
+        *oidc_settings.variables(OIDC, OIDC_CLAIMS, trusts),
         DEV_TOKENS,
         CHUNK_RECORDS,
         OUTREACH_RULES_FILE,
@@ -79,6 +100,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         clock=config.bureau_clock(env),
         keys=Keys.read(env, *KEYS),
         migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
+        oidc=oidc_settings.read(OIDC, OIDC_CLAIMS, env),
         dev_tokens=env.flag(DEV_TOKENS.name),
         chunk_records=chunk,
         addresses={s: env.text(config.address(s).name) for s in ("intake", *ASKED)},

@@ -17,6 +17,7 @@ from services.launcher.demo import forward_and_decide, submit_and_follow
 from services.launcher.identity_provider import (
     IdentityProvider,
     SignInError,
+    demo_agencies,
     demo_password,
     demo_staff,
     sign_in,
@@ -48,6 +49,10 @@ def _print_sign_in(provider: IdentityProvider, base: str) -> str:
     for person in demo_staff():
         print(f"  {person['username']:<19} {person['role']:<13} {person.get('department', '')}")
     print(f"  every one with the password {demo_password()}")
+    print("Agencies' clients get tokens for ingest by client credentials (onedoor push):")
+    for agency in demo_agencies():
+        print(f"  {agency['client_id']:<32} secret {agency['client_secret']}")
+    print(f"  onedoor push FILE --issuer {provider.issuer} --client-id CLIENT")
     try:
         token = str(sign_in(provider.issuer, "clerk", demo_password(), base)["access_token"])
     except (SignInError, OSError) as error:
@@ -231,6 +236,7 @@ def main() -> int:
         return run_cities(sink, extra_env)
     provider = _identity_provider(Ports().gateway_http)
     extra_env.update(provider.gateway_env())
+    extra_env.update(provider.ingest_env())
     platform = Platform(log_dir=log_dir, extra_env=extra_env)
     stop = _stop_on_signals()
     print(

@@ -1,10 +1,12 @@
 """The bureau's identity provider on this machine: node-oidc-provider (deploy/local/oidc/) with
-the demo staff, started beside the platform by ``make run`` and the tests.
+the demo staff and the demo agencies' machine clients, started beside the platform by
+``make run`` and the tests.
 
 It signs with the private keys of a JWKS file this module writes (:func:`write_keys`);
 restarting it with a new file is a key rotation. :func:`sign_in` signs a member of staff in as
 the console does (authorization code with PKCE, the login form posted with a user name and
-password), for the demo and the tests.
+password), for the demo and the tests; an agency's client gets its token with the
+client-credentials grant, as ``onedoor push --client-id`` does (services/cli/login.py).
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from services.launcher.platform import ROOT, PlatformError
 
 PROVIDER_DIR = ROOT / "deploy" / "local" / "oidc"
 STAFF_FILE = PROVIDER_DIR / "staff.json"
+AGENCIES_FILE = PROVIDER_DIR / "agencies.json"
 # The gateway's audience: the resource node-oidc-provider issues its access tokens for.
 AUDIENCE = "urn:onedoor:gateway"
+# Ingest's: agencies' tokens are issued for it.
+INGEST_AUDIENCE = "urn:onedoor:ingest"
 CONSOLE_CLIENT = "onedoor-console"
 CLI_CLIENT = "onedoor-cli"
 SCOPE = "openid profile staff"
@@ -45,6 +50,18 @@ def demo_password() -> str:
 
 def demo_staff() -> list[dict[str, str]]:
     return list(json.loads(STAFF_FILE.read_text())["staff"])
+
+
+def demo_agencies() -> list[dict[str, str]]:
+    """The demo agencies' machine clients: client_id, client_secret, name, agency,
+    jurisdiction."""
+    return list(json.loads(AGENCIES_FILE.read_text())["agencies"])
+
+
+def demo_agency(agency: str, jurisdiction: str) -> dict[str, str]:
+    return next(
+        a for a in demo_agencies() if (a["agency"], a["jurisdiction"]) == (agency, jurisdiction)
+    )
 
 
 def new_keys() -> dict[str, Any]:
@@ -87,6 +104,10 @@ class IdentityProvider:
         """What a gateway is configured with to trust this provider."""
         return {"GATEWAY_OIDC_ISSUER": self.issuer, "GATEWAY_OIDC_AUDIENCE": AUDIENCE}
 
+    def ingest_env(self) -> dict[str, str]:
+        """What ingest is configured with to trust this provider's agency tokens."""
+        return {"INGEST_OIDC_ISSUER": self.issuer, "INGEST_OIDC_AUDIENCE": INGEST_AUDIENCE}
+
     def start(self) -> None:
         node = shutil.which("node")
         if node is None:
@@ -105,6 +126,7 @@ class IdentityProvider:
             "OIDC_KEYS_FILE": str(self.keys_file),
             "OIDC_CONSOLE_ORIGINS": ",".join(self.console_origins),
             "OIDC_AUDIENCE": AUDIENCE,
+            "OIDC_INGEST_AUDIENCE": INGEST_AUDIENCE,
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -170,15 +192,19 @@ def _pkce() -> tuple[str, str]:
     return verifier, challenge.rstrip(b"=").decode()
 
 
-def sign_in(issuer: str, username: str, password: str, console_origin: str) -> dict[str, Any]:
+def sign_in(
+    issuer: str, username: str, password: str, console_origin: str, resource: str = ""
+) -> dict[str, Any]:
     """The provider's token response for a member of staff, obtained as the console obtains it:
-    the authorization-code flow with PKCE, the provider's login form posted like a browser."""
+    the authorization-code flow with PKCE, the provider's login form posted like a browser.
+    ``resource`` (RFC 8707) asks for a token for another audience than the gateway's."""
     redirect_uri = f"{console_origin}/console/"
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirects()
     )
     verifier, challenge = _pkce()
     state = secrets.token_urlsafe(16)
+    asked = {"resource": resource} if resource else {}
     query = urllib.parse.urlencode(
         {
             "client_id": CONSOLE_CLIENT,
@@ -188,6 +214,7 @@ def sign_in(issuer: str, username: str, password: str, console_origin: str) -> d
             "code_challenge": challenge,
             "code_challenge_method": "S256",
             "state": state,
+            **asked,
         }
     )
 
@@ -227,6 +254,7 @@ def sign_in(issuer: str, username: str, password: str, console_origin: str) -> d
         "redirect_uri": redirect_uri,
         "client_id": CONSOLE_CLIENT,
         "code_verifier": verifier,
+        **asked,
     }
     status, _, body = step(f"{issuer}/token", token_form)
     if status != 200:

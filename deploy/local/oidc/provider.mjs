@@ -1,5 +1,7 @@
 // The bureau's identity provider for `make run` and the tests: node-oidc-provider (a certified
-// OpenID Provider) with the demo staff of staff.json, who sign in with a user name and password.
+// OpenID Provider) with the demo staff of staff.json, who sign in with a user name and password,
+// and the demo agencies' machine clients of agencies.json, which get tokens for ingest with the
+// client-credentials grant.
 //
 //   node provider.mjs   with OIDC_ISSUER (http://127.0.0.1:PORT), OIDC_PORT, OIDC_KEYS_FILE
 //                       (a JWKS of private keys, each with its kid), OIDC_CONSOLE_ORIGINS (the
@@ -11,7 +13,7 @@ import './log.mjs';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -30,6 +32,11 @@ const staffFile = new URL('./staff.json', import.meta.url);
 const { password: demoPassword, staff } = JSON.parse(readFileSync(staffFile, 'utf8'));
 // The gateway's audience: the resource (an absolute URI) the access tokens are issued for.
 const audience = env('OIDC_AUDIENCE', 'urn:onedoor:gateway');
+// Ingest's: agencies' tokens are for it alone.
+const ingestAudience = env('OIDC_INGEST_AUDIENCE', 'urn:onedoor:ingest');
+const agenciesFile = new URL('./agencies.json', import.meta.url);
+const { agencies } = JSON.parse(readFileSync(agenciesFile, 'utf8'));
+const agencyClients = new Map(agencies.map((agency) => [agency.client_id, agency]));
 const accessTokenSeconds = Number(env('OIDC_ACCESS_TOKEN_SECONDS', '3600'));
 
 const byName = new Map(staff.map((person) => [person.username, person]));
@@ -38,6 +45,12 @@ function staffClaims(person) {
   const claims = { role: person.role, jurisdiction: person.jurisdiction, name: person.name };
   if (person.department) claims.department = person.department;
   return claims;
+}
+
+function agencyClaims(agency) {
+  return {
+    role: 'agency', agency: agency.agency, jurisdiction: agency.jurisdiction, name: agency.name,
+  };
 }
 
 const samePassword = (given, expected) => {
@@ -79,11 +92,23 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
     },
+    // Agencies' machine clients (`onedoor push --client-id`): confidential clients, the
+    // client-credentials grant only.
+    ...agencies.map((agency) => ({
+      client_id: agency.client_id,
+      client_secret: agency.client_secret,
+      client_name: agency.name,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'agency',
+    })),
   ],
   jwks: keys,
   cookies: { keys: [keys.keys.map((k) => k.kid).join('.')] },
   claims: { openid: ['sub'], profile: ['name'], staff: ['role', 'department', 'jurisdiction'] },
-  scopes: ['openid', 'profile', 'staff'],
+  scopes: ['openid', 'profile', 'staff', 'agency'],
   pkce: { required: () => true },
   ttl: {
     AccessToken: accessTokenSeconds,
@@ -98,14 +123,18 @@ const configuration = {
     if (!person) return undefined;
     return { accountId: sub, claims: async () => ({ sub, ...staffClaims(person) }) };
   },
-  // The gateway reads role, department and jurisdiction from the access token itself.
+  // The gateway reads role, department and jurisdiction from the access token itself, ingest
+  // role, agency and jurisdiction (a client-credentials token has a client and no account).
   async extraTokenClaims(_ctx, token) {
     const person = token.accountId && byName.get(token.accountId);
-    return person ? staffClaims(person) : undefined;
+    if (person) return staffClaims(person);
+    const agency = !token.accountId && agencyClients.get(token.clientId);
+    return agency ? agencyClaims(agency) : undefined;
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   features: {
     devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
     deviceFlow: {
       enabled: true,
       async userCodeInputSource(ctx, form, _out, err) {
@@ -142,15 +171,20 @@ const configuration = {
     },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => audience,
+      // An agency's token is for ingest unless it asks (and it may ask for nothing else).
+      defaultResource: (_ctx, client) => (agencyClients.has(client?.clientId) ? ingestAudience : audience),
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({
-        scope: 'staff',
-        audience,
-        accessTokenTTL: accessTokenSeconds,
-        accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'RS256' } },
-      }),
+      getResourceServerInfo: (_ctx, resource, client) => {
+        const server = { accessTokenTTL: accessTokenSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        if (resource === ingestAudience) {
+          // Staff may get one too: ingest refuses it by its role (403), as the tests show.
+          return { ...server, scope: 'agency staff', audience: ingestAudience };
+        }
+        if (resource === audience && !agencyClients.has(client.clientId)) {
+          return { ...server, scope: 'staff', audience };
+        }
+        throw new errors.InvalidTarget();
+      },
     },
   },
 };
@@ -240,7 +274,7 @@ const server = createServer((req, res) => {
 
 // Loopback only, whatever the issuer's host says.
 server.listen(port, '127.0.0.1', () => {
-  console.log(`identity provider ${issuer} serving demo staff on 127.0.0.1:${port}`);
+  console.log(`identity provider ${issuer} serving demo staff and agencies on 127.0.0.1:${port}`);
 });
 
 const stop = () => server.close(() => process.exit(0));

@@ -280,3 +280,68 @@ async def test_development_tokens_are_taken_only_where_switched_on(
     assert "identity provider" in str(raised.value.message)
     provided = f"Bearer {provider.keys[0].sign(provider.claims())}"
     assert (await off.principal(provided)).department == "assistance"
+
+
+async def test_an_agency_clients_token_names_its_agency_and_becomes_an_agency_caller(
+    provider: Provider, clock: Clock
+) -> None:
+    ingest = Verifier(
+        settings_for(provider, agency_claim="org.agency"), auth.ROLES, clock, auth.AGENCIES
+    )
+    agency = provider.claims(
+        sub="agency-medical-insurance-320585",
+        role="agency",
+        department=None,
+        org={"agency": "medical_insurance"},
+    )
+    caller = await auth.SignIn(ingest, dev_tokens=False).principal(
+        f"Bearer {provider.keys[0].sign(agency)}"
+    )
+    assert (caller.role, caller.agency, caller.jurisdiction) == (
+        "agency",
+        "medical_insurance",
+        "320585",
+    )
+    assert auth.pushing_agency(caller) == "medical_insurance"
+    for wrong in ({"org": None}, {"org": {"agency": "tax_bureau"}}, {"org": {"agency": 7}}):
+        assert "claim org.agency" in await refused(
+            ingest, provider.keys[0].sign({**agency, **wrong})
+        )
+    # Where no agencies are served (the gateway), an agency's token is no caller at all.
+    gateway = Verifier(settings_for(provider), auth.ROLES, clock)
+    assert "claim agency" in await refused(
+        gateway, provider.keys[0].sign({**agency, "agency": "medical_insurance"})
+    )
+    await gateway.close()
+    await ingest.close()
+
+
+def test_a_services_oidc_settings_are_read_under_its_own_prefix() -> None:
+    from services.common import oidc_settings
+    from services.common.config import ConfigError, environment
+
+    claims = ("role", "agency", "jurisdiction")
+
+    def read(environ: dict[str, str]) -> OidcSettings | None:
+        trusts = bool(environ.get("INGEST_OIDC_ISSUER"))
+        declared = oidc_settings.variables("INGEST", claims, trusts)
+        return oidc_settings.read("INGEST", claims, environment(declared, environ))
+
+    assert read({}) is None
+    with pytest.raises(ConfigError, match="INGEST_OIDC_AUDIENCE"):
+        read({"INGEST_OIDC_ISSUER": "https://sso.example.gov.cn/realms/agencies"})
+    with pytest.raises(ConfigError, match="INGEST_OIDC_ISSUER"):
+        read({"INGEST_OIDC_ISSUER": "http://sso.example.gov.cn", "INGEST_OIDC_AUDIENCE": "a"})
+    configured = read(
+        {
+            "INGEST_OIDC_ISSUER": "https://sso.example.gov.cn/realms/agencies",
+            "INGEST_OIDC_AUDIENCE": "urn:onedoor:ingest",
+            "INGEST_OIDC_AGENCY_CLAIM": "org_code",
+        }
+    )
+    assert configured is not None
+    assert (configured.audience, configured.agency_claim, configured.role_claim) == (
+        "urn:onedoor:ingest",
+        "org_code",
+        "role",
+    )
