@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gateway import cors
 from gateway.backends import SERVICES
-from services.common import auth, config, divisions
+from services.common import auth, config, divisions, oidc_settings
 from services.common.clock import BureauClock
 from services.common.config import (
     ConfigError,
@@ -32,7 +32,9 @@ NAME = "gateway"
 # platform; it never holds the key that opens stored personal data.
 KEYS = ("identity_hash", "jwt", "service_token")
 PEERS_FILE = Variable("GATEWAY_PEERS_FILE", "")
-OIDC_ISSUER = Variable("GATEWAY_OIDC_ISSUER", "")
+OIDC_ISSUER = oidc_settings.issuer("GATEWAY")
+# Staff: a role, a department for officers, a jurisdiction; never an agency.
+OIDC_CLAIMS = ("role", "department", "jurisdiction")
 
 
 @dataclass(frozen=True)
@@ -100,48 +102,10 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("GATEWAY_BUREAU_CONTACT", ""),
         Variable("GATEWAY_STATUS_PAGE_KEY", "development-status-page-key", secret=True),
         Variable("GATEWAY_STATUS_PAGE_URL", ""),
-        OIDC_ISSUER,
-        Variable("GATEWAY_OIDC_AUDIENCE", None if signs_in else ""),
-        Variable("GATEWAY_OIDC_ROLE_CLAIM", "role"),
-        Variable("GATEWAY_OIDC_DEPARTMENT_CLAIM", "department"),
-        Variable("GATEWAY_OIDC_JURISDICTION_CLAIM", "jurisdiction"),
-        Variable("GATEWAY_OIDC_LEEWAY_SECONDS", "30"),
-        Variable("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS", "30"),
+        *oidc_settings.variables("GATEWAY", OIDC_CLAIMS, signs_in),
         Variable("GATEWAY_OIDC_CONSOLE_CLIENT_ID", "onedoor-console"),
         Variable("GATEWAY_DEV_TOKENS", "false"),
         *Keys.variables(*KEYS),
-    )
-
-
-def _oidc(env: config.Environment) -> OidcSettings | None:
-    # Every variable is read (and checked) whether or not an issuer is set: a typo in one
-    # fails at start-up, not on the day the provider is switched on.
-    issuer = env.text(OIDC_ISSUER.name)
-    audience = env.text("GATEWAY_OIDC_AUDIENCE")
-    role_claim = env.text("GATEWAY_OIDC_ROLE_CLAIM")
-    department_claim = env.text("GATEWAY_OIDC_DEPARTMENT_CLAIM")
-    jurisdiction_claim = env.text("GATEWAY_OIDC_JURISDICTION_CLAIM")
-    leeway = env.number("GATEWAY_OIDC_LEEWAY_SECONDS")
-    if not 0 <= leeway <= 300:
-        raise ConfigError(f"GATEWAY_OIDC_LEEWAY_SECONDS={leeway}: use 0 to 300 seconds")
-    refresh = env.number("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS")
-    if refresh <= 0:
-        raise ConfigError(f"GATEWAY_OIDC_JWKS_MIN_REFRESH_SECONDS={refresh}: use a positive number")
-    if not issuer:
-        return None
-    if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        raise ConfigError(
-            f"GATEWAY_OIDC_ISSUER={issuer}: the identity provider is reached over https "
-            "(plain http on loopback only)"
-        )
-    return OidcSettings(
-        issuer=issuer,
-        audience=audience,
-        leeway_seconds=leeway,
-        min_refresh_seconds=refresh,
-        role_claim=role_claim,
-        department_claim=department_claim,
-        jurisdiction_claim=jurisdiction_claim,
     )
 
 
@@ -154,7 +118,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         cors_origins = cors.parse_origins(env.text("GATEWAY_CORS_ORIGINS"))
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    oidc = _oidc(env)
+    oidc = oidc_settings.read("GATEWAY", OIDC_CLAIMS, env)
     dev_tokens = env.flag("GATEWAY_DEV_TOKENS")
     poll = env.number("GATEWAY_FEDERATION_POLL_SECONDS")
     if poll <= 0:
