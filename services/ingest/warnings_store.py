@@ -113,15 +113,23 @@ class WarningsStore:
         return len(rows)
 
     async def page(
-        self, department: str, jurisdiction: str, state: str, size: int, token: str
+        self,
+        department: str,
+        jurisdiction: str,
+        state: str,
+        size: int,
+        token: str,
+        household_file: str = "",
     ) -> tuple[list[pb.Warning], str]:
-        """Newest first; the token is the last row's (created_at, warning_id)."""
+        """Newest first; the token is the last row's (created_at, warning_id). A household
+        file given: only the warnings about it."""
         after = pagination.decode_time_uuid(token)
         rows = await self.pool.fetch(
             """SELECT * FROM warnings
                 WHERE department = $1 AND division LIKE $2 || '%'
                   AND ($3 = '' OR state = $3::warning_state)
                   AND ($4::timestamptz IS NULL OR (created_at, warning_id) < ($4, $5::uuid))
+                  AND ($7 = '' OR household_file = $7)
                 ORDER BY created_at DESC, warning_id DESC
                 LIMIT $6""",
             department,
@@ -130,6 +138,7 @@ class WarningsStore:
             after[0] if after else None,
             after[1] if after else None,
             size + 1,
+            household_file,
         )
         shown, next_token = pagination.split_page(
             rows, size, lambda r: pagination.encode_time_uuid(r["created_at"], str(r["warning_id"]))
