@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 
 from gateway import permissions, views
-from gateway.warnings import household_warnings
 from gateway.audit_trail import actor
 from gateway.validation import check_department, check_receipt
+from gateway.warnings import household_warnings
 from gateway.window import Window
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb

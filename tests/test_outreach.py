@@ -596,6 +596,7 @@ async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases
     assert shown_risk["state"] == "WARNING_STATE_CASE_OPENED"
     assert shown_risk["receipt"] == proactive
     assert "有因病致贫风险" in shown_risk["reason"]["text"]
+
     async def reads_by_the_officer() -> list[int]:
         return [
             await intake_db.fetchval(
@@ -611,7 +612,9 @@ async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases
     english = await http.get(path, headers={**officer, "Accept-Language": "en"})
     assert await reads_by_the_officer() == [n + 1 for n in before]
     (in_english,) = [
-        w for w in (await english.json())["householdWarnings"] if w["warningId"] == risk["warningId"]
+        w
+        for w in (await english.json())["householdWarnings"]
+        if w["warningId"] == risk["warningId"]
     ]
     said = in_english["reason"]["text"]
     assert said and not any("\u4e00" <= c <= "\u9fff" for c in said), said
