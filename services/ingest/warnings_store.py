@@ -65,6 +65,15 @@ def _proto(row: asyncpg.Record) -> pb.Warning:
     return found
 
 
+def _source_receipt(outcome: Outcome, receipts: Mapping[str, str]) -> str:
+    """The case whose applicant and members a case opened from the outcome names: the
+    household file's latest, else (an outcome about one person, an age milestone) theirs."""
+    found = receipts.get(outcome.household_file, "") if outcome.household_file else ""
+    if not found and outcome.person:
+        found = receipts.get(outcome.person.hex(), "")
+    return found
+
+
 @dataclass(frozen=True)
 class Moved:
     """An officer's move: the warning as it is now, and whether this call moved it (a
@@ -87,7 +96,8 @@ class WarningsStore:
         source_receipts: Mapping[str, str] | None = None,
     ) -> int:
         """Stores the outcomes not already raised (per their dedup scope); returns how many
-        are new."""
+        are new. ``source_receipts``: latest cases by household file id, or by person key
+        (hex) for persons without a file."""
         if not outcomes:
             return 0
         rows = await conn.fetch(
@@ -106,7 +116,7 @@ class WarningsStore:
                 json.dumps([{"agency": c.agency, "recordId": c.record_id} for c in o.caused_by])
                 for o in outcomes
             ],
-            [(source_receipts or {}).get(o.household_file or "", "") for o in outcomes],
+            [_source_receipt(o, source_receipts or {}) for o in outcomes],
             batch_id,
             trace_id,
         )
