@@ -1,8 +1,9 @@
 """The case file an officer reads before deciding: the application and its timeline, the
 household's members (masked, their incomes in full: the assessment rests on them), the
 materials against what the matter asks, the department's assessment, the household file's
-other cases, and the reason templates the decision dialog offers. Reading it is a read of
-personal data, audited before it is answered."""
+other cases and the department's warnings about the file (from ingest's WarningsService, which
+audits each warning shown under the officer's name), and the reason templates the decision
+dialog offers. Reading it is a read of personal data, audited before it is answered."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 from gateway import permissions, views
 from gateway.audit_trail import actor
 from gateway.validation import check_department, check_receipt
+from gateway.warnings import household_warnings
 from gateway.window import Window
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
@@ -121,6 +123,9 @@ async def get_case_file(
             detail=request.department,
             actor_name=caller.display_name,
         )
+        warnings = await household_warnings(
+            window, caller, request.department, decided.case.household_file
+        )
         return pb.GetCaseFileResponse(
             application=views.as_application(case, window.clock, window.calendar),
             case=views.as_department_case(decided.case),
@@ -128,4 +133,5 @@ async def get_case_file(
             materials=materials(case),
             household_cases=[household_case(h) for h in decided.household_cases],
             reason_templates=reason_templates(case.matter_code),
+            household_warnings=warnings,
         )

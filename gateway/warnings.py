@@ -122,6 +122,33 @@ async def list_warnings(
     )
 
 
+# The most warnings a case file lists about one household file (a file with more is worked in
+# the warnings queue); the newest are shown.
+HOUSEHOLD_WARNINGS = 50
+
+
+async def household_warnings(
+    window: Window, caller: Principal, department: str, household_file: str
+) -> list[wpb.Warning]:
+    """The department's warnings about a household file, for its case file (the caller is
+    already held to an officer of the department), newest first; none without a file. The
+    warnings queue audits each one it answers with under the officer's name."""
+    if not household_file:
+        return []
+    found = await window.backends.call(
+        _stub(window).ListWarnings,
+        wpb.ListWarningsRequest(
+            department=department,
+            jurisdiction=window.jurisdiction,
+            household_file=household_file,
+            page_size=HOUSEHOLD_WARNINGS,
+            officer_id=caller.subject,
+            officer_name=caller.display_name,
+        ),
+    )
+    return list(found.warnings)
+
+
 async def contact_warning(
     window: Window, caller: Principal, department: str, warning_id: str
 ) -> wpb.ContactWarningResponse:

@@ -557,3 +557,83 @@ async def test_an_officer_opens_a_proactive_case_from_a_warning_and_approves_it(
     assert decided.case.state == dpb.CASE_STATE_APPROVED
     approved = await wait_for_entry(http, receipt, "APPROVED")
     assert approved["status"] == "CASE_STATUS_APPROVED"
+
+
+async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases(
+    http, assistance, ingest, queue, assistance_db, intake_db
+):
+    members, receipt = await approved_dibao_household(http, assistance)
+    household_file = await file_of(assistance_db, members[0])
+    others, _ = await approved_dibao_household(http, assistance)
+    await push(ingest, [bill(members[0], 700_000), bill(others[0], 700_000)])
+    officer = bearer("officer", department="assistance", name="王科员")
+    path = f"/v1/departments/assistance/cases/{receipt}/file"
+    listed = await http.get(
+        "/v1/departments/assistance/warnings",
+        params={"state": "new", "pageSize": "200"},
+        headers=officer,
+    )
+    (risk,) = [
+        w
+        for w in (await listed.json())["warnings"]
+        if w["householdFile"] == household_file and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+    ]
+    opened = await http.post(
+        f"/v1/departments/assistance/warnings/{risk['warningId']}:openCase", headers=officer
+    )
+    assert opened.status == 200, await opened.text()
+    proactive = (await opened.json())["warning"]["receipt"]
+
+    read = await http.get(path, headers={**officer, "Accept-Language": "zh-CN"})
+    assert read.status == 200, await read.text()
+    shown = (await read.json())["householdWarnings"]
+    # Only this household's, every one the department holds about it (the risk and the
+    # earlier review of its dibao that the spending brings forward), newest first.
+    held = about(await queue_of(queue, "assistance"), household_file)
+    assert [w["warningId"] for w in shown] == [w.warning_id for w in held]
+    assert {w["householdFile"] for w in shown} == {household_file}
+    (shown_risk,) = [w for w in shown if w["warningId"] == risk["warningId"]]
+    assert shown_risk["state"] == "WARNING_STATE_CASE_OPENED"
+    assert shown_risk["receipt"] == proactive
+    assert "有因病致贫风险" in shown_risk["reason"]["text"]
+
+    async def reads_by_the_officer() -> list[int]:
+        return [
+            await intake_db.fetchval(
+                "SELECT count(*) FROM audit_log WHERE action = 'warning.read' AND detail = $1 "
+                "AND actor_name = '王科员'",
+                f"assistance warning {w['warningId']} about household file {household_file}",
+            )
+            for w in shown
+        ]
+
+    # Each warning the case file shows is audited as a read under the officer's name.
+    before = await reads_by_the_officer()
+    english = await http.get(path, headers={**officer, "Accept-Language": "en"})
+    assert await reads_by_the_officer() == [n + 1 for n in before]
+    (in_english,) = [
+        w
+        for w in (await english.json())["householdWarnings"]
+        if w["warningId"] == risk["warningId"]
+    ]
+    said = in_english["reason"]["text"]
+    assert said and not any("\u4e00" <= c <= "\u9fff" for c in said), said
+
+
+async def test_the_household_file_filter_refuses_what_is_no_file_id(queue):
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await queue.ListWarnings(
+            wpb.ListWarningsRequest(
+                department="assistance",
+                jurisdiction=TAICANG,
+                officer_id=OFFICER,
+                household_file="x" * 65,
+            )
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(raised.value)
+    assert status is not None
+    (detail,) = [d for d in status.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)]
+    bad = error_details_pb2.BadRequest()
+    detail.Unpack(bad)
+    assert [v.field for v in bad.field_violations] == ["household_file"]

@@ -57,3 +57,36 @@ async def test_an_officer_works_the_warnings_queue_in_the_console(
     )
     await expect(opened.get_by_role("link", name=receipt)).to_be_visible()
     await test_console.screenshot(page, "21-warnings-case-opened")
+
+
+async def test_the_case_file_shows_the_household_files_warnings(
+    page, http, assistance, platform, assistance_db
+):
+    members, receipt = await approved_dibao_household(http, assistance)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.ingest}") as channel:
+        await push(ingest_service_pb2_grpc.IngestServiceStub(channel), [bill(members[0], 900_000)])
+
+    await test_console.sign_in(page, "officer", "assistance")
+    await page.evaluate(f"location.hash = '#/file/{receipt}'")
+    section = page.locator("section.file-section").filter(
+        has=page.get_by_role("heading", name="家庭档案的数据预警")
+    )
+    risk = section.locator("ul.household-warnings li").filter(has_text="因病致贫风险")
+    await expect(risk).to_have_count(1)
+    await expect(risk).to_contain_text("新预警")
+    await expect(risk.locator(".reason")).to_contain_text("有因病致贫风险")
+    await expect(risk.locator(".reason")).to_contain_text("9,000.00元")
+    await test_console.assert_no_horizontal_scroll(page)
+    await test_console.screenshot(page, "22-case-file-warnings")
+
+    # Opened as a proactive case in the warnings queue, the case file links to it.
+    warning_id = await risk.get_attribute("data-warning")
+    await page.get_by_role("link", name="预警").click()
+    row = page.locator(f"table.warnings tr[data-warning='{warning_id}']")
+    await row.get_by_role("button", name="主动立案").click()
+    status = page.locator(".view-warnings [role='status']")
+    await expect(status).to_have_text(re.compile(r"^已主动立案：\S+$"))
+    opened = (await status.text_content() or "").removeprefix("已主动立案：")
+    await page.evaluate(f"location.hash = '#/file/{receipt}'")
+    await expect(risk).to_contain_text("已立案")
+    await expect(risk.get_by_role("link", name=opened)).to_be_visible()

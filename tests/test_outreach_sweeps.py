@@ -12,11 +12,12 @@ import asyncpg
 import grpc
 import pytest
 
-from onedoor.department.v1 import known_persons_pb2_grpc
+from onedoor.department.v1 import known_persons_pb2, known_persons_pb2_grpc
 from onedoor.ingest.v1 import ingest_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import auth, keyed_hash
 from services.common.clock import BureauClock, fixed
+from services.common.identity import compose
 from services.ingest.audit_client import IntakeAudit
 from services.ingest.daily import AFTER_MIDNIGHT, seconds_until_next_run
 from services.ingest.judging import outreach_rules
@@ -25,8 +26,8 @@ from services.ingest.platform_knows import PlatformKnows
 from services.ingest.retention import RetentionSweep
 from services.ingest.warnings_store import WarningsStore
 from services.launcher.platform import Platform
-from tests.conftest import AddMetadata
-from tests.factories import person
+from tests.conftest import AddMetadata, bearer, wait_for_entry
+from tests.factories import PERSONAL_DATA, Person, application, person
 from tests.test_outreach import TAICANG, approved_dibao_household, bill, push
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -236,3 +237,85 @@ async def test_a_judging_that_fails_keeps_the_push_and_is_retried(
     )
     assert {r["kind"] for r in raised} == {"illness_poverty_risk", "identification_review"}
     assert {r["trace_id"] for r in raised} == {report.trace_id}
+
+
+def someone_born_on(born: dt.date) -> Person:
+    found = Person(
+        name="高龄测试",
+        id_number=compose(TAICANG, born, 123),
+        phone="13900000000",
+    )
+    PERSONAL_DATA.update({found.name, found.id_number, found.phone})
+    return found
+
+
+async def test_the_daily_sweep_raises_an_age_milestone_on_the_birthday_once(
+    platform, http, ingest_pool, intake_audit
+):
+    # A senior-card holder who turns 80 in three weeks, on the bureau's calendar.
+    turns_80 = BureauClock().today() + dt.timedelta(days=21)
+    if (turns_80.month, turns_80.day) == (2, 29):
+        turns_80 += dt.timedelta(days=1)
+    senior = someone_born_on(turns_80.replace(year=turns_80.year - 80))
+    async with http.post(
+        "/v1/applications", json=application("elderly.senior_card", senior)
+    ) as response:
+        assert response.status == 200, await response.text()
+        receipt = (await response.json())["receipt"]
+    await wait_for_entry(http, receipt, "ROUTED")
+    key = keyed_hash.person_key(senior.id_number)
+    rules = outreach_rules.load()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.elderly}") as channel:
+        stub = known_persons_pb2_grpc.KnownPersonsServiceStub(channel)
+        knows = PlatformKnows({"elderly": stub})
+
+        def outreach_on(day: dt.date) -> Outreach:
+            # The bureau's clock on that day (late evening: UTC is still the day before).
+            evening = dt.datetime.combine(day, dt.time(23, 30), tzinfo=BureauClock().zone)
+            return Outreach(
+                ingest_pool, knows, WarningsStore(ingest_pool), intake_audit, fixed(evening), rules
+            )
+
+        await outreach_on(turns_80 - dt.timedelta(days=1)).age_milestones()
+        assert not await milestones_of(ingest_pool, key)
+        await outreach_on(turns_80).age_milestones()
+        # Run again that day, and the next (within the catch-up days): still one.
+        await outreach_on(turns_80).age_milestones()
+        await outreach_on(turns_80 + dt.timedelta(days=1)).age_milestones()
+
+        # The request is checked field by field.
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListPersonsTurning(
+                known_persons_pb2.ListPersonsTurningRequest(
+                    ages=[0], from_date="2027-02-30", to_date=turns_80.isoformat()
+                ),
+                metadata=auth.service_metadata(),
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "ages" in (refused.value.details() or "")
+    (milestone,) = await milestones_of(ingest_pool, key)
+    assert milestone["department"] == "elderly" and milestone["state"] == "NEW"
+    assert milestone["matter_code"] == "elderly.age_allowance"
+    assert milestone["action"] == "proactive_case" and milestone["batch_id"] is None
+    assert milestone["source_receipt"] == receipt
+    reason = json.loads(milestone["reason"])
+    assert reason["code"] == "TEXT_CODE_AGE_MILESTONE"
+    # No identity number crossed: the warning names the person by keyed hash only.
+    assert senior.id_number not in json.dumps(dict(milestone), default=str)
+
+    # An elderly officer opens the age-allowance case from it, naming the senior.
+    officer = bearer("officer", department="elderly", name="赵科员")
+    opened = await http.post(
+        f"/v1/departments/elderly/warnings/{milestone['warning_id']}:openCase", headers=officer
+    )
+    assert opened.status == 200, await opened.text()
+    proactive = (await opened.json())["warning"]["receipt"]
+    assert proactive and proactive != receipt
+
+
+async def milestones_of(pool: asyncpg.Pool, key: str) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            "SELECT * FROM warnings WHERE person_key = $1 AND kind = 'age_allowance'", key
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -182,3 +183,14 @@ class ElderlyDepartment(Department):
         self, conn: asyncpg.Connection, person_keys: list[str]
     ) -> known_persons_pb2.LookupPersonsResponse:
         return await known_persons.known(conn, person_keys)
+
+    async def persons_turning(
+        self,
+        conn: asyncpg.Connection,
+        ages: Sequence[int],
+        first: dt.date,
+        last: dt.date,
+        size: int,
+        after: str,
+    ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
+        return await known_persons.turning(conn, ages, first, last, size, after)

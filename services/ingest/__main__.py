@@ -109,6 +109,7 @@ async def main(configured: settings.Settings) -> None:
         [
             ("judging of cut-off batches", outreach.judge_leftovers),
             ("reviews due", outreach.reviews_due),
+            ("age milestones", outreach.age_milestones),
             (
                 "retention of unmatched records",
                 RetentionSweep(pool, audit, configured.clock, configured.rules).sweep,

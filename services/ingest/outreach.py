@@ -161,8 +161,7 @@ class Outreach:
 
     async def reviews_due(self) -> int:
         """The daily sweep's reviews due (judgement.daily) over every identified household the
-        departments keep; the dedup keys make a second run the same day raise nothing. Age
-        milestones need birth dates, which no department answers yet."""
+        departments keep; the dedup keys make a second run the same day raise nothing."""
         today = self.clock.today()
         trace_id = telemetry.current_trace_id()
         raised = 0
@@ -173,6 +172,27 @@ class Outreach:
                     conn, outcomes, None, trace_id, known.receipts
                 )
         log.info("daily sweep: %d reviews due raised", raised)
+        return raised
+
+    async def age_milestones(self) -> int:
+        """The daily sweep's age milestones (judgement.daily): the persons the departments
+        know who turned a configured age today or within the catch-up days (a day missed
+        while the service was down), each raised once ever per age as a warning in elderly
+        care's queue, whom an officer opens the age-allowance case for (免申即享)."""
+        today = self.clock.today()
+        every = [r.age_allowance for r in self.rules.by_prefix.values()]
+        ages = sorted({m for r in every for m in r.milestones})
+        first = today - dt.timedelta(days=max(r.catch_up_days for r in every) - 1)
+        trace_id = telemetry.current_trace_id()
+        raised = 0
+        async for turning in self.knows.persons_turning(ages, first, today):
+            # The rules of each person's own jurisdiction decide whether the day counts.
+            outcomes = daily(turning.persons, (), today, self.rules)
+            async with self.pool.acquire() as conn, conn.transaction():
+                raised += await self.warnings.raise_outcomes(
+                    conn, outcomes, None, trace_id, turning.receipts
+                )
+        log.info("daily sweep: %d age milestones raised", raised)
         return raised
 
     async def _bills_held(self, known: Known, today: dt.date) -> dict[str, list[MedicalExpense]]:

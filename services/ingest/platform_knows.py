@@ -1,6 +1,8 @@
 """What the platform knows of the persons a batch names, asked of the departments that know
 (KnownPersonsService on assistance and elderly, each from its own tables), a chunk of keyed
-hashes per call, and merged into the judging's Person and Household."""
+hashes per call, and merged into the judging's Person and Household; and who turns an age on
+the days the daily sweep asks about, with the birth date the department read from the sealed
+identity number (the number itself never leaves it)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,15 @@ KEYS_PER_CALL = 1000
 
 _BENEFITS = {b.value for b in Benefit}
 _IDENTIFICATIONS = {i.value for i in Identification}
+
+
+@dataclass(frozen=True)
+class Turning:
+    """Persons reaching an age in the days asked, as the judging sees them (birth date set),
+    and per person key the latest case of theirs (whom a case opened from it names)."""
+
+    persons: tuple[Person, ...]
+    receipts: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -131,3 +142,48 @@ class PlatformKnows:
                 token = page.next_page_token
                 if not token:
                     break
+
+    async def persons_turning(
+        self, ages: Sequence[int], first: dt.date, last: dt.date, page_size: int = 500
+    ) -> AsyncIterator[Turning]:
+        """Every person a department knows who reaches one of ``ages`` from ``first`` to
+        ``last``, a page at a time, with what the departments know of them besides (benefits,
+        household file, a death recorded) merged in."""
+        for stub in self.stubs.values():
+            token = ""
+            while True:
+                page = await stub.ListPersonsTurning(
+                    pb.ListPersonsTurningRequest(
+                        ages=list(ages),
+                        from_date=first.isoformat(),
+                        to_date=last.isoformat(),
+                        page_size=page_size,
+                        page_token=token,
+                    ),
+                    metadata=auth.service_metadata(),
+                    timeout=60,
+                )
+                if page.persons:
+                    yield await self._turning(page.persons)
+                token = page.next_page_token
+                if not token:
+                    break
+
+    async def _turning(self, found: Sequence[pb.PersonTurning]) -> Turning:
+        known = await self.lookup([t.person.person_key for t in found])
+        persons = []
+        for t in found:
+            key = PersonKey.from_hex(t.person.person_key)
+            held = known.persons.get(key)
+            persons.append(
+                Person(
+                    key=key,
+                    born_on=dt.date.fromisoformat(t.born_on),
+                    division=held.division if held else t.person.hukou_division,
+                    household_file=held.household_file if held else None,
+                    benefits=held.benefits if held else frozenset(),
+                    died_on=held.died_on if held else None,
+                )
+            )
+        receipts = {t.person.person_key: t.latest_receipt for t in found if t.latest_receipt}
+        return Turning(tuple(persons), receipts)

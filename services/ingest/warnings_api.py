@@ -26,6 +26,7 @@ READ = "warning.read"
 # The fields a warning shows: who it is about, by keyed hash and file, and why.
 SHOWN = ("household_file", "person_key", "reason", "caused_by")
 MAX_REASON = 500
+MAX_FILE_ID = 64
 _OPEN = ("NEW", "CONTACTED")
 
 
@@ -153,8 +154,17 @@ class WarningsServicer(warnings_service_pb2_grpc.WarningsServiceServicer):
         _check_scope(request.department, request.jurisdiction, request.officer_id)
         state = _state_filter(request.state)
         size = pagination.page_size(request.page_size)
+        if len(request.household_file) > MAX_FILE_ID or not request.household_file.isprintable():
+            raise invalid_argument(
+                [FieldViolation("household_file", "must be a household file's id")]
+            )
         shown, token = await self.store.page(
-            request.department, request.jurisdiction, state, size, request.page_token
+            request.department,
+            request.jurisdiction,
+            state,
+            size,
+            request.page_token,
+            request.household_file,
         )
         # Recorded before the answer leaves: a read that could not be audited is not served.
         if shown:

@@ -65,6 +65,15 @@ def _proto(row: asyncpg.Record) -> pb.Warning:
     return found
 
 
+def _source_receipt(outcome: Outcome, receipts: Mapping[str, str]) -> str:
+    """The case whose applicant and members a case opened from the outcome names: the
+    household file's latest, else (an outcome about one person, an age milestone) theirs."""
+    found = receipts.get(outcome.household_file, "") if outcome.household_file else ""
+    if not found and outcome.person:
+        found = receipts.get(outcome.person.hex(), "")
+    return found
+
+
 @dataclass(frozen=True)
 class Moved:
     """An officer's move: the warning as it is now, and whether this call moved it (a
@@ -87,7 +96,8 @@ class WarningsStore:
         source_receipts: Mapping[str, str] | None = None,
     ) -> int:
         """Stores the outcomes not already raised (per their dedup scope); returns how many
-        are new."""
+        are new. ``source_receipts``: latest cases by household file id, or by person key
+        (hex) for persons without a file."""
         if not outcomes:
             return 0
         rows = await conn.fetch(
@@ -106,22 +116,30 @@ class WarningsStore:
                 json.dumps([{"agency": c.agency, "recordId": c.record_id} for c in o.caused_by])
                 for o in outcomes
             ],
-            [(source_receipts or {}).get(o.household_file or "", "") for o in outcomes],
+            [_source_receipt(o, source_receipts or {}) for o in outcomes],
             batch_id,
             trace_id,
         )
         return len(rows)
 
     async def page(
-        self, department: str, jurisdiction: str, state: str, size: int, token: str
+        self,
+        department: str,
+        jurisdiction: str,
+        state: str,
+        size: int,
+        token: str,
+        household_file: str = "",
     ) -> tuple[list[pb.Warning], str]:
-        """Newest first; the token is the last row's (created_at, warning_id)."""
+        """Newest first; the token is the last row's (created_at, warning_id). A household
+        file given: only the warnings about it."""
         after = pagination.decode_time_uuid(token)
         rows = await self.pool.fetch(
             """SELECT * FROM warnings
                 WHERE department = $1 AND division LIKE $2 || '%'
                   AND ($3 = '' OR state = $3::warning_state)
                   AND ($4::timestamptz IS NULL OR (created_at, warning_id) < ($4, $5::uuid))
+                  AND ($7 = '' OR household_file = $7)
                 ORDER BY created_at DESC, warning_id DESC
                 LIMIT $6""",
             department,
@@ -130,6 +148,7 @@ class WarningsStore:
             after[0] if after else None,
             after[1] if after else None,
             size + 1,
+            household_file,
         )
         shown, next_token = pagination.split_page(
             rows, size, lambda r: pagination.encode_time_uuid(r["created_at"], str(r["warning_id"]))

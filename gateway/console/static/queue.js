@@ -522,6 +522,38 @@ function caseFileSections(found, context, dialog) {
           )
         : h("p", { class: "empty", i18n: departmentCase.householdFile ? "file.household_none" : "file.household_no_file" }),
     ),
+    householdWarnings(section, found.householdWarnings ?? [], departmentCase.householdFile),
     timelineSection(application.timeline ?? [], "lookup.timeline"),
   ];
+}
+
+// The department's warnings about the household file, beside its cases: what other agencies'
+// records raised, how far it was worked, and the proactive case opened from it, if any. The
+// reasons arrive rendered in the console's language; the times are shown in local time.
+function householdWarnings(section, warnings, householdFile) {
+  if (!warnings.length) {
+    return section("file.warnings", h("p", { class: "empty", i18n: householdFile ? "file.warnings_none" : "file.household_no_file" }));
+  }
+  return section(
+    "file.warnings",
+    h(
+      "ul",
+      { class: "household-warnings" },
+      warnings.map((w) => {
+        const kind = (w.kind ?? "").replace("WARNING_KIND_", "");
+        const state = (w.state ?? "").replace("WARNING_STATE_", "").toLowerCase();
+        return h(
+          "li",
+          { "data-warning": w.warningId, "data-state": state },
+          h("span", { class: "kind", i18n: `warnings.kind.${kind}` }),
+          " ",
+          h("span", { class: "state", i18n: `warnings.state.${state}` }),
+          " ",
+          h("time", {}, formatTime(w.createTime)),
+          w.receipt ? [" ", h("span", { i18n: "file.warning_case" }), " ", h("a", { class: "mono", href: `#/lookup/${w.receipt}`, "data-action": "case" }, w.receipt)] : null,
+          h("p", { class: "note reason" }, w.reason?.text ?? ""),
+        );
+      }),
+    ),
+  );
 }

@@ -328,6 +328,11 @@ export const STRINGS = {
     "file.household": "家庭档案中的其他案件",
     "file.household_none": "该家庭档案没有其他案件。",
     "file.household_no_file": "本事项不建立家庭档案。",
+    // household-outreach
+    "file.warnings": "家庭档案的数据预警",
+    "file.warnings_none": "该家庭档案没有数据预警。",
+    "file.warning_case": "主动立案：",
+    // household-outreach end
     "file.template": "常用理由",
     "file.template_none": "（不使用常用理由）",
     "queue.title": "待办案件",
@@ -691,6 +696,11 @@ export const STRINGS = {
     "file.household": "The household file's other cases",
     "file.household_none": "The household file has no other cases.",
     "file.household_no_file": "The matter keeps no household file.",
+    // household-outreach
+    "file.warnings": "The household file's warnings",
+    "file.warnings_none": "The household file has no warnings.",
+    "file.warning_case": "Proactive case:",
+    // household-outreach end
     "file.template": "Standard reason",
     "file.template_none": "(no standard reason)",
     "queue.title": "Case queue",

@@ -6,6 +6,7 @@ matches other agencies' records with it, a batch at a time)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import grpc
 
@@ -18,6 +19,10 @@ from services.common.errors import ApiError, FieldViolation, invalid_argument
 
 # Keys per call: a batch of records is looked up a chunk at a time, never one call per record.
 MAX_KEYS = 1000
+# The ages asked at once and the longest range of days (a year: a sweep catching up).
+MAX_AGES = 10
+MAX_AGE = 150
+MAX_RANGE_DAYS = 366
 _KEY_LENGTH = 64
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["KnownPersonsService"].full_name
@@ -67,6 +72,45 @@ class KnownPersonsServicer(known_persons_pb2_grpc.KnownPersonsServiceServicer):
             files, last = await self.department.identified_households(conn, size, after)
         token = base64.urlsafe_b64encode(last.encode()).decode() if last else ""
         return pb.ListIdentifiedHouseholdsResponse(household_files=files, next_page_token=token)
+
+    async def ListPersonsTurning(
+        self, request: pb.ListPersonsTurningRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPersonsTurningResponse:
+        try:
+            ages, first, last_day = check_turning(request)
+            size = pagination.page_size(request.page_size)
+            after = _file_after(request.page_token)
+        except ApiError as error:
+            status = error.to_grpc_status()
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        async with self.cases.connection() as conn:
+            persons, last = await self.department.persons_turning(
+                conn, ages, first, last_day, size, after
+            )
+        token = base64.urlsafe_b64encode(last.encode()).decode() if last else ""
+        return pb.ListPersonsTurningResponse(persons=persons, next_page_token=token)
+
+
+def check_turning(
+    request: pb.ListPersonsTurningRequest,
+) -> tuple[tuple[int, ...], dt.date, dt.date]:
+    problems = []
+    ages = tuple(dict.fromkeys(request.ages))
+    if not ages or len(ages) > MAX_AGES or any(not 1 <= a <= MAX_AGE for a in ages):
+        problems.append(FieldViolation("ages", f"1 to {MAX_AGES} ages, each from 1 to {MAX_AGE}"))
+    days = []
+    for name in ("from_date", "to_date"):
+        try:
+            days.append(dt.date.fromisoformat(getattr(request, name)))
+        except ValueError:
+            problems.append(FieldViolation(name, "must be an ISO date (YYYY-MM-DD)"))
+    if len(days) == 2 and not 0 <= (days[1] - days[0]).days < MAX_RANGE_DAYS:
+        problems.append(
+            FieldViolation("to_date", f"must be from from_date to {MAX_RANGE_DAYS - 1} days after")
+        )
+    if problems:
+        raise invalid_argument(problems)
+    return ages, days[0], days[1]
 
 
 def _file_after(token: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -122,6 +123,20 @@ class Department:
         """A page of the household files identified here, by file id after ``after``, and the
         last id shown when there may be more (KnownPersonsService): none, unless the
         department keeps household files."""
+        return [], ""
+
+    async def persons_turning(
+        self,
+        conn: asyncpg.Connection,
+        ages: Sequence[int],
+        first: dt.date,
+        last: dt.date,
+        size: int,
+        after: str,
+    ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
+        """A page of the persons known here who reach one of ``ages`` on a day from ``first``
+        to ``last``, by person key after ``after``, and the last key shown when there may be
+        more (KnownPersonsService): none, unless the department holds persons' cases."""
         return [], ""
 
     def extra_registrations(self) -> list[Registration]:
