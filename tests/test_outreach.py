@@ -199,8 +199,8 @@ async def test_a_medical_push_for_a_dibao_household_raises_one_risk_warning(
     assert [(r["actor"], r["detail"]) for r in matched] == [
         (
             "service:ingest",
-            f"batch {report.batch_id}: medical_insurance record {large.record_id} matched "
-            f"household file {household_file}",
+            f"batch={report.batch_id} agency=medical_insurance record={large.record_id} "
+            f"household_file={household_file}",
         )
     ]
     reads = await intake_db.fetchval(
@@ -602,7 +602,7 @@ async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases
             await intake_db.fetchval(
                 "SELECT count(*) FROM audit_log WHERE action = 'warning.read' AND detail = $1 "
                 "AND actor_name = '王科员'",
-                f"assistance warning {w['warningId']} about household file {household_file}",
+                f"department=assistance warning={w['warningId']} household_file={household_file}",
             )
             for w in shown
         ]

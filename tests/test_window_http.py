@@ -205,6 +205,7 @@ async def test_healthz_reports_every_service(http):
             "elderly": "SERVING",
             "orgs": "SERVING",
             "registry": "SERVING",
+            "ingest": "SERVING",
         },
     }
 

@@ -242,12 +242,13 @@ class Outreach:
                         action=MATCHED,
                         fields=MATCH_FIELDS,
                         trace_id=trace_id,
+                        # In codes (key=value), which the console names in its language.
                         detail=(
-                            f"batch {batch_id}: {record.agency} record {record.record_id}"
+                            f"batch={batch_id} agency={record.agency} record={record.record_id}"
                             + (
-                                f" matched household file {file}"
+                                f" household_file={file}"
                                 if (file := known.persons[person].household_file)
-                                else " matched a person known to the departments"
+                                else ""
                             )
                         ),
                     )

@@ -90,10 +90,11 @@ class RetentionSweep:
                                 actor=ACTOR,
                                 action=DELETED,
                                 trace_id=telemetry.current_trace_id(),
+                                # In codes (key=value): unmatched records received
+                                # before the date, their retention period over.
                                 detail=(
-                                    f"{deleted} unmatched records pushed for {jurisdiction} "
-                                    f"and received before {before.isoformat()} deleted "
-                                    "(retention period over)"
+                                    f"deleted={deleted} jurisdiction={jurisdiction} "
+                                    f"before={before.isoformat()}"
                                 ),
                             )
                         ]

@@ -71,7 +71,8 @@ def _state_filter(state: int) -> str:
 def _entry(
     action: str, officer_id: str, officer_name: str, warning: pb.Warning
 ) -> intake_service_pb2.AuditEntry:
-    about = f"household file {warning.household_file}" if warning.household_file else "a person"
+    # In codes (key=value), which the console names in its language.
+    about = f" household_file={warning.household_file}" if warning.household_file else ""
     return intake_service_pb2.AuditEntry(
         actor=f"officer:{officer_id}",
         actor_name=officer_name,
@@ -79,7 +80,7 @@ def _entry(
         receipt=warning.receipt,
         fields=SHOWN,
         trace_id=telemetry.current_trace_id(),
-        detail=f"{warning.department} warning {warning.warning_id} about {about}",
+        detail=f"department={warning.department} warning={warning.warning_id}{about}",
     )
 
 

@@ -210,7 +210,23 @@ function detailCell(detail, catalog) {
   return detailWords(raw, catalog);
 }
 
+// Ingest records its entries as key=value codes: each key named in the console's language,
+// agencies and departments by name, the values (ids, dates, counts) as they are.
+const DETAIL_CODES = /^[a-z_]+=\S+(?: [a-z_]+=\S+)*$/;
+
+function detailCodes(raw) {
+  return raw.split(" ").flatMap((pair, i) => {
+    const [key, value] = pair.split(/=(.*)/s);
+    const named =
+      key === "agency" ? h("span", { i18n: `agency.${value}`, title: value })
+      : key === "department" ? h("span", { i18n: `department.${value}`, title: value })
+      : h("code", {}, value);
+    return [i ? h("span", { i18n: "audit.list_separator" }) : null, h("span", { i18n: `audit.code.${key}` }), h("span", { i18n: "common.colon" }), named];
+  });
+}
+
 function detailWords(raw, catalog) {
+  if (DETAIL_CODES.test(raw)) return detailCodes(raw);
   if (/^CASE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `state.${raw}`, title: raw })];
   if (/^DIVORCE_STATE_[A-Z_]+$/.test(raw)) return [h("span", { i18n: `divorce.state.${raw}`, title: raw })];
   const count = /^(\d+) found$/.exec(raw);
