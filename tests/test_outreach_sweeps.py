@@ -120,7 +120,7 @@ async def test_unmatched_records_past_retention_are_deleted_counted_and_audited(
     assert counted >= 1
     audited = await intake_db.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'records.deleted' AND detail LIKE $1",
-        f"% pushed for {TAICANG} and received before {swept[TAICANG].received_before.isoformat()}%",
+        f"deleted=% jurisdiction={TAICANG} before={swept[TAICANG].received_before.isoformat()}",
     )
     assert audited >= 1
 
