@@ -248,8 +248,9 @@ async def open_case(
             "case.opened_from_warning",
             [receipt],
             APPLICATION_VIEW_FIELDS,
-            f"from {department} warning {warning.warning_id} (case {warning.source_receipt}'s "
-            "household)",
+            # In codes (key=value), which the audit screen names in the console's language.
+            f"department={department} warning={warning.warning_id} "
+            f"source_receipt={warning.source_receipt}",
             caller.display_name,
         )
         return await window.backends.call(
