@@ -354,6 +354,7 @@ class CaseLedger:
                 departments=case.departments,
                 accepting_division=case.accepting_division,
                 hukou_division=case.applicant.hukou_division,
+                proactive=proactive is not None,
             ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.

@@ -90,3 +90,16 @@ def test_decisions_are_keyed_by_their_event() -> None:
     )
     event.outcome = events_pb2.OUTCOME_CONFIRMED
     assert notices.decided(event, case("registry.divorce"), CLOCK, CALENDAR) == []
+
+
+def test_a_proactive_case_asks_for_confirmation_by_its_local_deadline_and_nothing_else() -> None:
+    (notice,) = notices.accepted(
+        case("assistance.temporary"), CLOCK, CALENDAR, MORNING, proactive=True
+    )
+    assert (notice.key, notice.event) == (
+        "proactive.awaiting_confirmation",
+        Event.PROACTIVE_AWAITING_CONFIRMATION,
+    )
+    # 2027-01-13 15:59:59 UTC is 23:59:59 that day in the bureau.
+    assert notice.args["confirm_by"] == "2027-01-13"
+
