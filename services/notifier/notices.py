@@ -217,15 +217,17 @@ def progressed(
     clock: BureauClock,
     calendar: LegalCalendar,
 ) -> list[Notice]:
-    """On case_progressed: the materials asked for are handed in, and the clock runs again."""
-    if event.kind != case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
-        return []
-    return _each(
-        case,
-        f"progressed:{event.event_id}",
-        Event.MATERIALS_RECEIVED,
-        case_args(case, clock, calendar),
-    )
+    """On case_progressed: the materials asked for are handed in, and the clock runs again;
+    or, for a case this city forwarded, home accepted it, or home decided it. A forwarded
+    case's steps are keyed by the step, not the event: each happens once to a case."""
+    args = case_args(case, clock, calendar)
+    if event.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+        return _each(case, f"progressed:{event.event_id}", Event.MATERIALS_RECEIVED, args)
+    if event.kind == case_pb2.TIMELINE_ENTRY_KIND_FORWARDED:
+        return _each(case, "forwarded.accepted_at_home", Event.FORWARDED_ACCEPTED_AT_HOME, args)
+    if event.home_status != case_pb2.CASE_STATUS_UNSPECIFIED:
+        return _each(case, "forwarded.decided_at_home", Event.FORWARDED_DECIDED_AT_HOME, args)
+    return []
 
 
 def proactive_awaiting(case: case_pb2.Case, confirm_by: dt.date) -> list[Notice]:
