@@ -700,8 +700,9 @@ class CaseLedger:
             matter = await conn.fetchval(
                 "SELECT matter_code FROM cases WHERE receipt = $1", receipt
             )
-            if delivered:
-                # In the entry's transaction: the applicant is told once home has the case.
+            if delivered and remote_receipt:
+                # In the entry's transaction: the applicant is told once home has the case (a
+                # refusal by home has no receipt there: only its decision is told).
                 await outbox.add(
                     conn,
                     SERVICE,
