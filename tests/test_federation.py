@@ -16,15 +16,26 @@ import asyncpg
 import grpc
 import pytest
 
+from onedoor.case.v1 import case_pb2
 from onedoor.federation.v1 import federation_service_pb2 as fpb
 from onedoor.federation.v1 import federation_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from services.common import auth
 from services.common.telemetry import RECEIPT_KEY
 from services.launcher.certificates import Authority, authority, issue
 from services.launcher.cities import City, prepare, start, tear_down
 from services.launcher.platform import Ports
 from services.launcher.trace_sink import TraceSink
-from tests.conftest import bearer, eventually
+from tests.conftest import AddMetadata, bearer, eventually
 from tests.factories import application, person
+from tests.test_notifier import (
+    _settled,
+    messages,
+    notices,
+    redeliver_all,
+    ten_in_the_morning,
+    wait_messages,
+)
 
 CITIES = {"taicang": "320585", "kunshan": "320583", "pudong": "310115"}
 
@@ -45,6 +56,9 @@ def cities(
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
+            # The notifiers' clocks start at 10:00 bureau time: quiet hours hold nothing back,
+            # whatever the hour the tests run.
+            "NOTIFIER_CLOCK_START": ten_in_the_morning().isoformat(),
         },
         tag=f"fed{os.getpid()}",
     )
@@ -267,3 +281,62 @@ async def test_a_peer_down_at_submission_gets_the_case_once_it_is_back(cities, s
         )
     finally:
         await conn.close()
+
+
+async def test_the_applicant_is_told_here_when_home_accepts_and_decides_a_forwarded_case(
+    cities, session
+):
+    """Taicang forwarded the case: its notifier tells the applicant, once each, that home has
+    it and that home decided it (published by intake with the entries, in their transaction),
+    however often Taicang pulls the same status from home."""
+    taicang, kunshan = cities["taicang"], cities["kunshan"]
+    applicant = person(division="320583")
+    body = application("assistance.temporary", applicant, requestedAmountFen=80000)
+    accepted = await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang))
+    receipt = accepted["receipt"]
+    outbox = taicang.platform.notifier_messages
+
+    shown = await _delivered(session, taicang, receipt)
+    (forwarded,) = await wait_messages(outbox, receipt, 1, timeout=30)
+    assert forwarded["to"] == applicant.phone
+    assert "已转至户籍地民政部门办理" in forwarded["text"], forwarded["text"]
+    assert applicant.id_number not in forwarded["text"]
+
+    await _approve_at_home(session, kunshan, shown["forwarding"]["remoteReceipt"])
+    await _status(session, taicang, receipt, "CASE_STATUS_APPROVED")
+    found = await wait_messages(outbox, receipt, 2, timeout=30)
+    assert "户籍地民政部门已作出决定" in found[1]["text"], found[1]["text"]
+
+    # Home's status reported again, as a pull or home's report does: nothing more is
+    # published or sent.
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{taicang.platform.ports.intake}",
+        interceptors=[AddMetadata(auth.service_metadata())],
+    ) as channel:
+        intake = intake_service_pb2_grpc.IntakeServiceStub(channel)
+        for _ in range(2):
+            await intake.RecordForward(
+                intake_service_pb2.RecordForwardRequest(
+                    receipt=receipt,
+                    remote_receipt=shown["forwarding"]["remoteReceipt"],
+                    remote_status=case_pb2.CASE_STATUS_APPROVED,
+                )
+            )
+    conn = await asyncpg.connect(taicang.platform.database_url("intake"))
+    try:
+        published = await conn.fetch(
+            "SELECT payload FROM outbox WHERE event_type = 'case_progressed'"
+            "  AND payload->>'receipt' = $1",
+            receipt,
+        )
+    finally:
+        await conn.close()
+    assert len(published) == 2
+    await redeliver_all(taicang.platform, receipt, at_least=2)
+    await _settled(taicang.platform, receipt)
+    rows = await notices(taicang.platform, receipt)
+    assert [(r["notice_key"], r["recipient"], r["state"]) for r in rows] == [
+        ("forwarded.accepted_at_home", "applicant", "sent"),
+        ("forwarded.decided_at_home", "applicant", "sent"),
+    ]
+    assert len(messages(outbox, receipt)) == 2

@@ -29,9 +29,12 @@ import pytest
 from onedoor.department.v1 import department_service_pb2 as apb
 from services.launcher.platform import ROOT, Platform, free_port
 from services.notifier.tests.local_provider import ACCOUNT, SECRET, LocalProvider
-from tests.conftest import eventually, wait_for_entry
+from tests.conftest import bearer, eventually, wait_for_entry
 from tests.factories import application, dibao_json, party, person
 from tests.test_matters import approved
+from tests.test_outreach import approved_dibao_household, bill, ingest, push
+
+__all__ = ["ingest"]  # a fixture, used by name
 
 
 def messages(path: Path, receipt: str) -> list[dict[str, Any]]:
@@ -217,7 +220,7 @@ async def test_decisions_each_send_one_message_and_a_redelivery_none(
     assert len(rows) == 4 and all(r["state"] == "sent" for r in rows)
 
 
-async def redeliver_all(platform: Platform, receipt: str) -> None:
+async def redeliver_all(platform: Platform, receipt: str, at_least: int = 4) -> None:
     """Publishes a copy of every event about ``receipt`` the outboxes hold, as the relay did."""
     published = []
     for service, exchange in (("intake", "intake.events"), ("assistance", "assistance.events")):
@@ -229,7 +232,7 @@ async def redeliver_all(platform: Platform, receipt: str) -> None:
         finally:
             await conn.close()
         published += [(exchange, r["event_type"], json.loads(r["payload"])) for r in rows]
-    assert len(published) >= 4
+    assert len(published) >= at_least
     connection = await aio_pika.connect(platform.amqp_uri)
     async with connection:
         channel = await connection.channel()
@@ -431,3 +434,52 @@ async def test_a_message_given_up_is_on_the_timeline_and_counted(platform, http,
         scraped,
     ), scraped[-2000:]
     assert not local_provider.delivered and local_provider.bad_signatures == 1
+
+
+async def test_a_proactive_case_asks_the_person_to_confirm_once(
+    platform, http, assistance, ingest, daytime
+):
+    """A case an officer opens from a warning tells its person it waits for their
+    confirmation (by the case's deadline, as a local date), not that it was accepted; once,
+    however often its case_accepted comes."""
+    members, dibao_receipt = await approved_dibao_household(http, assistance)
+    await push(ingest, [bill(members[1], 600_000)])
+    officer = bearer("officer", department="assistance", name="王科员")
+
+    async def warning() -> dict[str, Any] | None:
+        listed = await http.get(
+            "/v1/departments/assistance/warnings",
+            params={"state": "new", "pageSize": "200"},
+            headers=officer,
+        )
+        found = [
+            w
+            for w in (await listed.json())["warnings"]
+            if w["sourceReceipt"] == dibao_receipt
+            and w["kind"] == "WARNING_KIND_ILLNESS_POVERTY_RISK"
+        ]
+        return found[0] if found else None
+
+    raised = await eventually(warning, timeout=20, what="the risk warning")
+    opened = await http.post(
+        f"/v1/departments/assistance/warnings/{raised['warningId']}:openCase", headers=officer
+    )
+    assert opened.status == 200, await opened.text()
+    receipt = (await opened.json())["warning"]["receipt"]
+    case = await wait_for_entry(http, receipt, "ROUTED")
+
+    (sent,) = await wait_messages(platform.notifier_messages, receipt, 1)
+    deadline = dt.datetime.fromisoformat(case["decisionDeadline"]).astimezone(BUREAU).date()
+    local = f"{deadline.year}年{deadline.month}月{deadline.day}日"
+    assert f"请于{local}前到受理窗口确认" in sent["text"], sent["text"]
+    assert "已受理" not in sent["text"]
+    source = (await wait_messages(platform.notifier_messages, dibao_receipt, 1))[0]
+    assert sent["to"] == source["to"], "the household's applicant, as the source case has them"
+
+    await redeliver_all(platform, receipt, at_least=1)
+    await _settled(platform, receipt)
+    assert len(messages(platform.notifier_messages, receipt)) == 1
+    rows = await sent_rows(platform, receipt, 1)
+    assert [(r["notice_key"], r["recipient"], r["event"]) for r in rows] == [
+        ("proactive.awaiting_confirmation", "applicant", "proactive_awaiting_confirmation")
+    ]

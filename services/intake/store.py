@@ -354,6 +354,7 @@ class CaseLedger:
                 departments=case.departments,
                 accepting_division=case.accepting_division,
                 hukou_division=case.applicant.hukou_division,
+                proactive=proactive is not None,
             ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.
@@ -682,7 +683,7 @@ class CaseLedger:
             )
             if before is None:
                 return None
-            await self._insert_entry(
+            delivered = await self._insert_entry(
                 conn,
                 receipt,
                 f"{receipt}:forwarded",
@@ -696,6 +697,21 @@ class CaseLedger:
                     ),
                 ),
             )
+            matter = await conn.fetchval(
+                "SELECT matter_code FROM cases WHERE receipt = $1", receipt
+            )
+            if delivered and remote_receipt:
+                # In the entry's transaction: the applicant is told once home has the case (a
+                # refusal by home has no receipt there: only its decision is told).
+                await outbox.add(
+                    conn,
+                    SERVICE,
+                    events_pb2.CaseProgressed(
+                        receipt=receipt,
+                        kind=case_pb2.TIMELINE_ENTRY_KIND_FORWARDED,
+                        matter_code=matter,
+                    ),
+                )
             if remote_status in _FINAL_KIND:
                 deciding = next(
                     (e for e in reversed(remote_timeline) if e.kind == _FINAL_KIND[remote_status]),
@@ -727,6 +743,16 @@ class CaseLedger:
                         case_pb2.CaseStatus.Name(remote_status),
                     )
                     await _close_claims(conn, receipt)
+                    await outbox.add(
+                        conn,
+                        SERVICE,
+                        events_pb2.CaseProgressed(
+                            receipt=receipt,
+                            kind=_FINAL_KIND[remote_status],
+                            matter_code=matter,
+                            home_status=remote_status,
+                        ),
+                    )
             return await _load(conn, receipt)
 
     async def list_forwards(

@@ -37,7 +37,7 @@ class Event(enum.Enum):
     CONFIRMATION_LAST_DAY = "confirmation_last_day"
     LAPSED = "lapsed"
     # A case the bureau opened itself (a proactive allowance) waiting for the person's
-    # confirmation: the proactive-cases work calls :func:`proactive_awaiting` when it lands.
+    # confirmation: told instead of the acceptance (case_accepted's ``proactive``).
     PROACTIVE_AWAITING_CONFIRMATION = "proactive_awaiting_confirmation"
 
 
@@ -150,12 +150,20 @@ def _periods(
 
 
 def accepted(
-    case: case_pb2.Case, clock: BureauClock, calendar: LegalCalendar, morning: dt.time
+    case: case_pb2.Case,
+    clock: BureauClock,
+    calendar: LegalCalendar,
+    morning: dt.time,
+    proactive: bool = False,
 ) -> list[Notice]:
     """On case_accepted: the acceptance (matter, receipt, deadline as a local date) and, for a
     divorce, its calendar: the cooling-off's last day, the first and the last day to confirm,
-    each told on the ``morning`` of that day, bureau time."""
+    each told on the ``morning`` of that day, bureau time. A ``proactive`` case (the bureau
+    opened it from a warning) is told only that it waits for the person's confirmation."""
     args = case_args(case, clock, calendar)
+    if proactive:
+        # Nobody applied: the person is asked to confirm by the case's deadline instead.
+        return proactive_awaiting(case, clock.local_date(case.decision_deadline.ToDatetime(dt.UTC)))
     notices = _each(case, "accepted", Event.ACCEPTED, args)
     if case.matter_code != DIVORCE:
         return notices
@@ -209,20 +217,22 @@ def progressed(
     clock: BureauClock,
     calendar: LegalCalendar,
 ) -> list[Notice]:
-    """On case_progressed: the materials asked for are handed in, and the clock runs again."""
-    if event.kind != case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
-        return []
-    return _each(
-        case,
-        f"progressed:{event.event_id}",
-        Event.MATERIALS_RECEIVED,
-        case_args(case, clock, calendar),
-    )
+    """On case_progressed: the materials asked for are handed in, and the clock runs again;
+    or, for a case this city forwarded, home accepted it, or home decided it. A forwarded
+    case's steps are keyed by the step, not the event: each happens once to a case."""
+    args = case_args(case, clock, calendar)
+    if event.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+        return _each(case, f"progressed:{event.event_id}", Event.MATERIALS_RECEIVED, args)
+    if event.kind == case_pb2.TIMELINE_ENTRY_KIND_FORWARDED:
+        return _each(case, "forwarded.accepted_at_home", Event.FORWARDED_ACCEPTED_AT_HOME, args)
+    if event.home_status != case_pb2.CASE_STATUS_UNSPECIFIED:
+        return _each(case, "forwarded.decided_at_home", Event.FORWARDED_DECIDED_AT_HOME, args)
+    return []
 
 
 def proactive_awaiting(case: case_pb2.Case, confirm_by: dt.date) -> list[Notice]:
-    """The hook for proactive cases (opened by the bureau, waiting for the person to confirm
-    by ``confirm_by``): the proactive-cases work calls it from its own event's handler."""
+    """A proactive case (opened by the bureau, waiting for the person to confirm by
+    ``confirm_by``): told on its case_accepted, which says it is proactive."""
     return _each(
         case,
         "proactive.awaiting_confirmation",

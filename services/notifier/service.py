@@ -154,7 +154,7 @@ class NotifierService:
     @_handled(events_pb2.CaseAccepted)
     def on_case_accepted(self, event: events_pb2.CaseAccepted) -> None:
         case = self._contacts(event.receipt)
-        self._record(notices.accepted(case, CLOCK, CALENDAR, SETTINGS.morning))
+        self._record(notices.accepted(case, CLOCK, CALENDAR, SETTINGS.morning, event.proactive))
 
     @event_handler("intake", events.CASE_PROGRESSED, requeue_on_error=True)
     @_handled(events_pb2.CaseProgressed)

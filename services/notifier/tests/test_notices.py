@@ -90,3 +90,39 @@ def test_decisions_are_keyed_by_their_event() -> None:
     )
     event.outcome = events_pb2.OUTCOME_CONFIRMED
     assert notices.decided(event, case("registry.divorce"), CLOCK, CALENDAR) == []
+
+
+def test_a_proactive_case_asks_for_confirmation_by_its_local_deadline_and_nothing_else() -> None:
+    (notice,) = notices.accepted(
+        case("assistance.temporary"), CLOCK, CALENDAR, MORNING, proactive=True
+    )
+    assert (notice.key, notice.event) == (
+        "proactive.awaiting_confirmation",
+        Event.PROACTIVE_AWAITING_CONFIRMATION,
+    )
+    # 2027-01-13 15:59:59 UTC is 23:59:59 that day in the bureau.
+    assert notice.args["confirm_by"] == "2027-01-13"
+
+
+def test_a_forwarded_case_is_told_home_accepted_it_and_decided_it_once_each() -> None:
+    forwarded = events_pb2.CaseProgressed(
+        event_id="e-1", kind=case_pb2.TIMELINE_ENTRY_KIND_FORWARDED
+    )
+    (notice,) = notices.progressed(forwarded, case("assistance.dibao"), CLOCK, CALENDAR)
+    assert (notice.key, notice.event) == (
+        "forwarded.accepted_at_home",
+        Event.FORWARDED_ACCEPTED_AT_HOME,
+    )
+    decided = events_pb2.CaseProgressed(
+        event_id="e-2",
+        kind=case_pb2.TIMELINE_ENTRY_KIND_REJECTED,
+        home_status=case_pb2.CASE_STATUS_REJECTED,
+    )
+    (notice,) = notices.progressed(decided, case("assistance.dibao"), CLOCK, CALENDAR)
+    assert (notice.key, notice.event) == (
+        "forwarded.decided_at_home",
+        Event.FORWARDED_DECIDED_AT_HOME,
+    )
+    # A ledger step without a notice of its own tells nobody.
+    other = events_pb2.CaseProgressed(event_id="e-3", kind=case_pb2.TIMELINE_ENTRY_KIND_OVERDUE)
+    assert notices.progressed(other, case("assistance.dibao"), CLOCK, CALENDAR) == []
