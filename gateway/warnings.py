@@ -19,6 +19,7 @@ from gateway.audit_trail import APPLICATION_VIEW_FIELDS, actor
 from gateway.openapi import JsonSchema, Route
 from gateway.window import Window
 from onedoor.case.v1 import case_pb2
+from onedoor.gateway.v1 import gateway_service_pb2 as gpb
 from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from onedoor.ingest.v1 import warnings_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2
@@ -129,7 +130,7 @@ HOUSEHOLD_WARNINGS = 50
 
 async def household_warnings(
     window: Window, caller: Principal, department: str, household_file: str
-) -> list[wpb.Warning]:
+) -> list[gpb.HouseholdWarning]:
     """The department's warnings about a household file, for its case file (the caller is
     already held to an officer of the department), newest first; none without a file. The
     warnings queue audits each one it answers with under the officer's name."""
@@ -146,7 +147,21 @@ async def household_warnings(
             officer_name=caller.display_name,
         ),
     )
-    return list(found.warnings)
+    return [as_household_warning(w) for w in found.warnings]
+
+
+def as_household_warning(warning: wpb.Warning) -> gpb.HouseholdWarning:
+    """What the case file shows of a warning (the enums share ingest's numbers)."""
+    return gpb.HouseholdWarning(
+        warning_id=warning.warning_id,
+        matter_code=warning.matter_code,
+        kind=gpb.WarningKind.ValueType(warning.kind),
+        state=gpb.WarningState.ValueType(warning.state),
+        reason=warning.reason,
+        create_time=warning.create_time,
+        receipt=warning.receipt,
+        household_file=warning.household_file,
+    )
 
 
 async def contact_warning(
