@@ -239,5 +239,7 @@ function detailWords(raw, catalog) {
       return [i ? h("span", { i18n: "audit.list_separator" }) : null, h("span", { title: code, zhen: [m.titleZh, m.titleEn] })];
     });
   }
-  return [raw];
+  // A detail the console has no words for is shown as it was recorded, a code, like an action
+  // it has no words for.
+  return raw ? [h("code", {}, raw)] : [];
 }
