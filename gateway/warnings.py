@@ -164,19 +164,26 @@ def as_household_warning(warning: wpb.Warning) -> gpb.HouseholdWarning:
     )
 
 
+def _officers_move(window: Window, caller: Principal, department: str) -> dict[str, str]:
+    """The fields every move of a warning carries, once the caller is held to an officer of
+    the department: its queue, this jurisdiction, and who moves it (for the audit log)."""
+    _check_department(department)
+    permissions.officer_of(caller, department, window.jurisdiction)
+    return {
+        "department": department,
+        "jurisdiction": window.jurisdiction,
+        "officer_id": caller.subject,
+        "officer_name": caller.display_name,
+    }
+
+
 async def contact_warning(
     window: Window, caller: Principal, department: str, warning_id: str
 ) -> wpb.ContactWarningResponse:
-    _check_department(department)
-    permissions.officer_of(caller, department, window.jurisdiction)
     return await window.backends.call(
         _stub(window).ContactWarning,
         wpb.ContactWarningRequest(
-            department=department,
-            jurisdiction=window.jurisdiction,
-            warning_id=warning_id,
-            officer_id=caller.subject,
-            officer_name=caller.display_name,
+            warning_id=warning_id, **_officers_move(window, caller, department)
         ),
     )
 
@@ -184,17 +191,10 @@ async def contact_warning(
 async def dismiss_warning(
     window: Window, caller: Principal, department: str, warning_id: str, reason: str
 ) -> wpb.DismissWarningResponse:
-    _check_department(department)
-    permissions.officer_of(caller, department, window.jurisdiction)
     return await window.backends.call(
         _stub(window).DismissWarning,
         wpb.DismissWarningRequest(
-            department=department,
-            jurisdiction=window.jurisdiction,
-            warning_id=warning_id,
-            officer_id=caller.subject,
-            officer_name=caller.display_name,
-            reason=reason,
+            warning_id=warning_id, reason=reason, **_officers_move(window, caller, department)
         ),
     )
 

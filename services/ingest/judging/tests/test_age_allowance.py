@@ -81,8 +81,9 @@ def test_on_the_bureaus_date_not_the_hosts():
     # 16:30 UTC on 1 December is 00:30 on 2 December in Shanghai: the birthday has come.
     clock = fixed(dt.datetime(2027, 12, 1, 16, 30, tzinfo=dt.UTC))
     assert age_allowance.judge(person(1, born_on=BORN), clock.today(), RULES) is not None
-    # The host's UTC date is still the day before: judged by it, nothing would open yet.
-    assert age_allowance.judge(person(1, born_on=BORN), clock.now().date(), RULES) is None
+    # The host's UTC date (1 December) is still the day before: judged by it, nothing would
+    # open yet.
+    assert age_allowance.judge(person(1, born_on=BORN), D(2027, 12, 1), RULES) is None
 
 
 def test_the_dead_get_no_case():
