@@ -3,6 +3,7 @@ when, which case, from which trace; the services cannot change or remove a row."
 
 from __future__ import annotations
 
+import random
 import uuid
 from typing import Any
 
@@ -117,7 +118,11 @@ async def test_every_staff_action_names_the_staff_member_in_the_audit_and_on_the
     entries the clerk's actions write name the clerk too."""
     from tests.test_matters import application, decide, party, routed
 
-    name = f"窗口 王{uuid.uuid4().hex[:4]}"
+    # A name as staff directories hold them (Chinese, no Latin letters for the auditor's screen
+    # to show later), unique to this run.
+    name = "窗口 王" + "".join(
+        random.choice("伟芳娜秀英敏静丽强磊军洋勇艳杰涛明超") for _ in range(4)
+    )
     clerk = bearer(name=name)
     dibao = await routed(http, dibao_json())
     await decide(http, "assistance", dibao, "DECISION_REQUEST_MATERIALS", "收入证明")
