@@ -6,6 +6,7 @@ moves under the officer's name; reasons are case.v1 Texts rendered per Accept-La
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,15 +19,15 @@ from gateway import permissions
 from gateway.audit_trail import APPLICATION_VIEW_FIELDS, actor
 from gateway.openapi import JsonSchema, Route
 from gateway.window import Window
-from onedoor.case.v1 import case_pb2
 from onedoor.gateway.v1 import gateway_service_pb2 as gpb
 from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from onedoor.ingest.v1 import warnings_service_pb2_grpc
-from onedoor.intake.v1 import intake_service_pb2
-from services.common import catalog, telemetry
+from services.common import proactive_case, telemetry
 from services.common.auth import Principal
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import ApiError, FieldViolation, invalid_argument
+
+log = logging.getLogger("gateway")
 
 _DEPARTMENT = ("department", "assistance, elderly, orgs or registry")
 _WARNING = ("warningId", "the warning's id (a UUID)")
@@ -126,27 +127,39 @@ async def list_warnings(
 # The most warnings a case file lists about one household file (a file with more is worked in
 # the warnings queue); the newest are shown.
 HOUSEHOLD_WARNINGS = 50
+# The case file waits this long for its warnings, then shows itself without them.
+WARNINGS_TIMEOUT_SECONDS = 2.0
 
 
 async def household_warnings(
     window: Window, caller: Principal, department: str, household_file: str
-) -> list[gpb.HouseholdWarning]:
+) -> list[gpb.HouseholdWarning] | None:
     """The department's warnings about a household file, for its case file (the caller is
-    already held to an officer of the department), newest first; none without a file. The
-    warnings queue audits each one it answers with under the officer's name."""
+    already held to an officer of the department), newest first; none without a file, and
+    None when the outreach service does not answer in time: the officer deciding a case is
+    not kept from its file by the warnings beside it. The warnings queue audits each one it
+    answers with under the officer's name."""
     if not household_file:
         return []
-    found = await window.backends.call(
-        _stub(window).ListWarnings,
-        wpb.ListWarningsRequest(
-            department=department,
-            jurisdiction=window.jurisdiction,
-            household_file=household_file,
-            page_size=HOUSEHOLD_WARNINGS,
-            officer_id=caller.subject,
-            officer_name=caller.display_name,
-        ),
-    )
+    try:
+        found = await window.backends.call(
+            _stub(window).ListWarnings,
+            wpb.ListWarningsRequest(
+                department=department,
+                jurisdiction=window.jurisdiction,
+                household_file=household_file,
+                page_size=HOUSEHOLD_WARNINGS,
+                officer_id=caller.subject,
+                officer_name=caller.display_name,
+            ),
+            timeout=WARNINGS_TIMEOUT_SECONDS,
+            wait_for_ready=False,
+        )
+    except ApiError as error:
+        if error.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise
+        log.warning("case file shown without its warnings: ingest %s", error.code.name)
+        return None
     return [as_household_warning(w) for w in found.warnings]
 
 
@@ -226,35 +239,11 @@ async def open_case(
             "open the case at the window",
             reason="NO_SOURCE_CASE",
         )
-    matter = catalog.load().latest(warning.matter_code)
-    if matter is None:
-        raise ApiError(
-            grpc.StatusCode.FAILED_PRECONDITION,
-            f"matter {warning.matter_code} is not in the catalog",
-            reason="UNKNOWN_MATTER",
-        )
     trace.get_current_span().set_attribute("onedoor.outreach.batch_trace_id", warning.trace_id)
     source = await window.case(warning.source_receipt)
-    case = case_pb2.Case(
-        matter_code=matter.code,
-        applicant=source.applicant,
-        household_members=source.household_members,
-        accepting_division=window.jurisdiction,
-        departments=matter.departments,
-    )
-    request_id = f"proactive-{warning.warning_id}"
     created = await window.backends.call(
         window.backends.intake.CreateCase,
-        intake_service_pb2.CreateCaseRequest(
-            request_id=request_id,
-            case=case,
-            proactive=intake_service_pb2.ProactiveOrigin(
-                warning_id=warning.warning_id,
-                department=department,
-                batch_trace_id=warning.trace_id,
-                reason=warning.reason,
-            ),
-        ),
+        proactive_case.creation(warning, source, window.jurisdiction),
     )
     receipt = created.case.receipt
     with telemetry.bound_receipt(receipt):

@@ -23,6 +23,7 @@ from services.ingest.daily import AFTER_MIDNIGHT, seconds_until_next_run
 from services.ingest.judging import outreach_rules
 from services.ingest.outreach import Outreach
 from services.ingest.platform_knows import PlatformKnows
+from services.ingest.proactive_opening import ProactiveOpening
 from services.ingest.retention import RetentionSweep
 from services.ingest.warnings_store import WarningsStore
 from services.launcher.platform import Platform
@@ -249,8 +250,8 @@ def someone_born_on(born: dt.date) -> Person:
     return found
 
 
-async def test_the_daily_sweep_raises_an_age_milestone_on_the_birthday_once(
-    platform, http, ingest_pool, intake_audit
+async def test_an_age_milestone_opens_its_case_on_the_birthday_once(
+    platform, http, ingest_pool, intake_audit, intake_db
 ):
     # A senior-card holder who turns 80 in three weeks, on the bureau's calendar.
     turns_80 = BureauClock().today() + dt.timedelta(days=21)
@@ -303,14 +304,51 @@ async def test_the_daily_sweep_raises_an_age_milestone_on_the_birthday_once(
     # No identity number crossed: the warning names the person by keyed hash only.
     assert senior.id_number not in json.dumps(dict(milestone), default=str)
 
-    # An elderly officer opens the age-allowance case from it, naming the senior.
+    # 免申即享: the bureau opens the age-allowance case itself, naming the senior, and marks
+    # the warning with it; run again (the next minute's run), it opens nothing more.
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as channel:
+        opening = ProactiveOpening(
+            WarningsStore(ingest_pool),
+            intake_service_pb2_grpc.IntakeServiceStub(channel),
+            intake_audit,
+        )
+        # (The platform's own ingest may have opened it first, within its minute.)
+        await opening.open_due()
+        assert await opening.open_due() == 0
+    (marked,) = await milestones_of(ingest_pool, key)
+    assert marked["state"] == "CASE_OPENED" and marked["handled_by"] == "service:ingest"
+    proactive = marked["receipt"]
+    assert proactive and proactive != receipt
+    case = await wait_for_entry(http, proactive, "ROUTED")
+    assert case["matterCode"] == "elderly.age_allowance"
+    assert case["timeline"][0]["message"]["code"] == "TEXT_CODE_OPENED_FROM_WARNING"
+    assert case["timeline"][0]["message"]["details"][0]["code"] == "TEXT_CODE_AGE_MILESTONE"
+    origin = await intake_db.fetchrow(
+        "SELECT receipt, department FROM proactive_origins WHERE warning_id = $1::uuid",
+        marked["warning_id"],
+    )
+    assert (origin["receipt"], origin["department"]) == (proactive, "elderly")
+    audited = await intake_db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE receipt = $1 AND action = 'case.opened_from_warning'"
+        " AND actor = 'service:ingest'",
+        proactive,
+    )
+    assert audited == 1
+
+    # An officer who opens it from the queue as well meets the same case, not a second one.
     officer = bearer("officer", department="elderly", name="赵科员")
     opened = await http.post(
-        f"/v1/departments/elderly/warnings/{milestone['warning_id']}:openCase", headers=officer
+        f"/v1/departments/elderly/warnings/{marked['warning_id']}:openCase", headers=officer
     )
     assert opened.status == 200, await opened.text()
-    proactive = (await opened.json())["warning"]["receipt"]
-    assert proactive and proactive != receipt
+    assert (await opened.json())["warning"]["receipt"] == proactive
+    assert (
+        await intake_db.fetchval(
+            "SELECT count(*) FROM proactive_origins WHERE warning_id = $1::uuid",
+            marked["warning_id"],
+        )
+        == 1
+    )
 
 
 async def milestones_of(pool: asyncpg.Pool, key: str) -> list[asyncpg.Record]:

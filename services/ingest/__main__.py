@@ -28,6 +28,7 @@ from services.ingest.grpc_api import IngestServicer
 from services.ingest.http_api import create_app
 from services.ingest.outreach import Outreach
 from services.ingest.platform_knows import PlatformKnows
+from services.ingest.proactive_opening import ProactiveOpening
 from services.ingest.retention import RetentionSweep
 from services.ingest.store import IngestStore
 from services.ingest.warnings_api import WarningsServicer
@@ -51,8 +52,10 @@ async def main(configured: settings.Settings) -> None:
     channels = {
         name: grpc.aio.insecure_channel(address) for name, address in configured.addresses.items()
     }
-    audit = IntakeAudit(intake_service_pb2_grpc.IntakeServiceStub(channels["intake"]))
+    intake_stub = intake_service_pb2_grpc.IntakeServiceStub(channels["intake"])
+    audit = IntakeAudit(intake_stub)
     warnings = WarningsStore(pool)
+    opening = ProactiveOpening(warnings, intake_stub, audit)
     outreach = Outreach(
         pool,
         PlatformKnows(
@@ -110,6 +113,8 @@ async def main(configured: settings.Settings) -> None:
             ("judging of cut-off batches", outreach.judge_leftovers),
             ("reviews due", outreach.reviews_due),
             ("age milestones", outreach.age_milestones),
+            # After the milestones, so that a case is opened on the birthday itself.
+            ("proactive cases", opening.open_due),
             (
                 "retention of unmatched records",
                 RetentionSweep(pool, audit, configured.clock, configured.rules).sweep,
@@ -125,12 +130,18 @@ async def main(configured: settings.Settings) -> None:
         ),
         name="ingest judging retries",
     )
+    # A case intake could not open at the sweep is opened within a minute of its coming back.
+    openings = asyncio.create_task(
+        daily_run.every(daily_run.RETRY_SECONDS, "opening of proactive cases", opening.open_due),
+        name="ingest proactive openings",
+    )
     log.info("ingest serving gRPC on %d and HTTP on %d", server.bound_port, configured.http_port)
     await wait_for_termination()
     log.info("ingest stopping: draining batches in flight")
     draining.set()
     sweeps.cancel()
     retries.cancel()
+    openings.cancel()
     await server.stop()
     await runner.cleanup()
     for channel in channels.values():

@@ -155,6 +155,19 @@ class WarningsStore:
         )
         return [_proto(r) for r in shown], next_token
 
+    async def to_open_at_once(self, limit: int) -> list[pb.Warning]:
+        """New warnings of rules that open their case at once (Action.PROACTIVE_CASE), oldest
+        first. Those with no case to take the person from stay for an officer, who opens
+        the case at the window."""
+        rows = await self.pool.fetch(
+            """SELECT * FROM warnings
+                WHERE action = 'proactive_case' AND state = 'NEW' AND source_receipt <> ''
+                ORDER BY created_at, warning_id
+                LIMIT $1""",
+            limit,
+        )
+        return [_proto(r) for r in rows]
+
     async def get(self, department: str, jurisdiction: str, warning_id: str) -> pb.Warning | None:
         row = await self.pool.fetchrow(
             "SELECT * FROM warnings WHERE warning_id = $1::uuid AND department = $2 "
