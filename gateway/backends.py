@@ -53,16 +53,22 @@ class Backends:
             raise not_found("department", name)
         return self.departments[name]
 
-    async def call(self, method: Callable[..., Awaitable[T]], request: object) -> T:
+    async def call(
+        self,
+        method: Callable[..., Awaitable[T]],
+        request: object,
+        timeout: float = CALL_TIMEOUT_SECONDS,
+        wait_for_ready: bool = True,
+    ) -> T:
         """Calls a backend; its errors come back as ApiError, ready to pass on."""
         try:
             # wait_for_ready: a service restarting (or starting after the gateway) is waited for
             # within the call's deadline, instead of failing the call at once.
             return await method(
                 request,
-                timeout=CALL_TIMEOUT_SECONDS,
+                timeout=timeout,
                 metadata=auth.service_metadata(),
-                wait_for_ready=True,
+                wait_for_ready=wait_for_ready,
             )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from None

@@ -133,5 +133,6 @@ async def get_case_file(
             materials=materials(case),
             household_cases=[household_case(h) for h in decided.household_cases],
             reason_templates=reason_templates(case.matter_code),
-            household_warnings=warnings,
+            household_warnings=warnings or [],
+            household_warnings_unavailable=warnings is None,
         )

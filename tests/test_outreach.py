@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import uuid
 from collections.abc import AsyncIterator
 
@@ -560,7 +561,7 @@ async def test_an_officer_opens_a_proactive_case_from_a_warning_and_approves_it(
 
 
 async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases(
-    http, assistance, ingest, queue, assistance_db, intake_db
+    platform, http, assistance, ingest, queue, assistance_db, intake_db
 ):
     members, receipt = await approved_dibao_household(http, assistance)
     household_file = await file_of(assistance_db, members[0])
@@ -618,6 +619,22 @@ async def test_the_case_file_shows_the_household_files_warnings_beside_its_cases
     ]
     said = in_english["reason"]["text"]
     assert said and not any("\u4e00" <= c <= "\u9fff" for c in said), said
+
+    # The outreach service frozen (a stop-the-world pause, a partition): the officer still
+    # gets the case file, within the warnings' own deadline, told that they are missing.
+    ingest_process = platform.processes["ingest"]
+    ingest_process.send_signal(signal.SIGSTOP)
+    try:
+        frozen = await http.get(path, headers=officer)
+        assert frozen.status == 200, await frozen.text()
+        without = await frozen.json()
+        assert without["householdWarningsUnavailable"] is True
+        assert not without.get("householdWarnings")
+        assert without["application"]["receipt"] == receipt
+    finally:
+        ingest_process.send_signal(signal.SIGCONT)
+    back = await http.get(path, headers=officer)
+    assert not (await back.json()).get("householdWarningsUnavailable")
 
 
 async def test_the_household_file_filter_refuses_what_is_no_file_id(queue):

@@ -522,7 +522,9 @@ function caseFileSections(found, context, dialog) {
           )
         : h("p", { class: "empty", i18n: departmentCase.householdFile ? "file.household_none" : "file.household_no_file" }),
     ),
-    householdWarnings(section, found.householdWarnings ?? [], departmentCase.householdFile),
+    found.householdWarningsUnavailable
+      ? section("file.warnings", h("p", { class: "banner info-banner", role: "status", i18n: "file.warnings_unavailable" }))
+      : householdWarnings(section, found.householdWarnings ?? [], departmentCase.householdFile),
     timelineSection(application.timeline ?? [], "lookup.timeline"),
   ];
 }

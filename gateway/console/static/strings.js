@@ -353,6 +353,7 @@ export const STRINGS = {
     // household-outreach
     "file.warnings": "家庭档案的数据预警",
     "file.warnings_none": "该家庭档案没有数据预警。",
+    "file.warnings_unavailable": "数据预警暂时无法读取，案卷其余内容可照常查看；稍后刷新再看预警。",
     "file.warning_case": "主动立案：",
     // household-outreach end
     "file.template": "常用理由",
@@ -743,6 +744,7 @@ export const STRINGS = {
     // household-outreach
     "file.warnings": "The household file's warnings",
     "file.warnings_none": "The household file has no warnings.",
+    "file.warnings_unavailable": "The warnings cannot be read just now; the rest of the case file is shown. Refresh later to see them.",
     "file.warning_case": "Proactive case:",
     // household-outreach end
     "file.template": "Standard reason",
