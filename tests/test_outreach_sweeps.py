@@ -12,6 +12,8 @@ import asyncpg
 import grpc
 import pytest
 
+from onedoor.case.v1 import case_pb2
+from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import known_persons_pb2, known_persons_pb2_grpc
 from onedoor.ingest.v1 import ingest_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
@@ -172,6 +174,21 @@ async def test_the_daily_sweep_raises_a_review_due_once(
     assert review["department"] == "assistance" and review["batch_id"] is None
     assert review["source_receipt"] == receipt
     assert json.loads(review["reason"])["code"] == "TEXT_CODE_REVIEW_DUE"
+
+    # The review opened as a case: the window dibao's consent does not carry over to a case
+    # nobody applied for, so no economic check is run until the household consents.
+    opened = await http.post(
+        f"/v1/departments/assistance/warnings/{review['warning_id']}:openCase",
+        headers=bearer("officer", department="assistance"),
+    )
+    assert opened.status == 200, await opened.text()
+    proactive = (await opened.json())["warning"]["receipt"]
+    await wait_for_entry(http, proactive, "ROUTED")
+    held = (await assistance.GetCase(dpb.GetCaseRequest(receipt=proactive))).case
+    check = held.assessment.economic_check
+    assert not check.performed and check.message.code == case_pb2.TEXT_CODE_NO_CONSENT
+    window = (await assistance.GetCase(dpb.GetCaseRequest(receipt=receipt))).case
+    assert window.assessment.economic_check.performed
 
 
 async def raised_for(pool: asyncpg.Pool, household_file: str) -> list[asyncpg.Record]:
