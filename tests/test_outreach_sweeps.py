@@ -16,7 +16,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import known_persons_pb2, known_persons_pb2_grpc
 from onedoor.ingest.v1 import ingest_service_pb2_grpc
-from onedoor.intake.v1 import intake_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, keyed_hash
 from services.common.clock import BureauClock, fixed
 from services.common.identity import compose
@@ -30,7 +30,7 @@ from services.ingest.retention import RetentionSweep
 from services.ingest.warnings_store import WarningsStore
 from services.launcher.platform import Platform
 from tests.conftest import AddMetadata, bearer, wait_for_entry
-from tests.factories import PERSONAL_DATA, Person, application, person
+from tests.factories import PERSONAL_DATA, Person, application, dibao_json, person
 from tests.test_outreach import TAICANG, approved_dibao_household, bill, push
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -366,6 +366,67 @@ async def test_an_age_milestone_opens_its_case_on_the_birthday_once(
         )
         == 1
     )
+
+
+async def test_an_elder_in_a_dibao_household_gets_the_age_allowance_case_in_their_own_name(
+    platform, http, ingest_pool, intake_audit
+):
+    # The dibao's applicant is the daughter; her father, a household member, turns 80.
+    turns_80 = BureauClock().today() + dt.timedelta(days=23)
+    if (turns_80.month, turns_80.day) == (2, 29):
+        turns_80 += dt.timedelta(days=1)
+    father = someone_born_on(turns_80.replace(year=turns_80.year - 80))
+    body = dibao_json(incomes_fen=(50_000, 0))
+    body["householdMembers"][1].update(name=father.name, idNumber=father.id_number, relation="父亲")
+    body["details"]["economicCheckConsent"]["memberIdNumbers"][1] = father.id_number
+    async with http.post("/v1/applications", json=body) as response:
+        assert response.status == 200, await response.text()
+        dibao = (await response.json())["receipt"]
+    await wait_for_entry(http, dibao, "ROUTED")
+    key = keyed_hash.person_key(father.id_number)
+    evening = dt.datetime.combine(turns_80, dt.time(23, 30), tzinfo=BureauClock().zone)
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as assistance,
+        grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as intake,
+    ):
+        # Assistance is asked too: elderly care has never seen him.
+        knows = PlatformKnows(
+            {"assistance": known_persons_pb2_grpc.KnownPersonsServiceStub(assistance)}
+        )
+        outreach = Outreach(
+            ingest_pool,
+            knows,
+            WarningsStore(ingest_pool),
+            intake_audit,
+            fixed(evening),
+            outreach_rules.load(),
+        )
+        await outreach.age_milestones()
+        (milestone,) = await milestones_of(ingest_pool, key)
+        assert milestone["department"] == "elderly" and milestone["source_receipt"] == dibao
+        opening = ProactiveOpening(
+            WarningsStore(ingest_pool),
+            intake_service_pb2_grpc.IntakeServiceStub(intake),
+            intake_audit,
+        )
+        await opening.open_due()
+    (opened,) = await milestones_of(ingest_pool, key)
+    assert opened["state"] == "CASE_OPENED", dict(opened)
+    # The case is his: he is its applicant and its only member, not his daughter.
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{platform.ports.intake}", interceptors=[AddMetadata(auth.service_metadata())]
+    ) as channel:
+        held = (
+            await intake_service_pb2_grpc.IntakeServiceStub(channel).GetCase(
+                intake_service_pb2.GetCaseRequest(receipt=opened["receipt"])
+            )
+        ).case
+    assert held.matter_code == "elderly.age_allowance"
+    assert held.applicant.id_number == father.id_number
+    assert [m.id_number for m in held.household_members] == [father.id_number]
+    # Reached through the household's contact line.
+    assert held.applicant.phone == body["applicant"]["phone"]
+    await wait_for_entry(http, opened["receipt"], "ROUTED")
 
 
 async def milestones_of(pool: asyncpg.Pool, key: str) -> list[asyncpg.Record]:

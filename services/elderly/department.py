@@ -12,6 +12,7 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import known_persons_pb2
 from services.common import identity, texts
 from services.common.clock import BureauClock
+from services.common.department import turning
 from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.keyed_hash import person_key
 from services.common.texts import Code, code, count, text
@@ -193,4 +194,4 @@ class ElderlyDepartment(Department):
         size: int,
         after: str,
     ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
-        return await known_persons.turning(conn, ages, first, last, size, after)
+        return await turning.turning(conn, ages, first, last, size, after)

@@ -1,4 +1,4 @@
-"""Who turns an age on which day, as elderly care answers the daily sweep, and what a request
+"""Who turns an age on which day, as the departments answer the daily sweep, and what a request
 for it must say (pure: no servers)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from onedoor.department.v1 import known_persons_pb2 as pb
 from services.common import identity
 from services.common.department.known_persons import MAX_RANGE_DAYS, check_turning
+from services.common.department.turning import birthday
 from services.common.errors import ApiError
-from services.elderly.known_persons import birthday
 
 
 @pytest.mark.parametrize(
