@@ -1,6 +1,8 @@
 """What the launcher (``make run``, the tests' platforms, the benchmark) reads itself: the key
-the demo signs its tokens with, the one its children's gateways verify them with (they inherit
-this environment). Everything else it hands its children is in ``Platform.platform_env``."""
+the demo signs its tokens with, the one its children's gateways verify them with, and the
+service token its children hold each other to, with which the benchmark calls a department
+directly (they inherit this environment). Everything else it hands its children is in
+``Platform.platform_env``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from services.common import config
 from services.common.config import Keys, Variable
 
-KEYS = ("jwt",)
+KEYS = ("jwt", "service_token")
 
 
 @dataclass(frozen=True)
