@@ -13,7 +13,7 @@ warning it raises is in its department's queue) matches and judges for real. The
 reports the warnings queued and the time until the last was in its queue.
 
 ``python -m bench.ingest`` (``make bench-ingest``) runs this alone, on a platform of the ingest
-service only; ``make bench`` runs it as its last phase. ``--records N`` for a shorter try.
+service and the services its judging asks; ``make bench`` runs it as its last phase. ``--records N`` for a shorter try.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ async def _stream(made: list[pb.PushRecordsRequest]) -> AsyncIterator[pb.PushRec
 
 
 class IngestRun:
-    """A platform of the ingest service alone, on free ports, its database its own."""
+    """A platform of the ingest service and those its judging asks (intake, assistance,
+    elderly care), on free ports, their databases their own."""
 
     def __init__(self, log_dir: Path, tracing_endpoint: str | None = None) -> None:
         env = (
@@ -302,7 +303,10 @@ def measure(
 ) -> dict[str, Any]:
     """Runs the phase; returns its figures (records/s, seconds, MiB)."""
     run = IngestRun(log_dir, tracing_endpoint)
-    say(f"==> ingest: starting the ingest service alone (logs in {run.platform.log_dir})")
+    say(
+        "==> ingest: starting intake, assistance, elderly care and the ingest service "
+        f"(logs in {run.platform.log_dir})"
+    )
     run.start(cleanup)
     csv_path = log_dir / "ingest-year.csv"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -446,7 +450,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def main() -> int:
     launcher_settings.from_env().keys.configure()
-    parser = argparse.ArgumentParser(description="Benchmark the ingest service alone.")
+    parser = argparse.ArgumentParser(description="Benchmark the ingest service and its judging.")
     parser.add_argument("--records", type=int, default=YEAR, help=f"default {YEAR:,}")
     args = parser.parse_args()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
