@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -20,6 +21,7 @@ from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, keyed_hash
 from services.common.clock import BureauClock, fixed
 from services.common.identity import compose
+from services.common.receipt import receipt_for
 from services.ingest.audit_client import IntakeAudit
 from services.ingest.daily import AFTER_MIDNIGHT, seconds_until_next_run
 from services.ingest.judging import outreach_rules
@@ -427,6 +429,38 @@ async def test_an_elder_in_a_dibao_household_gets_the_age_allowance_case_in_thei
     # Reached through the household's contact line.
     assert held.applicant.phone == body["applicant"]["phone"]
     await wait_for_entry(http, opened["receipt"], "ROUTED")
+
+
+async def test_a_case_the_bureau_cannot_open_itself_is_left_to_an_officer_and_not_retried(
+    platform, ingest_pool, intake_audit
+):
+    # The case it would name is gone (a receipt no ledger holds).
+    gone = receipt_for(TAICANG, str(uuid.uuid4()))
+    warning_id = await ingest_pool.fetchval(
+        """INSERT INTO warnings (kind, action, department, matter_code, division, reason,
+                                 dedup_key, dedup_scope, person_key, source_receipt)
+           VALUES ('age_allowance', 'proactive_case', 'elderly', 'elderly.age_allowance', $1,
+                   '{"code": "TEXT_CODE_AGE_MILESTONE"}', $2, 'ever', $3, $4)
+           RETURNING warning_id""",
+        TAICANG,
+        f"age_allowance:test:{uuid.uuid4()}",
+        "ab" * 16,
+        gone,
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as channel:
+        opening = ProactiveOpening(
+            WarningsStore(ingest_pool),
+            intake_service_pb2_grpc.IntakeServiceStub(channel),
+            intake_audit,
+        )
+        await opening.open_due()
+        left = await ingest_pool.fetchrow(
+            "SELECT state, opening_refused FROM warnings WHERE warning_id = $1", warning_id
+        )
+        assert (left["state"], left["opening_refused"]) == ("NEW", "NOT_FOUND")
+        # Not among those tried again: the next run passes it by.
+        due = await WarningsStore(ingest_pool).to_open_at_once(10_000)
+        assert str(warning_id) not in {w.warning_id for w in due}
 
 
 async def milestones_of(pool: asyncpg.Pool, key: str) -> list[asyncpg.Record]:

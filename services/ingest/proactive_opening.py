@@ -14,6 +14,7 @@ import grpc
 from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from services.common import auth, proactive_case, telemetry
+from services.common.errors import ApiError
 from services.ingest.warnings_store import WarningsStore
 
 log = logging.getLogger("services.ingest")
@@ -26,6 +27,18 @@ OPEN_FIELDS = ("applicant.id_number", "applicant.name")
 PER_RUN = 200
 
 Audit = Callable[[Sequence[intake_service_pb2.AuditEntry]], Awaitable[None]]
+
+# Failures that pass (a restart, a deadline): tried again at the next run.
+_PASSING = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    }
+)
 
 
 class ProactiveOpening:
@@ -46,15 +59,30 @@ class ProactiveOpening:
             try:
                 opened += await self._open(warning)
             except grpc.aio.AioRpcError as error:
-                # Left new: the next run tries it again (the request id keeps it one case).
-                log.warning(
-                    "proactive case for warning %s not opened (%s); trying again later",
-                    warning.warning_id,
-                    error.code().name,
-                )
+                if error.code() in _PASSING:
+                    # Left new: the next run tries it again (the request id keeps it one case).
+                    log.warning(
+                        "proactive case for warning %s not opened (%s); trying again later",
+                        warning.warning_id,
+                        error.code().name,
+                    )
+                    continue
+                await self._refused(warning, error.code().name)
+            except ApiError as error:
+                await self._refused(warning, error.reason or error.code.name)
         if opened:
             log.info("%d proactive cases opened", opened)
         return opened
+
+    async def _refused(self, warning: wpb.Warning, why: str) -> None:
+        # Not for the bureau to settle alone (the source case is gone, or does not name the
+        # person): an officer sees the warning new in the queue and opens the case at the window.
+        log.warning(
+            "warning %s left for an officer: its case cannot open by itself (%s)",
+            warning.warning_id,
+            why,
+        )
+        await self.warnings.refuse_opening(warning.warning_id, why)
 
     async def _open(self, warning: wpb.Warning) -> int:
         metadata = auth.service_metadata()

@@ -162,11 +162,20 @@ class WarningsStore:
         rows = await self.pool.fetch(
             """SELECT * FROM warnings
                 WHERE action = 'proactive_case' AND state = 'NEW' AND source_receipt <> ''
+                  AND opening_refused IS NULL
                 ORDER BY created_at, warning_id
                 LIMIT $1""",
             limit,
         )
         return [_proto(r) for r in rows]
+
+    async def refuse_opening(self, warning_id: str, why: str) -> None:
+        """The bureau cannot open the warning's case itself: left new for an officer."""
+        await self.pool.execute(
+            "UPDATE warnings SET opening_refused = $2 WHERE warning_id = $1::uuid",
+            warning_id,
+            why,
+        )
 
     async def get(self, department: str, jurisdiction: str, warning_id: str) -> pb.Warning | None:
         row = await self.pool.fetchrow(
