@@ -101,7 +101,12 @@ def language_of(preference: case_pb2.NoticePreference) -> str:
 
 def contacts(case: case_pb2.Case) -> list[Contact]:
     """Who a case's notices go to: the applicant, and the other party of a marriage or a
-    divorce; a person without a phone on the case is not reachable and gets none."""
+    divorce; a person without a phone on the case is not reachable and gets none. A case
+    another jurisdiction accepted and forwarded here (its ``origin``) goes to nobody: the
+    accepting jurisdiction speaks to its applicant, home's acceptance and decision included
+    (its case_progressed), and a second bureau telling each step again would only confuse."""
+    if case.HasField("origin"):
+        return []
     people = [(Recipient.APPLICANT, case.applicant.phone, case.applicant.notices)]
     if case.matter_code in TWO_PARTIES:
         party = case.details.other_party

@@ -126,3 +126,23 @@ def test_a_forwarded_case_is_told_home_accepted_it_and_decided_it_once_each() ->
     # A ledger step without a notice of its own tells nobody.
     other = events_pb2.CaseProgressed(event_id="e-3", kind=case_pb2.TIMELINE_ENTRY_KIND_OVERDUE)
     assert notices.progressed(other, case("assistance.dibao"), CLOCK, CALENDAR) == []
+
+
+def test_a_case_forwarded_here_by_the_accepting_city_tells_nobody_here() -> None:
+    """The accepting city tells its applicant (home's steps relayed); home tells nothing."""
+    marriage = case("registry.marriage")
+    marriage.details.other_party.phone = "sealed:v1:party"
+    marriage.origin.peer = "taicang"
+    marriage.origin.accepting_receipt = "320585-7K3F9-QX2MA"
+    assert notices.accepted(marriage, CLOCK, CALENDAR, MORNING) == []
+    decided = events_pb2.CaseDecided(
+        event_id="e-1", department="registry", outcome=events_pb2.OUTCOME_APPROVED
+    )
+    assert notices.decided(decided, marriage, CLOCK, CALENDAR) == []
+    supplied = events_pb2.CaseProgressed(
+        event_id="e-2", kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
+    )
+    assert notices.progressed(supplied, marriage, CLOCK, CALENDAR) == []
+    # The same case accepted at this window is told.
+    marriage.ClearField("origin")
+    assert len(notices.accepted(marriage, CLOCK, CALENDAR, MORNING)) == 2
