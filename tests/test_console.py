@@ -16,10 +16,12 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from gateway.status_page import url_for
 from services.common.clock import BureauClock
 from services.launcher.platform import Platform
 from tests.conftest import bearer, get_application, wait_for_entry
 from tests.factories import Person, application, dibao_json, person
+from tests.test_status_page import KEY as STATUS_PAGE_KEY
 
 pytestmark = [pytest.mark.browser]
 
@@ -303,7 +305,7 @@ async def fill_applicant(page: Page, someone: Person) -> None:
     await field(page, "applicant.phone").locator("input").fill(someone.phone)
 
 
-async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, http):
+async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, http, platform):
     applicant = person()
     receipt = await submitted(http, dibao_json(applicant))
     await wait_for_entry(http, receipt, "ROUTED")
@@ -342,6 +344,17 @@ async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, 
     await page.get_by_role("button", name="Switch language: 中文").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("进度查询")
     await expect(routed.locator(".note")).to_contain_text("初审符合条件")
+
+    # A QR scanner types the slip's status page address, then Enter: the case it names shows,
+    # and the field keeps only its receipt.
+    await page.get_by_role("link", name="进度查询").click()
+    await expect(case).to_have_count(0)
+    base = f"http://127.0.0.1:{platform.ports.gateway_http}"
+    await page.get_by_label("受理编号").press_sequentially(url_for(base, STATUS_PAGE_KEY, receipt))
+    await page.keyboard.press("Enter")
+    await expect(case.locator(".case-heading .badge")).to_have_text("办理中")
+    await expect(page.get_by_label("受理编号")).to_have_value(receipt)
+    assert page.url.endswith(f"#/lookup/{receipt}")
 
     await page.get_by_role("button", name="退出").click()
     await expect(page.get_by_label("访问令牌")).to_be_focused()

@@ -4,6 +4,7 @@ RabbitMQ virtual host and certificate authority, talking over mutual TLS."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import uuid
@@ -27,7 +28,7 @@ from services.launcher.cities import City, prepare, start, tear_down
 from services.launcher.platform import Ports
 from services.launcher.trace_sink import TraceSink
 from tests.conftest import AddMetadata, bearer, eventually
-from tests.factories import application, person
+from tests.factories import Person, application, person
 from tests.test_notifier import (
     _settled,
     messages,
@@ -340,3 +341,90 @@ async def test_the_applicant_is_told_here_when_home_accepts_and_decides_a_forwar
         ("forwarded.decided_at_home", "applicant", "sent"),
     ]
     assert len(messages(outbox, receipt)) == 2
+
+
+def _sent_to(city: City, phone: str) -> list[dict[str, Any]]:
+    """Every message ``city``'s notifier sent to ``phone``, whatever the case."""
+    try:
+        lines = city.platform.notifier_messages.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [m for m in map(json.loads, lines) if m["to"] == phone]
+
+
+async def _applied_at_home(session: aiohttp.ClientSession, home: City, body: dict[str, Any]) -> str:
+    """A case applied for at ``home``'s own window, told there: proof its notifier is up and
+    has taken the events published before."""
+    receipt = str(
+        (await _post(session, f"{home.http}/v1/applications", body, headers=_as(home)))["receipt"]
+    )
+    await wait_messages(home.platform.notifier_messages, receipt, 1, timeout=30)
+    return receipt
+
+
+def _disability_subsidy(applicant: Person) -> dict[str, Any]:
+    return application(
+        "assistance.disability_subsidy",
+        applicant,
+        disability={"grade": 2, "certificateNumber": "32058319800101"},
+    )
+
+
+async def test_the_home_city_tells_nothing_of_a_case_forwarded_to_it(cities, session):
+    """Taicang, the window, tells the applicant of a case it forwarded (home's acceptance and
+    decision, relayed: the test above). Kunshan accepts and decides that case but sends
+    nothing of its own, or the applicant would hear each step twice, from two bureaus."""
+    taicang, kunshan = cities["taicang"], cities["kunshan"]
+    applicant = person(division="320583")
+    body = application("assistance.temporary", applicant, requestedAmountFen=50000)
+    receipt = (await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang)))[
+        "receipt"
+    ]
+    remote = (await _delivered(session, taicang, receipt))["forwarding"]["remoteReceipt"]
+    await _approve_at_home(session, kunshan, remote)
+    await _status(session, kunshan, remote, "CASE_STATUS_APPROVED")
+    await _status(session, taicang, receipt, "CASE_STATUS_APPROVED")
+    told = await wait_messages(taicang.platform.notifier_messages, receipt, 2, timeout=30)
+    assert [m["to"] for m in told] == [applicant.phone, applicant.phone]
+
+    # Kunshan's notifier is up and telling (its own window's case), and has handled every
+    # event of the forwarded case: none gave a message, nor a send record.
+    control = await _applied_at_home(
+        session, kunshan, application("assistance.temporary", applicant, requestedAmountFen=20000)
+    )
+    await _settled(kunshan.platform, remote)
+    assert await notices(kunshan.platform, remote) == []
+    assert messages(kunshan.platform.notifier_messages, remote) == []
+    assert _sent_to(kunshan, applicant.phone) == messages(
+        kunshan.platform.notifier_messages, control
+    )
+
+
+async def test_a_forward_home_refuses_is_told_once_by_the_window_city(cities, session):
+    """Home refuses a forward (here: the applicant's application for the matter is already
+    open there): Taicang settles it as rejected at home and tells the applicant once; Kunshan,
+    which opened no case for it, tells nothing of it."""
+    taicang, kunshan = cities["taicang"], cities["kunshan"]
+    applicant = person(division="320583")
+    body = _disability_subsidy(applicant)
+    at_home = await _applied_at_home(session, kunshan, body)
+    receipt = (await _post(session, f"{taicang.http}/v1/applications", body, headers=_as(taicang)))[
+        "receipt"
+    ]
+    refused = await _status(session, taicang, receipt, "CASE_STATUS_REJECTED")
+    assert not refused["forwarding"].get("remoteReceipt"), "home opened no case"
+
+    (told,) = await wait_messages(taicang.platform.notifier_messages, receipt, 1, timeout=30)
+    assert told["to"] == applicant.phone
+    assert "户籍地民政部门已作出决定" in told["text"], told["text"]
+    await redeliver_all(taicang.platform, receipt, at_least=1)
+    await _settled(taicang.platform, receipt)
+    rows = await notices(taicang.platform, receipt)
+    assert [(r["notice_key"], r["recipient"], r["state"]) for r in rows] == [
+        ("forwarded.decided_at_home", "applicant", "sent")
+    ]
+    assert _sent_to(taicang, applicant.phone) == [told]
+    await _settled(kunshan.platform, at_home)
+    assert _sent_to(kunshan, applicant.phone) == messages(
+        kunshan.platform.notifier_messages, at_home
+    )

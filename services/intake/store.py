@@ -299,12 +299,26 @@ class CaseLedger:
 
     async def get_contacts(self, receipt: str) -> case_pb2.Case | None:
         """The basic view with the applicant's and the other party's phones as stored (sealed,
-        not opened here) and their notice preferences: what the notifier needs, nothing more."""
+        not opened here) and their notice preferences: what the notifier needs, nothing more;
+        and, for a case another jurisdiction accepted and forwarded here, its origin: that
+        jurisdiction's notifier tells the applicant, this one must not tell them again."""
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1", receipt)
+            row = await conn.fetchrow(
+                """SELECT c.*, o.peer AS origin_peer, o.accepting_receipt AS origin_receipt,
+                          o.accepting_division AS origin_division,
+                          o.clerk_jurisdiction AS origin_clerk_jurisdiction
+                     FROM cases c LEFT JOIN origins o USING (receipt)
+                    WHERE c.receipt = $1""",
+                receipt,
+            )
         if row is None:
             return None
         case = _basic_case(row)
+        if row["origin_peer"] is not None:
+            case.origin.peer = row["origin_peer"]
+            case.origin.accepting_receipt = row["origin_receipt"]
+            case.origin.accepting_division = row["origin_division"]
+            case.origin.clerk_jurisdiction = row["origin_clerk_jurisdiction"]
         stored = case_pb2.Case()
         json_format.ParseDict(json.loads(row["applicant"]), stored.applicant)
         json_format.ParseDict(json.loads(row["details"]), stored.details)

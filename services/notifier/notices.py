@@ -99,9 +99,21 @@ def language_of(preference: case_pb2.NoticePreference) -> str:
     return EN if preference.language.lower().startswith("en") else ZH
 
 
-def contacts(case: case_pb2.Case) -> list[Contact]:
-    """Who a case's notices go to: the applicant, and the other party of a marriage or a
-    divorce; a person without a phone on the case is not reachable and gets none."""
+# What the home city itself tells the applicant of a case forwarded to it: the steps the
+# accepting city does not relay (it relays home's acceptance and decision only), so that the
+# applicant hears each step once, and none is lost.
+TOLD_AT_HOME = frozenset({Event.MATERIALS_REQUESTED, Event.MATERIALS_RECEIVED})
+
+
+def contacts(case: case_pb2.Case, event: Event) -> list[Contact]:
+    """Who a case's notices of ``event`` go to: the applicant, and the other party of a
+    marriage or a divorce; a person without a phone on the case is not reachable and gets
+    none. A case another jurisdiction accepted and forwarded here (its ``origin``) goes to
+    nobody but for TOLD_AT_HOME: the accepting jurisdiction speaks to its applicant, home's
+    acceptance and decision included (its case_progressed), and a second bureau telling those
+    again would only confuse."""
+    if case.HasField("origin") and event not in TOLD_AT_HOME:
+        return []
     people = [(Recipient.APPLICANT, case.applicant.phone, case.applicant.notices)]
     if case.matter_code in TWO_PARTIES:
         party = case.details.other_party
@@ -124,7 +136,7 @@ def _each(
         return []
     return [
         Notice(case.receipt, key, event, case.matter_code, contact, dict(args), due)
-        for contact in contacts(case)
+        for contact in contacts(case, event)
     ]
 
 

@@ -4,7 +4,7 @@
 import { ApiRefusal, call, Unreachable } from "./api.js";
 import { divisionName } from "./divisions.js";
 import { attribute, formatTime, t, text } from "./i18n.js";
-import { RECEIPT } from "./identity.js";
+import { RECEIPT, receiptTyped } from "./identity.js";
 import { clear, h, uniqueId } from "./markup.js";
 import { STRINGS } from "./strings.js";
 
@@ -76,7 +76,8 @@ export function renderLookup(root, context, receipt) {
     class: "mono receipt-input",
     autocomplete: "off",
     spellcheck: "false",
-    maxlength: "18",
+    // Room for the status page's address a QR scanner types (receiptTyped), not only a receipt.
+    maxlength: "256",
     "aria-describedby": `${inputId}-error`,
   });
   attribute(input, "placeholder", "lookup.placeholder");
@@ -102,7 +103,7 @@ export function renderLookup(root, context, receipt) {
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const wanted = input.value.trim().toUpperCase();
+    const wanted = receiptTyped(input.value);
     if (!RECEIPT.test(wanted)) {
       // Whatever case was shown is not the one asked for now: it leaves the screen.
       clear(result);
@@ -112,6 +113,8 @@ export function renderLookup(root, context, receipt) {
       input.focus();
       return;
     }
+    // A scanned address leaves the receipt in it on show.
+    input.value = wanted;
     if (location.hash !== `#/lookup/${wanted}`) context.navigate(`#/lookup/${wanted}`);
     else show(result, wanted, context.catalog);
   });

@@ -98,3 +98,22 @@ export function creditCodeProblem(raw) {
 
 export const PHONE = /^(?:1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$/;
 export const RECEIPT = /^\d{6}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/;
+
+// The receipt slip's QR holds the status page's address, http(s)://host[/base]/s/{receipt}?c={code}
+// (gateway/status_page.py), and a scanner types it into whichever field has the focus; the
+// receipt is its path's last segment. Matched in any case: the look-up capitalises as it is typed.
+const STATUS_PAGE_LINK = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?\/s\/([^\s/?#]+)\/?(?:[?#]\S*)?$/i;
+
+// The receipt a clerk typed or scanned: a status page's address gives the receipt in it,
+// anything else stands as typed; in capitals, as receipts are written. Check it with RECEIPT.
+export function receiptTyped(typed) {
+  const value = typed.trim();
+  const link = STATUS_PAGE_LINK.exec(value);
+  if (!link) return value.toUpperCase();
+  try {
+    return decodeURIComponent(link[1]).toUpperCase();
+  } catch {
+    // A broken escape is no receipt: returned as it stands, RECEIPT refuses it.
+    return link[1].toUpperCase();
+  }
+}

@@ -126,3 +126,36 @@ def test_a_forwarded_case_is_told_home_accepted_it_and_decided_it_once_each() ->
     # A ledger step without a notice of its own tells nobody.
     other = events_pb2.CaseProgressed(event_id="e-3", kind=case_pb2.TIMELINE_ENTRY_KIND_OVERDUE)
     assert notices.progressed(other, case("assistance.dibao"), CLOCK, CALENDAR) == []
+
+
+def test_a_case_forwarded_here_is_told_here_only_what_the_accepting_city_does_not_relay() -> None:
+    """The accepting city tells its applicant home's acceptance and decision; home tells
+    only the materials steps, which the accepting city does not relay."""
+    marriage = case("registry.marriage")
+    marriage.details.other_party.phone = "sealed:v1:party"
+    marriage.origin.peer = "taicang"
+    marriage.origin.accepting_receipt = "320585-7K3F9-QX2MA"
+    assert notices.accepted(marriage, CLOCK, CALENDAR, MORNING) == []
+    decided = events_pb2.CaseDecided(
+        event_id="e-1", department="registry", outcome=events_pb2.OUTCOME_APPROVED
+    )
+    assert notices.decided(decided, marriage, CLOCK, CALENDAR) == []
+    supplied = events_pb2.CaseProgressed(
+        event_id="e-2", kind=case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
+    )
+    # Home's own request for materials, and their handing in, the window does not relay:
+    # they are told from here, once.
+    supplied_told = notices.progressed(supplied, marriage, CLOCK, CALENDAR)
+    assert [n.event for n in supplied_told] == [notices.Event.MATERIALS_RECEIVED] * 2
+    asked = events_pb2.CaseDecided(
+        event_id="e-3",
+        department="registry",
+        outcome=events_pb2.OUTCOME_MATERIALS_REQUESTED,
+        reason="户口簿",
+    )
+    assert [n.event for n in notices.decided(asked, marriage, CLOCK, CALENDAR)] == [
+        notices.Event.MATERIALS_REQUESTED
+    ] * 2
+    # The same case accepted at this window is told.
+    marriage.ClearField("origin")
+    assert len(notices.accepted(marriage, CLOCK, CALENDAR, MORNING)) == 2
