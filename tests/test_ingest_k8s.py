@@ -5,6 +5,7 @@ tests/test_k8s_manifests.py cover it too: schemas, security context, env, databa
 from __future__ import annotations
 
 from tests.test_k8s_manifests import OVERLAYS, PRODUCTION, named, of_kind, overlay_params
+from tests.test_k8s_ways_out import IDENTITY_PROVIDER
 
 
 @overlay_params(OVERLAYS)
@@ -75,7 +76,7 @@ def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
     assert ways_out == {
         (("assistance,elderly,intake",), ("grpc",)),
         (("cnpg:onedoor-pg",), (5432,)),
-        ((), (443,)),
+        ((f"ipBlock:{IDENTITY_PROVIDER}",), (443,)),
     }
     # Besides ingest, only the gateway admits callers from anywhere (the window front-ends):
     # an agency's network reaches no ledger, department, relay or router.
@@ -89,8 +90,10 @@ def test_agencies_reach_only_the_ingest_ports(overlay: str) -> None:
 
 def _names(peer: dict) -> str:
     """A policy peer as the pods it selects: the app names, or the database cluster."""
+    if "ipBlock" in peer:
+        return f"ipBlock:{peer['ipBlock']['cidr']}"
     selector = peer["podSelector"]
-    assert "namespaceSelector" not in peer and "ipBlock" not in peer, peer
+    assert "namespaceSelector" not in peer, peer
     if "cnpg.io/cluster" in selector.get("matchLabels", {}):
         return f"cnpg:{selector['matchLabels']['cnpg.io/cluster']}"
     [expression] = selector["matchExpressions"]
