@@ -4,6 +4,7 @@ jurisdiction, and in the audit log) and by what is gone and what stays."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -325,12 +326,7 @@ async def test_an_age_milestone_opens_its_case_on_the_birthday_once(
 
     # 免申即享: the bureau opens the age-allowance case itself, naming the senior, and marks
     # the warning with it; run again (the next minute's run), it opens nothing more.
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as channel:
-        opening = ProactiveOpening(
-            WarningsStore(ingest_pool),
-            intake_service_pb2_grpc.IntakeServiceStub(channel),
-            intake_audit,
-        )
+    async with proactive_opening(platform, ingest_pool, intake_audit) as opening:
         # (The platform's own ingest may have opened it first, within its minute.)
         await opening.open_due()
         assert await opening.open_due() == 0
@@ -389,7 +385,7 @@ async def test_an_elder_in_a_dibao_household_gets_the_age_allowance_case_in_thei
     evening = dt.datetime.combine(turns_80, dt.time(23, 30), tzinfo=BureauClock().zone)
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.assistance}") as assistance,
-        grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as intake,
+        proactive_opening(platform, ingest_pool, intake_audit) as opening,
     ):
         # Assistance is asked too: elderly care has never seen him.
         knows = PlatformKnows(
@@ -406,11 +402,6 @@ async def test_an_elder_in_a_dibao_household_gets_the_age_allowance_case_in_thei
         await outreach.age_milestones()
         (milestone,) = await milestones_of(ingest_pool, key)
         assert milestone["department"] == "elderly" and milestone["source_receipt"] == dibao
-        opening = ProactiveOpening(
-            WarningsStore(ingest_pool),
-            intake_service_pb2_grpc.IntakeServiceStub(intake),
-            intake_audit,
-        )
         await opening.open_due()
     (opened,) = await milestones_of(ingest_pool, key)
     assert opened["state"] == "CASE_OPENED", dict(opened)
@@ -447,12 +438,7 @@ async def test_a_case_the_bureau_cannot_open_itself_is_left_to_an_officer_and_no
         "ab" * 16,
         gone,
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as channel:
-        opening = ProactiveOpening(
-            WarningsStore(ingest_pool),
-            intake_service_pb2_grpc.IntakeServiceStub(channel),
-            intake_audit,
-        )
+    async with proactive_opening(platform, ingest_pool, intake_audit) as opening:
         await opening.open_due()
         left = await ingest_pool.fetchrow(
             "SELECT state, opening_refused FROM warnings WHERE warning_id = $1", warning_id
@@ -461,6 +447,17 @@ async def test_a_case_the_bureau_cannot_open_itself_is_left_to_an_officer_and_no
         # Not among those tried again: the next run passes it by.
         due = await WarningsStore(ingest_pool).to_open_at_once(10_000)
         assert str(warning_id) not in {w.warning_id for w in due}
+
+
+@contextlib.asynccontextmanager
+async def proactive_opening(
+    platform: Platform, pool: asyncpg.Pool, audit: IntakeAudit
+) -> AsyncIterator[ProactiveOpening]:
+    """Ingest's opening of 免申即享 cases, run by the test against the platform's intake."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{platform.ports.intake}") as channel:
+        yield ProactiveOpening(
+            WarningsStore(pool), intake_service_pb2_grpc.IntakeServiceStub(channel), audit
+        )
 
 
 async def milestones_of(pool: asyncpg.Pool, key: str) -> list[asyncpg.Record]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import asyncpg
 
@@ -13,7 +12,6 @@ from onedoor.department.v1 import known_persons_pb2
 from services.assistance import economic_check, eligibility, household_files, known_persons
 from services.assistance.standards import Standards
 from services.common.clock import BureauClock
-from services.common.department import turning
 from services.common.department.rules import Department, Opening, StoredCase
 from services.common.keyed_hash import person_key
 from services.common.texts import Code, count, text
@@ -29,6 +27,8 @@ RECURRING = {
 
 class AssistanceDepartment(Department):
     name = "assistance"
+    # A household's elders too: the age allowance is theirs whoever applied for the dibao.
+    holds_persons_cases = True
 
     def __init__(
         self, clock: BureauClock, standards: Standards, assets: economic_check.AssetRecords
@@ -121,15 +121,3 @@ class AssistanceDepartment(Department):
         self, conn: asyncpg.Connection, size: int, after: str
     ) -> tuple[list[known_persons_pb2.HouseholdFile], str]:
         return await known_persons.identified_households(conn, size, after, self.clock.zone)
-
-    async def persons_turning(
-        self,
-        conn: asyncpg.Connection,
-        ages: Sequence[int],
-        first: dt.date,
-        last: dt.date,
-        size: int,
-        after: str,
-    ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
-        # A household's elders too: the age allowance is theirs whoever applied for the dibao.
-        return await turning.turning(conn, ages, first, last, size, after)

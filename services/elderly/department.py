@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import asyncpg
 
@@ -12,7 +11,6 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import known_persons_pb2
 from services.common import identity, texts
 from services.common.clock import BureauClock
-from services.common.department import turning
 from services.common.department.rules import Department, Opening, Problem, StoredCase, fact
 from services.common.keyed_hash import person_key
 from services.common.texts import Code, code, count, text
@@ -25,6 +23,7 @@ MAX_CARE_HOURS = 120
 
 class ElderlyDepartment(Department):
     name = "elderly"
+    holds_persons_cases = True
 
     def __init__(self, clock: BureauClock, allowances: AllowanceTable) -> None:
         super().__init__(clock)
@@ -184,14 +183,3 @@ class ElderlyDepartment(Department):
         self, conn: asyncpg.Connection, person_keys: list[str]
     ) -> known_persons_pb2.LookupPersonsResponse:
         return await known_persons.known(conn, person_keys)
-
-    async def persons_turning(
-        self,
-        conn: asyncpg.Connection,
-        ages: Sequence[int],
-        first: dt.date,
-        last: dt.date,
-        size: int,
-        after: str,
-    ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
-        return await turning.turning(conn, ages, first, last, size, after)

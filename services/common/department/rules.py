@@ -13,6 +13,7 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import known_persons_pb2
 from services.common import texts
 from services.common.clock import BureauClock
+from services.common.department import turning
 from services.common.grpc_server import Registration
 
 
@@ -84,6 +85,9 @@ class Department:
     the case change that caused it; the rule answers, and the servicer writes the case."""
 
     name: str = ""
+    # Whether its cases name the persons the daily sweep's age milestones ask about (those
+    # who receive something for themselves: assistance's households, elderly care's seniors).
+    holds_persons_cases: bool = False
 
     def __init__(self, clock: BureauClock) -> None:
         # Every date a department reasons about is the bureau's (an age, a report year).
@@ -136,8 +140,11 @@ class Department:
     ) -> tuple[list[known_persons_pb2.PersonTurning], str]:
         """A page of the persons known here who reach one of ``ages`` on a day from ``first``
         to ``last``, by person key after ``after``, and the last key shown when there may be
-        more (KnownPersonsService): none, unless the department holds persons' cases."""
-        return [], ""
+        more (KnownPersonsService): none, unless the department holds persons' cases, whose
+        applicants and household members are then asked about (turning.turning)."""
+        if not self.holds_persons_cases:
+            return [], ""
+        return await turning.turning(conn, ages, first, last, size, after)
 
     def extra_registrations(self) -> list[Registration]:
         """Department-specific gRPC services served beside DepartmentService."""
