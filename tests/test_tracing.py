@@ -29,11 +29,15 @@ def _has(spans, service, kind, name_part) -> bool:
 
 
 async def _whole_trace(trace_sink, trace_id, hops):
+    # Every hop, and every span's parent: a consumer's span ends, and is exported, after the
+    # calls it made (the notifier's handler after its GetCase), so a child may come first.
     async def complete():
         spans = trace_sink.spans(trace_id)
-        return spans if all(_has(spans, *hop) for hop in hops) else None
+        ids = {s.span_id for s in spans}
+        parented = all(not s.parent_span_id or s.parent_span_id in ids for s in spans)
+        return spans if parented and all(_has(spans, *hop) for hop in hops) else None
 
-    return await eventually(complete, what=f"every hop of trace {trace_id}")
+    return await eventually(complete, what=f"every hop of trace {trace_id} and every span's parent")
 
 
 def _assert_one_connected_trace(spans, receipt):
