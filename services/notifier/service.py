@@ -5,8 +5,9 @@ and the handler: ``evt-intake-case_accepted--notifier.on_case_accepted``), so it
 an event from the router. For each it asks intake for the case's contacts (phones sealed,
 preferences) and records the notices the rules call for (notices.py) in its own database,
 once per (case, step, recipient) whatever the deliveries, through the send records process
-beside it (services.notifier.records, over gRPC: asyncpg cannot run under eventlet); a timer sends what is due
-(sending.py), outside quiet hours, and a message given up goes on the case's timeline.
+beside it (services.notifier.records, over gRPC: asyncpg cannot run under eventlet); a timer
+sends what is due (sending.py), outside quiet hours, and a message given up goes on the case's
+timeline.
 """
 
 from __future__ import annotations
