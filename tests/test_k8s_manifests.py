@@ -117,12 +117,27 @@ def onedoor_deployments(overlay: str) -> list[Obj]:
 
 
 def _command_module(workload: Obj) -> str | None:
-    """``services.intake`` for a container that runs ``python -m services.intake``."""
-    container = workload["spec"]["template"]["spec"]["containers"][0]
+    """``services.intake`` for a Deployment whose first container runs
+    ``python -m services.intake``."""
+    return _container_module(workload["spec"]["template"]["spec"]["containers"][0])
+
+
+def _container_module(container: Obj) -> str | None:
     argv = [*container.get("command", []), *container.get("args", [])]
     if len(argv) >= 3 and argv[0].startswith("python") and argv[1] == "-m":
         return str(argv[2])
     return None
+
+
+def onedoor_containers(deployment: Obj) -> list[tuple[str, Obj]]:
+    """(module, container) of each container of the Deployment that runs a onedoor process:
+    its first, and any beside it in the Pod (the notifier's send records)."""
+    found = []
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        module = _container_module(container)
+        if module is not None:
+            found.append((module, container))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,11 +152,16 @@ def processes() -> dict[str, str]:
         # make run's supervisor and the command line are not deployed processes.
         if name not in ("launcher", "cli"):
             found[name] = f"services.{name}"
+    # A process beside another in its Pod, in a package of that one's (services.notifier.records).
+    for main in sorted((ROOT / "services").glob("*/*/__main__.py")):
+        found[f"{main.parent.parent.name}_{main.parent.name}"] = (
+            f"services.{main.parent.parent.name}.{main.parent.name}"
+        )
     return found
 
 
 def process_of_module(module: str) -> str:
-    return module.removeprefix("services.")
+    return module.removeprefix("services.").replace(".", "_")
 
 
 @dataclass
@@ -626,22 +646,22 @@ def deployed(overlay: str) -> list[Deployed]:
     found = []
     pod_by_owner = {p.owner: p for p in pods(overlay)}
     for deployment in onedoor_deployments(overlay):
-        process = process_of_module(str(_command_module(deployment)))
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        env = container_env(overlay, container)
-        in_code = process in processes()
-        found.append(
-            Deployed(
-                deployment["metadata"]["name"],
-                process,
-                in_code,
-                deployment,
-                container,
-                env,
-                facts_of(process, env) if in_code else Facts(),
-                pod_by_owner[f"Deployment/{deployment['metadata']['name']}"],
+        for module, container in onedoor_containers(deployment):
+            process = process_of_module(module)
+            env = container_env(overlay, container)
+            in_code = process in processes()
+            found.append(
+                Deployed(
+                    deployment["metadata"]["name"],
+                    process,
+                    in_code,
+                    deployment,
+                    container,
+                    env,
+                    facts_of(process, env) if in_code else Facts(),
+                    pod_by_owner[f"Deployment/{deployment['metadata']['name']}"],
+                )
             )
-        )
     return found
 
 
@@ -1038,7 +1058,11 @@ def test_every_secret_referenced_is_documented() -> None:
 
 @overlay_params()
 def test_every_process_has_a_deployment(overlay: str) -> None:
-    running = [process_of_module(str(_command_module(d))) for d in onedoor_deployments(overlay)]
+    running = [
+        process_of_module(module)
+        for d in onedoor_deployments(overlay)
+        for module, _ in onedoor_containers(d)
+    ]
     # every department the catalog names is a process of its own, so deployed here
     assert set(DEPARTMENTS) <= set(processes()), (
         f"no process for {set(DEPARTMENTS) - set(processes())}"
@@ -1119,13 +1143,22 @@ def test_variables_read_without_default_are_set(overlay: str) -> None:
 @overlay_params()
 def test_container_ports_are_the_default_ports(overlay: str) -> None:
     for d in deployed(overlay):
-        declared = {p["containerPort"]: p["name"] for p in d.container["ports"]}
+        # A process beside another in the Pod prefixes its ports' names with its container's
+        # (names are the Pod's, not the container's).
+        declared = {
+            p["containerPort"]: p["name"].removeprefix(f"{d.container['name']}-")
+            for p in d.container["ports"]
+        }
         if d.in_code:
             defaults = facts_of(d.process, {}).listens
             # The metrics ports differ by process only so that processes can share a machine;
-            # in its own pod every process serves /metrics on the customary first one.
+            # in its own pod every process serves /metrics on the customary first one, and a
+            # process beside it on the next.
+            beside = [c["name"] for _, c in onedoor_containers(d.deployment)].index(
+                d.container["name"]
+            )
             pod_defaults = {
-                config.FIRST_METRICS_PORT if kind == "metrics" else port: kind
+                config.FIRST_METRICS_PORT + beside if kind == "metrics" else port: kind
                 for port, kind in defaults.items()
             }
             assert d.facts.listens == pod_defaults, (
@@ -1146,10 +1179,22 @@ def test_probes_ask_the_processes_themselves(overlay: str) -> None:
         grpc_ports = [p for p, kind in d.facts.listens.items() if kind == "grpc"]
         if not d.in_code:
             grpc_ports = [config.DEFAULT_PORTS[d.process]]
+        # A process that listens on loopback only (NOTIFIER_RECORDS_LISTEN_HOST) is out of the
+        # kubelet's gRPC probe's reach (the Pod's address): its own health module asks it.
+        loopback = any(
+            name.endswith("_LISTEN_HOST") and values == {"127.0.0.1"}
+            for name, values in d.facts.settings.items()
+        )
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             spec = d.container.get(probe)
             assert spec, f"{d.name} has no {probe}"
-            if grpc_ports:
+            if loopback:
+                health = f"{processes()[d.process]}.health"
+                assert spec.get("exec", {}).get("command") == ["python", "-m", health], (
+                    f"{d.name} {d.container['name']} {probe}: python -m {health}"
+                )
+                assert _module_file(health) is not None, f"no module {health}"
+            elif grpc_ports:
                 # the standard health service of the process's gRPC server
                 assert spec.get("grpc", {}).get("port") == grpc_ports[0], f"{d.name} {probe}"
                 assert spec["grpc"].get("service", "") == ""
@@ -1240,7 +1285,12 @@ def calls(overlay: str) -> Iterator[tuple[Deployed, str, Destination]]:
     for d in deployed(overlay):
         for service in sorted(d.facts.grpc_calls):
             host, port = host_port(d.env[f"{service.upper()}_ADDR"], 0)
-            destination = resolve(overlay, host, port)
+            # Loopback: a process beside this one in its own Pod (the notifier's send records).
+            destination = (
+                Destination(d.pod, port)
+                if host in ("127.0.0.1", "localhost")
+                else resolve(overlay, host, port)
+            )
             yield d, f"gRPC to {service}", destination
         for database in sorted(d.facts.databases):
             host, port = host_port(d.env[f"{database.upper()}_DATABASE_URL"], 5432)
@@ -1283,7 +1333,9 @@ def test_network_policies_admit_every_call(overlay: str) -> None:
     problems = [
         f"{caller.name} ({what}): {why}"
         for caller, what, destination in calls(overlay)
-        if (why := admitted(overlay, caller.pod, destination.pod, destination.port))
+        # within a Pod (loopback) no policy applies
+        if destination.pod != caller.pod
+        and (why := admitted(overlay, caller.pod, destination.pod, destination.port))
     ]
     dns = Pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": (53, "UDP")})
     for d in deployed(overlay):

@@ -41,6 +41,8 @@ PROCESSES = {
     "router": "services.router",
     "ingest": "services.ingest",
     "notifier": "services.notifier",
+    # Beside the notifier in its Pod: its send records (grpc.aio + asyncpg).
+    "notifier_records": "services.notifier.records",
     "cli": "services.cli",
     "launcher": "services.launcher",
 }
@@ -100,6 +102,10 @@ def settings_of(process: str) -> ModuleType:
 
 def test_every_process_has_a_settings_module() -> None:
     found = {p.parent.name for p in (ROOT / "services").glob("*/__main__.py")}
+    found |= {
+        f"{p.parent.parent.name}_{p.parent.name}"
+        for p in (ROOT / "services").glob("*/*/__main__.py")
+    }
     assert found | {"gateway"} == set(PROCESSES)
     for process in PROCESSES:
         module = settings_of(process)
@@ -193,6 +199,8 @@ def test_secrets_are_the_keys_and_each_process_holds_only_its_own() -> None:
     assert held["router"] == {"SERVICE_TOKEN"}
     # The one process that opens a phone, and the one that holds the provider's credentials.
     assert held["notifier"] == {"SERVICE_TOKEN", "PERSONAL_DATA_KEY", "NOTIFIER_PROVIDER_SECRET"}
+    # The send records keep phones sealed and never open one.
+    assert held["notifier_records"] == {"SERVICE_TOKEN"}
     for department in ("intake", *DEPARTMENTS):
         assert "PERSONAL_DATA_KEY" in held[department]
 

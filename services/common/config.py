@@ -120,6 +120,8 @@ DEFAULT_PORTS = {
     "relay": 50069,
     # Other agencies' records come in here (its own port: agencies reach nothing else).
     "ingest": 50070,
+    # The notifier's send records, beside it in its Pod (loopback only).
+    "notifier_records": 50071,
 }
 assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS), "two services share a port"
 
@@ -129,7 +131,16 @@ FIRST_METRICS_PORT = 9464
 METRICS_PORTS = {
     name: FIRST_METRICS_PORT + i
     for i, name in enumerate(
-        ("gateway", "intake", *DEPARTMENTS, "relay", "router", "ingest", "notifier")
+        (
+            "gateway",
+            "intake",
+            *DEPARTMENTS,
+            "relay",
+            "router",
+            "ingest",
+            "notifier",
+            "notifier_records",
+        )
     )
 }
 

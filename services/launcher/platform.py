@@ -106,6 +106,8 @@ class Ports:
     ingest: int = DEFAULT_PORTS["ingest"]
     ingest_http: int = 8070
     notifier_http: int = 8091
+    # The notifier's send records (gRPC), which the notifier calls.
+    notifier_records: int = DEFAULT_PORTS["notifier_records"]
     # Each department of the catalog's gRPC port (``ports.assistance`` reads it too).
     departments: Mapping[str, int] = field(default_factory=_department_ports, hash=False)
     # Each process's GET /metrics.
@@ -159,6 +161,10 @@ class Platform:
             *(ProcessSpec(d, f"services.{d}", ("grpc", p.grpc_port(d))) for d in DEPARTMENTS),
             ProcessSpec("relay", "services.relay", ("grpc", p.relay)),
             ProcessSpec("router", "services.router", ("http", p.router_http)),
+            # Before the notifier, which keeps its send records through it.
+            ProcessSpec(
+                "notifier_records", "services.notifier.records", ("grpc", p.notifier_records)
+            ),
             ProcessSpec("notifier", "services.notifier", ("http", p.notifier_http)),
             ProcessSpec("gateway", "gateway", ("grpc", p.gateway_grpc)),
             ProcessSpec("ingest", "services.ingest", ("grpc", p.ingest)),
@@ -193,7 +199,10 @@ class Platform:
             # Self-issued agency tokens (`onedoor token --role agency`), as for the gateway.
             "INGEST_DEV_TOKENS": "true",
             "NOTIFIER_HTTP_PORT": str(p.notifier_http),
+            # The send records process owns the notifier's database; the notifier calls it.
             "NOTIFIER_DATABASE_URL": self.database_url("notifier"),
+            "NOTIFIER_RECORDS_GRPC_PORT": str(p.notifier_records),
+            "NOTIFIER_RECORDS_ADDR": f"127.0.0.1:{p.notifier_records}",
             # The development provider: the messages it would send, under the run's directory.
             "NOTIFIER_OUTBOX_FILE": str(self.notifier_messages),
             "PYTHONUNBUFFERED": "1",
@@ -332,7 +341,16 @@ class Platform:
         """SIGTERM to every process, front to back; SIGKILL for any still running after
         ``grace`` seconds. Each process's last metrics are kept beside its log."""
         self.keep_metrics()
-        order = ["ingest", "gateway", "router", "notifier", "relay", *DEPARTMENTS, "intake"]
+        order = [
+            "ingest",
+            "gateway",
+            "router",
+            "notifier",
+            "notifier_records",
+            "relay",
+            *DEPARTMENTS,
+            "intake",
+        ]
         for name in order:
             process = self.processes.get(name)
             if process is not None and process.poll() is None:

@@ -4,8 +4,10 @@ It consumes the platform's events on queues of its own (nameko names each after 
 and the handler: ``evt-intake-case_accepted--notifier.on_case_accepted``), so it never takes
 an event from the router. For each it asks intake for the case's contacts (phones sealed,
 preferences) and records the notices the rules call for (notices.py) in its own database,
-once per (case, step, recipient) whatever the deliveries; a timer sends what is due
-(sending.py), outside quiet hours, and a message given up goes on the case's timeline.
+once per (case, step, recipient) whatever the deliveries, through the send records process
+beside it (services.notifier.records, over gRPC: asyncpg cannot run under eventlet); a timer
+sends what is due (sending.py), outside quiet hours, and a message given up goes on the case's
+timeline.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from opentelemetry import trace
 from onedoor.case.v1 import case_pb2
 from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from onedoor.notifier.v1 import send_records_service_pb2_grpc
 from services.common import auth, events, legal_calendar, telemetry
 from services.common.catalog import DEPARTMENTS
 from services.common.texts import Code, text
@@ -42,11 +45,11 @@ _tracer = telemetry.tracer(__name__)
 SETTINGS = settings.installed()
 CLOCK = SETTINGS.clock
 CALENDAR = legal_calendar.load()
-RECORDS = SendRecords(SETTINGS.database_url, SETTINGS.lease_seconds, SETTINGS.max_workers + 2)
 SENDER = templates.Sender(dict(SETTINGS.bureau), dict(SETTINGS.review))
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
 INTAKE = "onedoor.intake.v1.IntakeService"
+SEND_RECORDS = "onedoor.notifier.v1.SendRecordsService"
 
 
 def _provider() -> Provider:
@@ -125,16 +128,30 @@ class NotifierService:
         f"//{SETTINGS.addresses['intake']}", intake_service_pb2_grpc.IntakeServiceStub
     )
 
-    def _intake(self, method: str, request: Any) -> Any:
+    send_records = ReconnectingGrpcProxy(
+        f"//{SETTINGS.addresses['notifier_records']}",
+        send_records_service_pb2_grpc.SendRecordsServiceStub,
+    )
+
+    def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
         with _tracer.start_as_current_span(
-            f"{INTAKE}/{method}",
+            f"{service}/{method}",
             kind=trace.SpanKind.CLIENT,
-            attributes={"rpc.system": "grpc", "rpc.service": INTAKE, "rpc.method": method},
+            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
         ):
             metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
-            return getattr(self.intake, method)(
-                request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS
-            )
+            return getattr(proxy, method)(request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
+
+    def _intake(self, method: str, request: Any) -> Any:
+        return self._call(self.intake, INTAKE, method, request)
+
+    @property
+    def records(self) -> SendRecords:
+        """The send records, through this worker's proxy to the process beside it."""
+        return SendRecords(
+            lambda method, request: self._call(self.send_records, SEND_RECORDS, method, request),
+            SETTINGS.lease_seconds,
+        )
 
     def _contacts(self, receipt: str) -> case_pb2.Case:
         return self._intake(
@@ -145,7 +162,7 @@ class NotifierService:
         ).case
 
     def _record(self, found: list[notices.Notice]) -> None:
-        new = RECORDS.record(found, CLOCK.now(), sending.due_now(CLOCK))
+        new = self.records.record(found, CLOCK.now(), sending.due_now(CLOCK))
         sending.counted_opt_outs(found, new)
         if new:
             log.info("recorded %d message(s)", new)
@@ -170,7 +187,8 @@ class NotifierService:
     def send_due(self) -> None:
         """Sends what is due. Runs on every replica; the records' leases keep them apart."""
         try:
-            claimed = RECORDS.claim(CLOCK.now(), limit=100)
+            records = self.records
+            claimed = records.claim(CLOCK.now(), limit=100)
         except Exception as error:
             log.warning("send records unavailable (%s); next round retries", type(error).__name__)
             return
@@ -178,7 +196,7 @@ class NotifierService:
             with telemetry.bound_receipt(record.receipt):
                 started = time.perf_counter()
                 try:
-                    result = sending.deliver(record, PROVIDER, RECORDS, CLOCK, SENDER)
+                    result = sending.deliver(record, PROVIDER, records, CLOCK, SENDER)
                 except Exception as error:
                     # Left leased: sent again, with the same idempotency key, after the lease.
                     log.warning(

@@ -16,7 +16,8 @@ from services.common.clock import BureauClock
 from services.common.config import ConfigError, Keys, TelemetrySettings, Variable
 
 NAME = "notifier"
-CALLS = ("intake",)
+# intake, and the send records process beside it in the Pod (which owns the database).
+CALLS = ("intake", "notifier_records")
 # The service credential (intake answers only the platform's processes) and the key that
 # opens a phone number, which only this process uses, and only when it sends.
 KEYS = ("service_token", "personal_data")
@@ -30,8 +31,6 @@ class Settings:
     http_port: int
     max_workers: int
     amqp_uri: str
-    database_url: str
-    migrate_at_start: bool
     clock: BureauClock
     addresses: Mapping[str, str]
     keys: Keys
@@ -60,8 +59,6 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("NOTIFIER_HTTP_PORT", "8091", listens="http"),
         Variable("NOTIFIER_MAX_WORKERS", "10"),
         config.AMQP_URI,
-        config.database(NAME),
-        config.MIGRATE_AT_START,
         config.BUREAU_TIME_ZONE,
         *(config.address(s) for s in CALLS),
         *Keys.variables(*KEYS),
@@ -118,8 +115,6 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         http_port=env.integer("NOTIFIER_HTTP_PORT"),
         max_workers=workers,
         amqp_uri=env.text(config.AMQP_URI.name),
-        database_url=env.text(config.database(NAME).name),
-        migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
         clock=_clock(env),
         addresses={s: env.text(config.address(s).name) for s in CALLS},
         keys=Keys.read(env, *KEYS),

@@ -1,0 +1,143 @@
+"""The send records' SQL, on asyncpg: the notifier's database (services/notifier/migrations).
+
+Every instant here is the caller's (the notifier's bureau clock), never the database's
+``now()``, so that quiet hours and the tests' clock are one. A notice is unique in the
+database (receipt, notice_key, recipient): a second delivery of its event, or two at once,
+records nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    receipt: str
+    notice_key: str
+    recipient: str
+    event: str
+    matter_code: str
+    language: str
+    sealed_phone: str
+    args: Mapping[str, str]
+    opted_out: bool
+    # A dated notice's own day (the divorce calendar); None: as soon as allowed.
+    due: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Leased:
+    id: int
+    receipt: str
+    notice_key: str
+    recipient: str
+    event: str
+    matter_code: str
+    language: str
+    sealed_phone: str
+    args: dict[str, str]
+    attempts: int
+    lease_until: dt.datetime
+
+
+class SendRecordsStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def record(self, notices: Sequence[NewNotice], now: dt.datetime, due: dt.datetime) -> int:
+        """Records each notice once; one whose person opted out gets a row never sent.
+        Returns how many were new."""
+        new = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            for notice in notices:
+                row = await conn.fetchval(
+                    """INSERT INTO notices (receipt, notice_key, recipient, event, matter_code,
+                                            language, sealed_phone, args, state, due_at,
+                                            created_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)
+                       ON CONFLICT (receipt, notice_key, recipient) DO NOTHING
+                       RETURNING id""",
+                    notice.receipt,
+                    notice.notice_key,
+                    notice.recipient,
+                    notice.event,
+                    notice.matter_code,
+                    notice.language,
+                    notice.sealed_phone,
+                    json.dumps(dict(notice.args), ensure_ascii=False),
+                    "opted_out" if notice.opted_out else "pending",
+                    max(notice.due, due) if notice.due else due,
+                    now,
+                )
+                new += row is not None
+        return new
+
+    async def claim(self, now: dt.datetime, limit: int, lease_seconds: float) -> list[Leased]:
+        """Leases due records: pending ones, and those a sender took and did not finish
+        before its lease ran out (it died mid-send). Concurrent claims skip each other's."""
+        lease = now + dt.timedelta(seconds=lease_seconds)
+        rows = await self.pool.fetch(
+            """UPDATE notices SET state = 'sending', lease_until = $2, attempts = attempts + 1
+                WHERE id IN (SELECT id FROM notices
+                              WHERE due_at <= $1
+                                AND (state = 'pending'
+                                     OR (state = 'sending' AND lease_until < $1))
+                              ORDER BY due_at, id
+                              LIMIT $3
+                              FOR UPDATE SKIP LOCKED)
+            RETURNING id, receipt, notice_key, recipient, event, matter_code, language,
+                      sealed_phone, args, attempts, lease_until""",
+            now,
+            lease,
+            limit,
+        )
+        return [
+            Leased(
+                id=r["id"],
+                receipt=r["receipt"],
+                notice_key=r["notice_key"],
+                recipient=r["recipient"],
+                event=r["event"],
+                matter_code=r["matter_code"],
+                language=r["language"],
+                sealed_phone=r["sealed_phone"],
+                args=json.loads(r["args"]),
+                attempts=r["attempts"],
+                lease_until=r["lease_until"],
+            )
+            for r in rows
+        ]
+
+    async def sent(self, record_id: int, now: dt.datetime, provider_id: str) -> None:
+        await self.pool.execute(
+            """UPDATE notices SET state = 'sent', sent_at = $2, provider_id = $3,
+                                  lease_until = NULL, last_cause = ''
+                WHERE id = $1""",
+            record_id,
+            now,
+            provider_id,
+        )
+
+    async def retry(self, record_id: int, at: dt.datetime, cause: str) -> None:
+        await self.pool.execute(
+            """UPDATE notices SET state = 'pending', due_at = $2, lease_until = NULL,
+                                  last_cause = $3
+                WHERE id = $1""",
+            record_id,
+            at,
+            cause,
+        )
+
+    async def failed(self, record_id: int, cause: str) -> None:
+        await self.pool.execute(
+            """UPDATE notices SET state = 'failed', lease_until = NULL, last_cause = $2
+                WHERE id = $1""",
+            record_id,
+            cause,
+        )
