@@ -48,13 +48,22 @@ class Container:
     flags: list[str]
 
 
-def from_manifest(name: str) -> Container:
-    """The command and security settings of deploy/k8s/base/<name>.yaml's Deployment, which
-    must be the ones every onedoor process runs with."""
-    documents = yaml.safe_load_all((BASE / f"{name}.yaml").read_text(encoding="utf-8"))
-    deployment = next(d for d in documents if d and d["kind"] == "Deployment")
-    pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+def from_manifest(spec: ProcessSpec) -> Container:
+    """The command and security settings of the base Deployments' container that runs the
+    process's module (a Pod may hold two: the notifier and its send records), which must be
+    the ones every onedoor process runs with."""
+    for path in sorted(BASE.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if not document or document["kind"] != "Deployment":
+                continue
+            pod = document["spec"]["template"]["spec"]
+            for container in pod["containers"]:
+                if container.get("command") == ["python", "-m", spec.module]:
+                    return _as_podman(pod, container, spec.name)
+    raise AssertionError(f"no base Deployment runs python -m {spec.module}")
+
+
+def _as_podman(pod: dict[str, Any], container: dict[str, Any], name: str) -> Container:
     pod_security, security = pod["securityContext"], container["securityContext"]
     assert pod_security["runAsNonRoot"] is True, name
     assert (pod_security["runAsUser"], pod_security["runAsGroup"]) == (UID, UID), name
@@ -143,7 +152,7 @@ def containers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerPl
         image=IMAGE,
         run=run,
     )
-    started.containers = {spec.name: from_manifest(spec.name) for spec in started.specs}
+    started.containers = {spec.name: from_manifest(spec) for spec in started.specs}
     try:
         print(f"\n==> starting {len(started.specs)} containers of {IMAGE}", flush=True)
         started.start_all()
@@ -206,6 +215,6 @@ def test_the_containers_are_the_image_and_the_manifests_commands(
     for spec in containers.specs:
         (info,) = json.loads(podman("container", "inspect", containers.container_name(spec.name)))
         assert info["Image"] == image_id, spec.name
-        assert info["Config"]["Cmd"] == from_manifest(spec.name).command, spec.name
+        assert info["Config"]["Cmd"] == from_manifest(spec).command, spec.name
         assert info["Config"]["Cmd"] == ["python", "-m", spec.module], spec.name
         assert info["HostConfig"]["NetworkMode"] == "host", spec.name
