@@ -13,7 +13,6 @@ from google.protobuf.message import Message
 from onedoor.notifier.v1 import send_records_service_pb2 as pb
 from onedoor.notifier.v1 import send_records_service_pb2_grpc
 from services.common.errors import FieldViolation, invalid_argument
-from services.common.timestamps import to_timestamp
 from services.notifier.records.store import NewNotice, SendRecordsStore
 
 MAX_CLAIM = 1000
@@ -94,24 +93,7 @@ class SendRecordsServicer(send_records_service_pb2_grpc.SendRecordsServiceServic
         now = _instant(request, "now")
         assert now is not None
         leased = await self.store.claim(now, request.limit, request.lease_seconds)
-        return pb.ClaimNoticesResponse(
-            notices=[
-                pb.ClaimedNotice(
-                    id=r.id,
-                    receipt=r.receipt,
-                    notice_key=r.notice_key,
-                    recipient=r.recipient,
-                    event=r.event,
-                    matter_code=r.matter_code,
-                    language=r.language,
-                    sealed_phone=r.sealed_phone,
-                    args=r.args,
-                    attempts=r.attempts,
-                    lease_until=to_timestamp(r.lease_until),
-                )
-                for r in leased
-            ]
-        )
+        return pb.ClaimNoticesResponse(notices=leased)
 
     async def MarkSent(
         self, request: pb.MarkSentRequest, context: grpc.aio.ServicerContext

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from onedoor.notifier.v1 import send_records_service_pb2 as pb
+from services.common.timestamps import to_timestamp
+
 
 @dataclass(frozen=True)
 class NewNotice:
@@ -29,21 +32,6 @@ class NewNotice:
     opted_out: bool
     # A dated notice's own day (the divorce calendar); None: as soon as allowed.
     due: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class Leased:
-    id: int
-    receipt: str
-    notice_key: str
-    recipient: str
-    event: str
-    matter_code: str
-    language: str
-    sealed_phone: str
-    args: dict[str, str]
-    attempts: int
-    lease_until: dt.datetime
 
 
 class SendRecordsStore:
@@ -78,7 +66,9 @@ class SendRecordsStore:
                 new += row is not None
         return new
 
-    async def claim(self, now: dt.datetime, limit: int, lease_seconds: float) -> list[Leased]:
+    async def claim(
+        self, now: dt.datetime, limit: int, lease_seconds: float
+    ) -> list[pb.ClaimedNotice]:
         """Leases due records: pending ones, and those a sender took and did not finish
         before its lease ran out (it died mid-send). Concurrent claims skip each other's."""
         lease = now + dt.timedelta(seconds=lease_seconds)
@@ -98,7 +88,8 @@ class SendRecordsStore:
             limit,
         )
         return [
-            Leased(
+            # Answered as the wire's record: nothing between the row and the notifier.
+            pb.ClaimedNotice(
                 id=r["id"],
                 receipt=r["receipt"],
                 notice_key=r["notice_key"],
@@ -109,7 +100,7 @@ class SendRecordsStore:
                 sealed_phone=r["sealed_phone"],
                 args=json.loads(r["args"]),
                 attempts=r["attempts"],
-                lease_until=r["lease_until"],
+                lease_until=to_timestamp(r["lease_until"]),
             )
             for r in rows
         ]
