@@ -17,7 +17,7 @@ from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2
 from services.common import catalog, outbox, pagination, personal_data, telemetry, texts
 from services.common.clock import BureauClock
-from services.common.deadlines import resumed_deadline
+from services.common.deadlines import Deadline, resumed_deadline
 from services.common.legal_calendar import LegalCalendar
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
@@ -248,6 +248,36 @@ _CREATE = """
     SELECT receipt FROM created"""
 
 
+# The case an entry is appended to and its departments' progress, a row per department, all
+# locked: a lock taken after waiting reads the rows as the transaction waited on left them
+# (a subquery would read them as they were when the statement began). A case with no
+# department (held for its home jurisdiction) has no row here; _LOCKED_ALONE reads it.
+_LOCKED = """
+    SELECT c.*, p.department AS progress_department, p.state AS progress_state
+      FROM cases c JOIN case_departments p ON p.receipt = c.receipt
+     WHERE c.receipt = $1
+       FOR UPDATE"""
+_LOCKED_ALONE = "SELECT * FROM cases WHERE receipt = $1 FOR UPDATE"
+
+# What an entry moves, in one statement: the touched departments' progress (what the entry
+# says replaces what the progress said, an older entry's prose included; an entry that says
+# nothing leaves it) and the case's status and deadline clock; answers the case's row after.
+_MOVE = """
+    WITH progress AS (
+        UPDATE case_departments p
+           SET state = u.state,
+               note = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN p.note ELSE $4 END,
+               message = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN p.message
+                              ELSE $5::jsonb END
+          FROM unnest($2::text[], $3::text[]) AS u(department, state)
+         WHERE p.receipt = $1 AND p.department = u.department
+    )
+    UPDATE cases
+       SET status = $6, paused_since = $7, decision_deadline = $8, deadline_provisional = $9
+     WHERE receipt = $1
+    RETURNING *"""
+
+
 def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
     return json_format.MessageToJson(entry.message) if entry.HasField("message") else None
 
@@ -286,12 +316,14 @@ class CaseLedger:
         self.calendar = calendar
 
     async def get(self, receipt: str) -> case_pb2.Case | None:
-        # One snapshot: the case row, its timeline and its progress must agree.
-        async with (
-            self.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            return await _load(conn, receipt)
+        async with self.pool.acquire() as conn:
+            # One statement reads the case row, its timeline and its progress from one
+            # snapshot; only a case crossing a border has more to read, in a snapshot too.
+            row = await conn.fetchrow(f"{_CASES} WHERE c.receipt = $1", receipt)
+            if row is None or not row["crosses_border"]:
+                return None if row is None else _case_from_row(row)
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                return await _load(conn, receipt)
 
     async def get_basic(self, receipt: str) -> case_pb2.Case | None:
         async with self.pool.acquire() as conn:
@@ -467,24 +499,28 @@ class CaseLedger:
         """Appends an entry unless its key is taken, and moves the department's progress, the
         case's status and its deadline clock; returns the case's basic view after it (None if
         there is no such case) and whether anything was appended. The router appends for every
-        case it routes and reads nothing back, so nothing more is assembled."""
+        case it routes, so an entry costs three statements: the case locked with its progress,
+        the entry, and the progress and case moved together (which answers the view)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow("SELECT * FROM cases WHERE receipt = $1 FOR UPDATE", receipt)
+            rows = await conn.fetch(_LOCKED, receipt)
+            row = rows[0] if rows else await conn.fetchrow(_LOCKED_ALONE, receipt)
             if row is None:
                 return None, False
+            progress = {r["progress_department"]: _progress_of(r["progress_state"]) for r in rows}
             appended = await self._insert_entry(conn, receipt, entry_key, entry)
-            if appended:
-                await self._apply(conn, row, entry)
-                if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
-                    # In the entry's transaction, so the applicant is told once it is recorded.
-                    await outbox.add(
-                        conn,
-                        "intake",
-                        events_pb2.CaseProgressed(
-                            receipt=receipt, kind=entry.kind, matter_code=row["matter_code"]
-                        ),
-                    )
-            return await _basic(conn, receipt), appended
+            if not appended:
+                return _basic_case(row), False
+            moved = await self._apply(conn, row, progress, entry)
+            if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
+                # In the entry's transaction, so the applicant is told once it is recorded.
+                await outbox.add(
+                    conn,
+                    "intake",
+                    events_pb2.CaseProgressed(
+                        receipt=receipt, kind=entry.kind, matter_code=row["matter_code"]
+                    ),
+                )
+            return _basic_case(moved), True
 
     async def _insert_entry(
         self, conn: asyncpg.Connection, receipt: str, entry_key: str, entry: case_pb2.TimelineEntry
@@ -508,15 +544,15 @@ class CaseLedger:
         )
 
     async def _apply(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, entry: case_pb2.TimelineEntry
-    ) -> None:
+        self,
+        conn: asyncpg.Connection,
+        row: asyncpg.Record,
+        progress: dict[str, Progress],
+        entry: case_pb2.TimelineEntry,
+    ) -> asyncpg.Record:
+        """Moves the departments' ``progress``, the case's status and its deadline clock as
+        ``entry`` says, in one statement; returns the case's row after it."""
         receipt = row["receipt"]
-        progress = {
-            p["department"]: _progress_of(p["state"])
-            for p in await conn.fetch(
-                "SELECT department, state FROM case_departments WHERE receipt = $1", receipt
-            )
-        }
         touched = (
             [d for d, s in progress.items() if s == AWAITING]
             if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
@@ -526,37 +562,33 @@ class CaseLedger:
         )
         for department in touched:
             progress[department] = department_state_after(progress[department], entry.kind)
-            await conn.execute(
-                # What the entry says replaces what the progress said, the prose of an older
-                # entry included; an entry that says nothing leaves it.
-                """UPDATE case_departments
-                      SET state = $3,
-                          note = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN note ELSE $4 END,
-                          message = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN message
-                                         ELSE $5::jsonb END
-                    WHERE receipt = $1 AND department = $2""",
-                receipt,
-                department,
-                _progress_word(progress[department]),
-                entry.note,
-                _message_json(entry),
-            )
         matter = catalog.load().version(row["matter_code"], row["matter_version"])
         joint = matter.joint if matter else False
         current = case_pb2.CaseStatus.Value(row["status"])
         status = case_status(current, entry.kind, progress, joint)
+        paused_since, deadline, provisional = (
+            row["paused_since"],
+            row["decision_deadline"],
+            row["deadline_provisional"],
+        )
         if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_REQUESTED:
-            await conn.execute(
-                "UPDATE cases SET paused_since = coalesce(paused_since, $2) WHERE receipt = $1",
-                receipt,
-                self.clock.now(),
-            )
-        elif status != case_pb2.CASE_STATUS_AWAITING_MATERIALS and row["paused_since"] is not None:
-            await self._resume(conn, row, matter)
-        await conn.execute(
-            "UPDATE cases SET status = $2 WHERE receipt = $1",
+            paused_since = paused_since or self.clock.now()
+        elif status != case_pb2.CASE_STATUS_AWAITING_MATERIALS and paused_since is not None:
+            resumed = self._resumed(row, matter)
+            if resumed is not None:
+                deadline, provisional = resumed.at, provisional or resumed.provisional
+                paused_since = None
+        moved = await conn.fetchrow(
+            _MOVE,
             receipt,
+            touched,
+            [_progress_word(progress[d]) for d in touched],
+            entry.note,
+            _message_json(entry),
             case_pb2.CaseStatus.Name(status),
+            paused_since,
+            deadline,
+            provisional,
         )
         if status in FINAL and current not in FINAL:
             await _close_claims(conn, receipt)
@@ -571,29 +603,20 @@ class CaseLedger:
                     trace_id=entry.trace_id,
                 ),
             )
+        return moved  # type: ignore[no-any-return]
 
-    async def _resume(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, matter: catalog.Matter | None
-    ) -> None:
+    def _resumed(self, row: asyncpg.Record, matter: catalog.Matter | None) -> Deadline | None:
         """The clock runs again: what was left of the limit when the case paused runs from
         today, in the limit's unit (working days stay working days)."""
         if matter is None:
-            return
-        deadline = resumed_deadline(
+            return None
+        return resumed_deadline(
             row["decision_deadline"],
             row["paused_since"],
             self.clock.now(),
             matter.time_limit,
             self.clock,
             self.calendar,
-        )
-        await conn.execute(
-            """UPDATE cases SET decision_deadline = $2, paused_since = NULL,
-                   deadline_provisional = deadline_provisional OR $3
-             WHERE receipt = $1""",
-            row["receipt"],
-            deadline.at,
-            deadline.provisional,
         )
 
     async def page(
