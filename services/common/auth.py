@@ -15,7 +15,10 @@ admit the same arrows at the network layer.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import grpc
@@ -167,6 +170,23 @@ def _bearer(authorization: str) -> str:
     return token
 
 
+# A window sends the same token with every call for as long as the clerk's session lasts:
+# verified once, it is taken at its word until it expires, for at most this long (so that a
+# process does not trust a token for longer than it would take to notice a changed key set),
+# and for at most this many tokens at once (the oldest forgotten first).
+VERIFIED_SECONDS = 60.0
+VERIFIED_HELD = 4096
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    # time.time() until which the verification stands.
+    until: float
+    # The provider's key that verified it; None for a development token.
+    kid: str | None
+
+
 class SignIn:
     """Who may sign in at a gateway or at ingest: staff, or agencies' machine clients, with a
     token from the bureau's identity provider and, only where switched on for local use,
@@ -175,9 +195,35 @@ class SignIn:
     def __init__(self, provider: oidc.Verifier | None, dev_tokens: bool) -> None:
         self.provider = provider
         self.dev_tokens = dev_tokens
+        # sha256 of a token -> what its verification found.
+        self._verified: OrderedDict[bytes, _Verified] = OrderedDict()
 
     async def principal(self, authorization: str) -> Principal:
         token = _bearer(authorization)
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.time()
+        held = self._verified.get(digest)
+        if held is not None and now < held.until and self._still_published(held.kid):
+            return held.principal
+        principal = await self._verify(token, authorization)
+        header = jwt.get_unverified_header(token)
+        expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+        self._verified[digest] = _Verified(
+            principal,
+            min(expires, now + VERIFIED_SECONDS),
+            None if header.get("alg") == "HS256" else str(header.get("kid") or ""),
+        )
+        if len(self._verified) > VERIFIED_HELD:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _still_published(self, kid: str | None) -> bool:
+        """Whether the key a token was verified with still verifies: a development token's
+        key is the process's own; a key the provider withdrew (and the gateway has seen it
+        withdraw) verifies nothing any more."""
+        return kid is None or (self.provider is not None and self.provider.keys.publishes(kid))
+
+    async def _verify(self, token: str, authorization: str) -> Principal:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.InvalidTokenError:

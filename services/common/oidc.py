@@ -210,6 +210,10 @@ class KeySet:
         # A provider with one key may leave kid out.
         return next(iter(self._keys.values())) if len(self._keys) == 1 else None
 
+    def publishes(self, kid: str) -> bool:
+        """Whether the key set, as last fetched, holds the key ``kid`` names."""
+        return self._lookup(kid) is not None
+
     async def key(self, kid: str) -> jwt.PyJWK:
         key = None if self._stale() else self._lookup(kid)
         if key is not None:

@@ -3,6 +3,7 @@ loopback by the test itself (the real provider is in tests/test_sign_in.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -345,3 +346,58 @@ def test_a_services_oidc_settings_are_read_under_its_own_prefix() -> None:
         "org_code",
         "role",
     )
+
+
+class Counting:
+    """A verifier that counts the tokens it is asked to verify."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        self.verifier = verifier
+        self.keys = verifier.keys
+        self.verified = 0
+
+    async def verify(self, token: str) -> Any:
+        self.verified += 1
+        return await self.verifier.verify(token)
+
+    async def close(self) -> None:
+        await self.verifier.close()
+
+
+async def test_a_token_verified_once_is_taken_at_its_word_while_it_stands(
+    provider: Provider, verifier: Verifier
+) -> None:
+    counting = Counting(verifier)
+    sign_in = auth.SignIn(counting, dev_tokens=False)  # type: ignore[arg-type]
+    token = f"Bearer {provider.keys[0].sign(provider.claims())}"
+    other = f"Bearer {provider.keys[1].sign(provider.claims(department='elderly'))}"
+    for _ in range(3):
+        assert (await sign_in.principal(token)).department == "assistance"
+    assert (await sign_in.principal(other)).department == "elderly"
+    assert counting.verified == 2
+
+
+async def test_a_token_verified_before_is_refused_once_its_key_is_withdrawn(
+    provider: Provider, verifier: Verifier, clock: Clock
+) -> None:
+    sign_in = auth.SignIn(verifier, dev_tokens=False)
+    old = f"Bearer {provider.keys[0].sign(provider.claims())}"
+    assert (await sign_in.principal(old)).role == "officer"
+    provider.keys = [SigningKey("RS256")]
+    clock.now += 31
+    # A token signed with the new key makes the gateway fetch the key set again.
+    await sign_in.principal(f"Bearer {provider.keys[0].sign(provider.claims())}")
+    with pytest.raises(ApiError) as raised:
+        await sign_in.principal(old)
+    assert "does not publish" in str(raised.value.message)
+
+
+async def test_a_token_verified_before_is_refused_once_it_expires() -> None:
+    sign_in = auth.development_sign_in()
+    # Issued so that it expires a second from now.
+    token = f"Bearer {auth.issue('window_clerk', '320585', lifetime=dt.timedelta(seconds=1))}"
+    assert (await sign_in.principal(token)).role == "window_clerk"
+    await asyncio.sleep(2.1)
+    with pytest.raises(ApiError) as raised:
+        await sign_in.principal(token)
+    assert "expired" in str(raised.value.message)
