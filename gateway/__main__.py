@@ -20,7 +20,7 @@ from gateway.http_api import Readiness, create_app
 from gateway.window import Window
 from onedoor.federation.v1 import federation_service_pb2, federation_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
-from services.common import legal_calendar, telemetry
+from services.common import event_loop, legal_calendar, telemetry
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 
 log = logging.getLogger("gateway")
@@ -154,4 +154,5 @@ async def main(configured: settings.Settings) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(settings.from_env()))
+    configured = settings.from_env()
+    event_loop.run(main(configured), configured.event_loop)

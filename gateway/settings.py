@@ -40,6 +40,8 @@ OIDC_CLAIMS = ("role", "department", "jurisdiction")
 @dataclass(frozen=True)
 class Settings:
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     grpc_port: int
     http_port: int
@@ -84,6 +86,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     signs_in = bool(config.environment((OIDC_ISSUER,), environ).text(OIDC_ISSUER.name))
     return (
         *TelemetrySettings.variables(NAME),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         config.grpc_port(NAME),
         Variable("GATEWAY_HTTP_PORT", "8080", listens="http"),
@@ -130,6 +133,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         )
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings.read(env),
         grpc_port=env.integer(config.grpc_port(NAME).name),
         http_port=env.integer("GATEWAY_HTTP_PORT"),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from services.assistance import economic_check, settings, standards
 from services.assistance.department import AssistanceDepartment
+from services.common import event_loop
 from services.common.department.serve import run
 
 if __name__ == "__main__":
@@ -15,9 +14,10 @@ if __name__ == "__main__":
     assets = economic_check.connect(
         configured.economic_check_adapter, configured.economic_check_fake_file
     )
-    asyncio.run(
+    event_loop.run(
         run(
             configured.department,
             lambda pool: AssistanceDepartment(clock, department_standards, assets),
-        )
+        ),
+        configured.department.event_loop,
     )

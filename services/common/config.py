@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from services.common import auth, keyed_hash, personal_data
 from services.common.catalog import DEPARTMENTS
 from services.common.clock import DEFAULT_TIME_ZONE, BureauClock, zone_named
+from services.common.event_loop import LOOPS
 
 
 class ConfigError(RuntimeError):
@@ -174,6 +175,15 @@ BUREAU_TIME_ZONE = Variable("BUREAU_TIME_ZONE", DEFAULT_TIME_ZONE)
 # Local runs and tests migrate at start-up; a cluster sets it false and migrates with a Job
 # per version (`onedoor migrate`), the services only checking the schema.
 MIGRATE_AT_START = Variable("ONEDOOR_MIGRATE_AT_START", "true")
+# What an asyncio process's event loop is (services.common.event_loop): uvloop or asyncio.
+EVENT_LOOP = Variable("EVENT_LOOP", "uvloop")
+
+
+def event_loop(env: Environment) -> str:
+    loop = env.text(EVENT_LOOP.name)
+    if loop not in LOOPS:
+        raise ConfigError(f"EVENT_LOOP={loop!r} is not supported; use {' or '.join(LOOPS)}")
+    return loop
 
 
 def bureau_clock(env: Environment) -> BureauClock:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from services.common import event_loop
 from services.common.department.serve import run
 from services.elderly import allowance, settings
 from services.elderly.department import ElderlyDepartment
@@ -12,4 +11,7 @@ if __name__ == "__main__":
     configured = settings.from_env()
     clock = configured.department.clock
     table = allowance.load(configured.allowance_file)
-    asyncio.run(run(configured.department, lambda pool: ElderlyDepartment(clock, table)))
+    event_loop.run(
+        run(configured.department, lambda pool: ElderlyDepartment(clock, table)),
+        configured.department.event_loop,
+    )

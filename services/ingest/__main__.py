@@ -17,7 +17,7 @@ from onedoor.ingest.v1 import (
     warnings_service_pb2_grpc,
 )
 from onedoor.intake.v1 import intake_service_pb2_grpc
-from services.common import db, schema, telemetry
+from services.common import db, event_loop, schema, telemetry
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 from services.ingest import daily as daily_run
 from services.ingest import settings
@@ -152,4 +152,5 @@ async def main(configured: settings.Settings) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(settings.from_env()))
+    configured = settings.from_env()
+    event_loop.run(main(configured), configured.event_loop)

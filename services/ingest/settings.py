@@ -39,6 +39,8 @@ CHUNK_RECORDS = Variable("INGEST_CHUNK_RECORDS", "2000")
 @dataclass(frozen=True)
 class Settings:
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     port: int
     http_port: int
@@ -70,6 +72,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     trusts = bool(config.environment((issuer,), environ).text(issuer.name))
     return (
         *TelemetrySettings.variables(NAME),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         config.grpc_port(NAME),
         HTTP_PORT,
@@ -93,6 +96,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{CHUNK_RECORDS.name}={chunk}: use 1 to 50000 records")
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings.read(env),
         port=env.integer(config.grpc_port(NAME).name),
         http_port=env.integer(HTTP_PORT.name),

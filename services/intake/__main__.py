@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import db, legal_calendar, outbox_watch, schema, telemetry
+from services.common import db, event_loop, legal_calendar, outbox_watch, schema, telemetry
 from services.common.grpc_server import Registration, serve
 from services.intake import case_people, settings
 from services.intake.audit_log import AuditLog
@@ -65,4 +65,5 @@ def _backfill_ended(task: asyncio.Task[int]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(settings.from_env()))
+    configured = settings.from_env()
+    event_loop.run(main(configured), configured.event_loop)

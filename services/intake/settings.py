@@ -19,6 +19,8 @@ CASE_GAUGES_SECONDS = Variable("INTAKE_CASE_GAUGES_SECONDS", "15.0")
 @dataclass(frozen=True)
 class Settings:
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     port: int
     database_url: str
@@ -31,6 +33,7 @@ class Settings:
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     return (
         *TelemetrySettings.variables(NAME),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         config.grpc_port(NAME),
         config.database(NAME),
@@ -48,6 +51,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{CASE_GAUGES_SECONDS.name}={gauges}: use a positive number of seconds")
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings.read(env),
         port=env.integer(config.grpc_port(NAME).name),
         database_url=env.text(config.database(NAME).name),

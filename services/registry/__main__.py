@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
 
-from services.common import legal_calendar
+from services.common import event_loop, legal_calendar
 from services.common.clock import BureauClock
 from services.common.department.serve import run
 from services.common.legal_calendar import LegalCalendar
@@ -32,10 +31,11 @@ if __name__ == "__main__":
     # withdrawals, confirmations and the sweep reckon the same local dates.
     clock = configured.department.clock
     calendar = legal_calendar.load()
-    asyncio.run(
+    event_loop.run(
         run(
             configured.department,
             lambda pool: department(pool, clock, calendar),
             background=lambda registry: registry.divorces.sweep_forever(configured.sweep_seconds),
-        )
+        ),
+        configured.department.event_loop,
     )

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aio_pika
 
-from services.common import db, schema, telemetry
+from services.common import db, event_loop, schema, telemetry
 from services.common.grpc_server import GrpcServer, wait_for_termination
 from services.relay import settings
 from services.relay.publisher import EventPublisher
@@ -61,4 +61,5 @@ async def main(configured: settings.Settings) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(settings.from_env()))
+    configured = settings.from_env()
+    event_loop.run(main(configured), configured.event_loop)

@@ -23,6 +23,8 @@ SOURCES = Variable("RELAY_SOURCES", ",".join(OUTBOXES))
 @dataclass(frozen=True)
 class Settings:
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     # Health only: Kubernetes probes the relay like every other process.
     port: int
@@ -49,6 +51,7 @@ def sources(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     return (
         *TelemetrySettings.variables(NAME),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         config.grpc_port(NAME),
         config.AMQP_URI,
@@ -66,6 +69,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"RELAY_POLL_SECONDS={poll}: use a positive number of seconds")
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings.read(env),
         port=env.integer(config.grpc_port(NAME).name),
         amqp_uri=env.text(config.AMQP_URI.name),

@@ -19,6 +19,8 @@ KEYS = ("identity_hash", "personal_data", "service_token")
 class DepartmentSettings:
     name: str
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     port: int
     database_url: str
@@ -30,6 +32,7 @@ class DepartmentSettings:
 def variables(name: str) -> tuple[Variable, ...]:
     return (
         *TelemetrySettings.variables(name),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         config.grpc_port(name),
         config.database(name),
@@ -43,6 +46,7 @@ def read(name: str, env: Environment) -> DepartmentSettings:
     return DepartmentSettings(
         name=name,
         telemetry=TelemetrySettings.read(name, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings.read(env),
         port=env.integer(config.grpc_port(name).name),
         database_url=env.text(config.database(name).name),

@@ -8,11 +8,10 @@ Job migrates).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from onedoor.notifier.v1 import send_records_service_pb2, send_records_service_pb2_grpc
-from services.common import db, grpc_server, schema, telemetry
+from services.common import db, event_loop, grpc_server, schema, telemetry
 from services.common.grpc_server import Registration
 from services.notifier.records import settings
 from services.notifier.records.servicer import SendRecordsServicer
@@ -48,7 +47,8 @@ async def main(configured: settings.Settings) -> None:
 
 if __name__ == "__main__":
     try:
-        asyncio.run(main(settings.from_env()))
+        configured = settings.from_env()
+        event_loop.run(main(configured), configured.event_loop)
     except schema.SchemaMismatch as error:
         print(str(error), file=sys.stderr)
         sys.exit(1)

@@ -22,6 +22,8 @@ LISTEN_HOST = Variable("NOTIFIER_RECORDS_LISTEN_HOST", "127.0.0.1")
 @dataclass(frozen=True)
 class Settings:
     telemetry: TelemetrySettings
+    # uvloop or asyncio (services.common.event_loop).
+    event_loop: str
     server: ServerSettings
     port: int
     database_url: str
@@ -33,6 +35,7 @@ class Settings:
 def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
     return (
         *TelemetrySettings.variables(NAME),
+        config.EVENT_LOOP,
         *ServerSettings.VARIABLES,
         LISTEN_HOST,
         config.grpc_port(NAME),
@@ -51,6 +54,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     server = ServerSettings.read(env)
     return Settings(
         telemetry=TelemetrySettings.read(NAME, env),
+        event_loop=config.event_loop(env),
         server=ServerSettings(
             bind_host=env.text(LISTEN_HOST.name),
             max_connection_age_seconds=server.max_connection_age_seconds,
