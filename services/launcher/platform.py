@@ -152,6 +152,10 @@ class Platform:
     jurisdiction: str = "320585"
     extra_env: Mapping[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # The checkout whose code runs and its interpreter: this one, unless the benchmark
+    # compares it with another (bench.ab runs an earlier commit's checkout beside it).
+    root: Path = ROOT
+    python: str = sys.executable
 
     @property
     def specs(self) -> list[ProcessSpec]:
@@ -236,8 +240,8 @@ class Platform:
         return self.log_dir / f"{name}.log"
 
     def command(self, spec: ProcessSpec) -> list[str]:
-        """How a process is started: this interpreter, running the process's module."""
-        return [sys.executable, "-m", spec.module]
+        """How a process is started: the checkout's interpreter, running the process's module."""
+        return [self.python, "-m", spec.module]
 
     def start(self, name: str) -> None:
         spec = next(s for s in self.specs if s.name == name)
@@ -247,7 +251,7 @@ class Platform:
             # children in order, instead of every process at once.
             self.processes[name] = subprocess.Popen(
                 self.command(spec),
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,235 @@
+"""Before and after, side by side in one run: ``python -m bench.ab --before DIR``.
+
+Runs two whole platforms on this machine, one from another checkout (``DIR``, usually an
+earlier commit: ``git worktree add DIR COMMIT && make -C DIR install``) and one from this one,
+and offers each the same paced load in turns (A B B A ...), so a drift of the machine weighs on
+both. Every turn is end to end: accepted at the window, routed, opened by the department, and
+the CPU each process spent on it, per application, counted from the turn's start until its
+last case is routed. Only one platform works at a time; the other idles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench.applications import Applications, clerk_authorization
+from bench.load import GrpcWindow, Result, paced
+from bench.resources import CpuMeter
+from bench.routing import BacklogSampler, backlog_trend, drain, routing_latencies
+from bench.stack import Cleanup, PlatformRun, Sink
+from services.launcher import settings as launcher_settings
+from services.launcher.platform import ROOT, PlatformError
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass
+class Side:
+    label: str
+    run: PlatformRun
+    turns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _percentile_ms(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+async def _turn(side: Side, applications: Applications, rate: float, seconds: float) -> None:
+    platform = side.run.platform
+    window = GrpcWindow(
+        f"127.0.0.1:{platform.ports.gateway_grpc}", applications, clerk_authorization()
+    )
+    conn = await asyncpg.connect(platform.database_url("intake"))
+    try:
+        await window.ready()
+        meter = CpuMeter({name: [pid] for name, pid in side.run.pids.items()})
+        receipts: list[str] = []
+
+        async def submit() -> str:
+            receipt = await window.submit()
+            receipts.append(receipt)
+            return receipt
+
+        sampler_conn = await asyncpg.connect(platform.database_url("intake"))
+        sampler = BacklogSampler(sampler_conn, receipts, [])
+        sampling = asyncio.create_task(sampler.run(time.monotonic()))
+        before = meter.snapshot()
+        try:
+            result: Result = await paced(submit, rate, seconds)
+        finally:
+            sampling.cancel()
+            await asyncio.gather(sampling, return_exceptions=True)
+            await sampler_conn.close()
+        drained, left = await drain(conn, receipts, 120.0)
+        after = meter.snapshot()
+        cores = CpuMeter.cores(before, after)
+        wall = after.at - before.at
+        routed = len(receipts) - len(left)
+        latencies = await routing_latencies(conn, receipts)
+        per_application = {
+            name: round(used * wall * 1000 / max(routed, 1), 2) for name, used in cores.items()
+        }
+        record = {
+            "offered_rate": rate,
+            "accepted": len(receipts),
+            "errors": dict(result.errors),
+            "accept_p50_ms": _round(result.percentile_ms(0.50)),
+            "accept_p99_ms": _round(result.percentile_ms(0.99)),
+            "routed_p50_ms": _percentile_ms(latencies, 0.50),
+            "routed_p99_ms": _percentile_ms(latencies, 0.99),
+            "backlog_trend_per_s": round(backlog_trend(sampler.samples), 1),
+            "drained_after_s": round(drained, 1),
+            "unrouted": len(left),
+            "cpu_ms_per_application": per_application,
+        }
+        side.turns.append(record)
+        say(
+            f"    {side.label}: {len(receipts)} accepted, accept p99 {record['accept_p99_ms']} ms,"
+            f" routed p99 {record['routed_p99_ms']} ms, drained {drained:.1f}s after;"
+            f" CPU per application {per_application['machine']} ms (machine),"
+            f" other work {cores.get('other')} cores"
+        )
+    finally:
+        await conn.close()
+        await window.close()
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _pooled(side: Side) -> dict[str, Any]:
+    """Each figure's median over the side's turns (a disturbed turn weighs less than in a
+    mean)."""
+
+    def median(values: list[float]) -> float | None:
+        found = sorted(v for v in values if v is not None)
+        return round(found[len(found) // 2], 2) if found else None
+
+    processes = {p for t in side.turns for p in t["cpu_ms_per_application"]}
+    return {
+        "turns": len(side.turns),
+        "cpu_ms_per_application": {
+            p: median([t["cpu_ms_per_application"].get(p, 0.0) for t in side.turns])
+            for p in sorted(processes)
+        },
+        **{
+            key: median([t[key] for t in side.turns])
+            for key in ("accept_p50_ms", "accept_p99_ms", "routed_p50_ms", "routed_p99_ms")
+        },
+    }
+
+
+def render(before: dict[str, Any], after: dict[str, Any]) -> str:
+    lines = ["", "CPU per routed application, ms (median of the turns)", ""]
+    lines.append(f"  {'process':<18} {'before':>8} {'after':>8} {'after/before':>13}")
+    order = sorted(
+        before["cpu_ms_per_application"],
+        key=lambda p: -(before["cpu_ms_per_application"].get(p) or 0.0),
+    )
+    for process in order:
+        b = before["cpu_ms_per_application"].get(process) or 0.0
+        a = after["cpu_ms_per_application"].get(process) or 0.0
+        ratio = f"{a / b:.2f}x" if b else "-"
+        lines.append(f"  {process:<18} {b:8.2f} {a:8.2f} {ratio:>13}")
+    lines.append("")
+    for key in ("accept_p50_ms", "accept_p99_ms", "routed_p50_ms", "routed_p99_ms"):
+        lines.append(f"  {key:<18} {before[key]!s:>8} {after[key]!s:>8}")
+    return "\n".join(lines)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", required=True, type=Path, help="the other checkout")
+    parser.add_argument("--rate", type=float, default=40.0, help="applications a second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per turn")
+    parser.add_argument("--turns", type=int, default=4, help="per side")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE, the after side only"
+    )
+    args = parser.parse_args()
+    before_root = args.before.resolve()
+    python = before_root / ".venv" / "bin" / "python"
+    if not python.exists() or not (before_root / "gen").is_dir():
+        say(f"!! {before_root} has no .venv or gen/: run make -C {before_root} install first")
+        return 2
+    launcher_settings.from_env().keys.configure()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_dir = RESULTS / "logs" / f"ab-{stamp}"
+    cleanup = Cleanup()
+    applications = Applications()
+    try:
+        sink = Sink(cleanup, log_dir)
+        sides = [
+            Side("before", PlatformRun("before", sink.endpoint, log_dir)),
+            Side("after", PlatformRun("after", sink.endpoint, log_dir)),
+        ]
+        sides[0].run.platform.root = before_root
+        sides[0].run.platform.python = str(python)
+        extra = dict(e.split("=", 1) for e in args.env)
+        sides[1].run.platform.extra_env = {**sides[1].run.platform.extra_env, **extra}
+        for side in sides:
+            say(f"==> starting '{side.label}' from {side.run.platform.root}")
+            side.run.start(cleanup)
+        say(f"==> {args.turns} turns a side of {args.rate:g}/s for {args.seconds:g}s, in turns")
+        for turn in range(args.turns):
+            order = sides if turn % 2 == 0 else list(reversed(sides))
+            for side in order:
+                say(f"==> turn {turn + 1} of {args.turns}: {side.label}")
+                asyncio.run(_turn(side, applications, args.rate, args.seconds))
+    except KeyboardInterrupt:
+        say("\n!! interrupted: stopping everything")
+        return 130
+    except PlatformError as error:
+        say(f"!! {error}")
+        return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        say("==> stopping both platforms, dropping their databases and vhosts")
+        cleanup.run()
+    pooled = {side.label: _pooled(side) for side in sides}
+    results = {
+        "started": stamp,
+        "before": str(before_root),
+        "after_env": extra,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "sides": {side.label: side.turns for side in sides},
+        "pooled": pooled,
+        "cores": os.cpu_count(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"ab-{stamp}.json").write_text(json.dumps(results, indent=2))
+    print(render(pooled["before"], pooled["after"]))
+    say(f"\nresults: bench/results/ab-{stamp}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
