@@ -9,7 +9,10 @@ minutes apart. In order, each phase announced as it runs:
 2. tracing: platforms "off" and "on" side by side, accept over gRPC at 32 in flight in turns;
    then metrics: platforms "no-metrics" and "on" (both traced; "on" scraped every 5 s) alike;
 3. platform "on": accept over gRPC and over HTTP at 8, 32 and 64 in flight, then routing at
-   70% of the best gRPC accept rate;
+   70% of the best gRPC accept rate; then the sustained end-to-end rate (bench.sustained):
+   paced steps searching for the highest rate the router keeps up with, with the CPU, RPCs and
+   SQL statements per routed application at it; then platform "bare" (tracing and metrics
+   off) beside "on" at that rate, in turns, for what tracing and metrics cost end to end;
 4. growth: platforms "small" (10 thousand cases) and "large" (1 million), bulk-loaded, side by
    side: status look-ups and accept in turns;
 5. the baseline once more at 32 in flight, to show how far the machine drifted meanwhile;
@@ -34,7 +37,7 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-from bench import ingest, report
+from bench import ingest, report, sustained
 from bench.phases import QUICK, Bench, Settings, say
 from bench.resources import peak_rss_mib
 from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink
@@ -103,6 +106,12 @@ def run_phases(bench: Bench, cleanup: Cleanup, log_dir: Path) -> None:
     asyncio.run(bench.metrics(unmetered, on, sink))
     _stop(bench, unmetered)
     asyncio.run(bench.accept_and_route(on, sink))
+    asyncio.run(sustained.search(bench, on, sink))
+    # Started only now, so that its idle processes stay out of the search's measurements.
+    bare = PlatformRun("bare", None, log_dir, metrics=False)
+    _start(bare, cleanup, "OFF, metrics OFF")
+    asyncio.run(sustained.cost(bench, bare, on, sink))
+    _stop(bench, bare)
     _stop(bench, on)
 
     small = PlatformRun("small", sink.endpoint, log_dir)

@@ -60,10 +60,33 @@ class Settings:
     remeasures: int = 4
     # How often the metrics phase scrapes every process (Prometheus: every 15 to 30 s).
     scrape_seconds: float = 5.0
+    # The sustained end-to-end search (bench.sustained): steps this long, started within this
+    # many seconds, from this share of the best gRPC accept rate, growing by this factor until
+    # a step fails, then bisecting this many times.
+    sustained_seconds: float = 30.0
+    sustained_budget: float = 200.0
+    sustained_start_share: float = 0.3
+    sustained_growth: float = 1.5
+    sustained_bisections: int = 2
+    # PostgreSQL publishes an idle backend's statistics up to 10 s late (PGSTAT_IDLE_INTERVAL).
+    stats_settle: float = 10.5
+    # Tracing and metrics off and on at the sustained rate: turns per side, each this long.
+    cost_turns: int = 2
+    cost_seconds: float = 12.0
 
 
 QUICK = Settings(
-    seconds=3.0, turns=2, turn_seconds=2.0, routing_seconds=8.0, small=2_000, large=50_000
+    seconds=3.0,
+    turns=2,
+    turn_seconds=2.0,
+    routing_seconds=8.0,
+    small=2_000,
+    large=50_000,
+    sustained_seconds=8.0,
+    sustained_budget=80.0,
+    sustained_bisections=1,
+    cost_turns=1,
+    cost_seconds=6.0,
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from bench import ingest
 from bench.phases import BUSY_ELSEWHERE
+from bench.sustained import NOT_END_TO_END
 
 # CPU groups that are not the server's own processes (the platform's, or the baseline's).
 NOT_SERVER = {"load generator", "postgres", "rabbitmq", "machine", "sink", "other"}
@@ -119,6 +120,167 @@ def _routing_rows(results: dict[str, Any]) -> list[str]:
         f"  accept meanwhile    p50 {_ms(accept['p50_ms'])} ms   p99 {_ms(accept['p99_ms'])} ms"
         f"   {CORES_HEADER} {_cores(accept['cores'])}",
     ]
+
+
+def _end_to_end_cpu_ms(record: dict[str, Any]) -> float | None:
+    """CPU milliseconds per call of the platform's processes, PostgreSQL and RabbitMQ: the
+    load generator, the trace sink and other work left out (bench.sustained's rule)."""
+    if not record["rate"]:
+        return None
+    ours = sum(v for k, v in record["cores"].items() if k not in NOT_END_TO_END)
+    return 1000 * ours / record["rate"]
+
+
+def _short(method: str) -> str:
+    """``gateway: onedoor.gateway.v1.GatewayService/SubmitApplication`` without the package."""
+    process, _, rest = method.partition(": ")
+    service, _, name = rest.partition("/")
+    return f"{process}: {service.rsplit('.', 1)[-1]}/{name}"
+
+
+def _wrapped(lead: str, parts: list[str], width: int = 110) -> list[str]:
+    rows, line = [], lead
+    for part in parts:
+        if len(line) + len(part) + 2 > width and line.strip():
+            rows.append(line.rstrip(", "))
+            line = "    "
+        line += part + ", "
+    rows.append(line.rstrip(", "))
+    return rows
+
+
+def _best_step(sustained: dict[str, Any]) -> dict[str, Any] | None:
+    return next((r for r in sustained["steps"] if r["step"] == sustained.get("best_step")), None)
+
+
+def _sustained_rows(results: dict[str, Any]) -> list[str]:
+    sustained = results.get("sustained")
+    if not sustained or not sustained["steps"]:
+        return []
+    reference = str(results["settings"]["reference"])
+    base = results["baseline"].get(reference, {}).get("rate")
+    rows = [
+        f"SUSTAINED END TO END on '{sustained['platform']}' (traced and metered), paced over"
+        f" gRPC, {sustained['step_seconds']:g}s a step, search {sustained['search_s']:.0f}s;"
+        " a step passes when:",
+        f"  {sustained['rule']}",
+        f"{'  step':<8}{'offered/s':>10}{'accepted/s':>11}{'accept p99':>11}{'routed p50':>11}"
+        f"{'routed p99':>11}{'backlog max':>12}{'trend/s':>9}{'drain s':>8}{'cpu ms':>8}"
+        f"  {'other':>5}  verdict",
+    ]
+    for r in sustained["steps"]:
+        accept = r["accept"]
+        other = accept["cores"].get("other", 0.0)
+        verdict = "passes" if r["passed"] else "FAILS: " + "; ".join(r["failed_on"])
+        rows.append(
+            f"{'  ' + str(r['step']):<8}{r['offered_rate']:>10.1f}{accept['rate']:>11.1f}"
+            f"{_ms(accept['p99_ms']):>11}{_ms(r['routed_p50_ms']):>11}"
+            f"{_ms(r['routed_p99_ms']):>11}{r['backlog_max']:>12}"
+            f"{r['backlog_trend_per_s']:>+9.1f}{r['drain_after_s']:>8.1f}"
+            f"{_ms(r['end_to_end_cpu_ms']):>8}  {other:>4.2f}{'*' if other > BUSY_ELSEWHERE else ' '}"
+            f" {verdict}"
+        )
+    best = _best_step(sustained)
+    if best is None:
+        return rows
+    rate = best["offered_rate"]
+    if sustained["passed"]:
+        rows.append(
+            f"  sustained: {rate:.1f} applications/s (step {best['step']}) ="
+            f" {_ratio(rate, base)} the baseline at {reference} in flight ({_ms(base)}/s)"
+        )
+    else:
+        rows.append(
+            f"  NO STEP PASSED: the figures below are of the lowest rate tried, {rate:.1f}/s"
+            f" (step {best['step']})"
+        )
+    rows += _per_application_rows(best)
+    rows += _cost_rows(sustained.get("cost"))
+    return rows
+
+
+def _per_application_rows(best: dict[str, Any]) -> list[str]:
+    rate = best["offered_rate"]
+    cpu = best["cpu_ms_per_application"]
+    platform = sorted(
+        ((k, v) for k, v in cpu.items() if k not in NOT_END_TO_END), key=lambda kv: -kv[1]
+    )
+    rows = _wrapped(
+        f"  CPU per routed application at {rate:.1f}/s, ms (from the load's start to the end of"
+        f" its drain, {best['cpu_window_s']:.0f}s): end to end {_ms(best['end_to_end_cpu_ms'])} = ",
+        [f"{k} {v:.2f}" for k, v in platform],
+    )
+    rows.append(
+        f"    not counted: load generator {cpu.get('load generator', 0.0):.2f}, trace sink"
+        f" {cpu.get('sink', 0.0):.2f}, other work {cpu.get('other', 0.0):.2f}; whole machine"
+        f" {cpu.get('machine', 0.0):.2f}"
+    )
+    idle = best.get("idle_cores")
+    if idle and best["routed"]:
+        cores = sum(v for k, v in idle.items() if k not in NOT_END_TO_END)
+        share = 1000 * cores * best["cpu_window_s"] / best["routed"]
+        rows.append(
+            f"    of which idle work: the platform, PostgreSQL and RabbitMQ use {cores:.2f} cores"
+            f" with nothing to do (the pause after the drain), {share:.2f} ms per application"
+            " at this rate"
+        )
+    per = best.get("per_application")
+    if not per:
+        return rows
+    by_method = sorted(per["rpcs_by_method"].items(), key=lambda kv: -kv[1])
+    rows += _wrapped(
+        f"  RPCs per routed application (served, from each process's /metrics):"
+        f" {per['rpcs_served']:.2f} served ({per['rpcs_made']:.2f} made) = ",
+        [f"{_short(k)} {v:.2f}" for k, v in by_method],
+    )
+    statements = per["statements_by_service"]
+    rows += _wrapped(
+        "  SQL statements per routed application (the asyncpg instrumentation's spans, counted"
+        f" at the trace sink): {per['statements']:.2f} = ",
+        [
+            f"{service} {sum(ops.values()):.2f} ("
+            + " ".join(f"{op} {n:.2f}" for op, n in sorted(ops.items(), key=lambda kv: -kv[1]))
+            + ")"
+            for service, ops in sorted(statements.items(), key=lambda kv: -sum(kv[1].values()))
+        ],
+    )
+    databases = per["by_database"]
+    rows += _wrapped(
+        "  PostgreSQL per routed application (pg_stat_database deltas): transactions"
+        f" {per['transactions']:.2f}, rows written {per['rows_written']:.2f} = ",
+        [
+            f"{name} {d.get('xact_commit', 0) + d.get('xact_rollback', 0):.2f} tx /"
+            f" {d.get('tup_inserted', 0) + d.get('tup_updated', 0) + d.get('tup_deleted', 0):.2f}"
+            " rows"
+            for name, d in sorted(databases.items())
+        ],
+    )
+    return rows
+
+
+def _cost_rows(cost: dict[str, Any] | None) -> list[str]:
+    if not cost or "cost" not in cost:
+        return []
+    sides = [(k, v) for k, v in cost.items() if isinstance(v, dict)]
+    rows = [
+        f"  TRACING + METRICS at {cost['offered_rate']:.1f}/s, platforms side by side in turns"
+        f" (the metered one scraped every {cost['scrape_seconds']:g}s):"
+    ]
+    for label, side in sides:
+        busiest = side["cpu_ms_per_application"].get(cost["busiest"])
+        rows.append(
+            f"    {label:<6} end-to-end CPU {_ms(side['end_to_end_cpu_ms'])} ms per routed"
+            f" application (turns {side['turn_end_to_end_cpu_ms']}), {cost['busiest']}"
+            f" {_ms(busiest)} ms; routed p99 {_ms(side['routed_p99_ms_worst'])} ms, accept p99"
+            f" {_ms(side['accept_p99_ms_worst'])} ms; {'keeps up' if side['passed'] else 'FAILS'}"
+        )
+    rows.append(
+        f"    cost to the end-to-end rate: {100 * cost['cost_end_to_end']:.0f}% of the whole"
+        f" pipeline's CPU, {100 * cost['cost_busiest']:.0f}% of {cost['busiest']}'s (the busiest"
+        f" process): {100 * cost['cost']:.0f}% counted (a CPU-bound pipeline's rate goes as"
+        " 1 / its CPU per application)"
+    )
+    return rows
 
 
 def _growth_rows(results: dict[str, Any]) -> list[str]:
@@ -290,7 +452,76 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{100 * cost:.1f}%",
             )
         )
-    return found + ingest.targets(results)
+    return found + _issue_19_targets(results) + ingest.targets(results)
+
+
+def _issue_19_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sustained pipeline's targets, and accept and look-up again under them."""
+    n = str(results["settings"]["reference"])
+    base = results["baseline"].get(n, {}).get("rate")
+    grpc = results["accept"]["grpc"].get(n, {})
+    sustained = results.get("sustained") or {}
+    found: list[dict[str, Any]] = []
+
+    def check(target: str, value: float | None, met: bool | None, shown: str) -> None:
+        found.append({"target": target, "value": value, "met": met, "shown": shown})
+
+    if sustained.get("steps"):
+        best = _best_step(sustained) or {}
+        rate = sustained.get("sustained_rate")
+        ratio = rate / base if rate and base else None
+        if not sustained["passed"]:
+            shown = f"no step passed (lowest tried {best.get('offered_rate')}/s)"
+        else:
+            shown = f"{rate:.1f}/s = {_ratio(rate, base)}"
+        check(
+            f"sustained end-to-end rate >= 0.15 x baseline at {n} in flight"
+            f" ({sustained['step_seconds']:g} s steps: backlog flat, routed p99 <= 1 s, accept"
+            " p99 <= 250 ms)",
+            ratio,
+            False if not sustained["passed"] else (None if ratio is None else ratio >= 0.15),
+            shown,
+        )
+        cpu = best.get("end_to_end_cpu_ms")
+        check(
+            "CPU per application end to end (accept + route + the department's write) <= 6 ms",
+            cpu,
+            None if cpu is None else cpu <= 6,
+            f"{_ms(cpu)} ms" + ("" if sustained["passed"] else " (at the lowest rate tried)"),
+        )
+    ratio = grpc.get("rate", 0) / base if base else None
+    check(
+        f"accept alone over gRPC >= 0.25 x baseline at {n} in flight",
+        ratio,
+        None if ratio is None else ratio >= 0.25,
+        "-" if ratio is None else f"{ratio:.2f} x",
+    )
+    check(
+        f"accept alone over gRPC p99 <= 100 ms at {n} in flight",
+        grpc.get("p99_ms"),
+        None if grpc.get("p99_ms") is None else grpc["p99_ms"] <= 100,
+        f"{_ms(grpc.get('p99_ms'))} ms",
+    )
+    growth = list(results["growth"].values())
+    if growth:
+        large = growth[-1]
+        cpu = _end_to_end_cpu_ms(large["lookup"])
+        check(
+            f"status look-up CPU <= 2 ms each (platform, PostgreSQL, RabbitMQ), the audit"
+            f" entry included, with {large['cases']:,} cases",
+            cpu,
+            None if cpu is None else cpu <= 2,
+            f"{_ms(cpu)} ms",
+        )
+    cost = (sustained.get("cost") or {}).get("cost")
+    if cost is not None:
+        check(
+            "tracing and metrics together cost <= 10% of the end-to-end rate",
+            cost,
+            cost <= 0.10,
+            f"{100 * cost:.0f}%",
+        )
+    return found
 
 
 def render(results: dict[str, Any]) -> str:
@@ -313,6 +544,8 @@ def render(results: dict[str, Any]) -> str:
         *_cpu_per_application(results),
         "",
         *_routing_rows(results),
+        "",
+        *_sustained_rows(results),
         "",
         *_growth_rows(results),
         "",

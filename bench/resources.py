@@ -94,19 +94,23 @@ class CpuMeter:
         return CpuSnapshot(time.monotonic(), ticks, _machine_busy_ticks())
 
     @staticmethod
-    def cores(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
-        wall = max(after.at - before.at, 1e-6)
-
-        def used(ticks: float) -> float:
-            return ticks / CLOCK_TICKS / wall
-
+    def seconds(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
+        """CPU seconds used per group between two snapshots, unrounded (``other`` and
+        ``machine`` as in :meth:`cores`): what a figure per call divides."""
         found: dict[str, float] = {}
         for label, processes in after.ticks.items():
             earlier = before.ticks.get(label, {})
-            found[label] = used(
+            found[label] = (
                 sum(t - earlier.get(p, 0) for p, t in processes.items() if t >= earlier.get(p, 0))
+                / CLOCK_TICKS
             )
-        machine = used(after.machine - before.machine)
+        machine = (after.machine - before.machine) / CLOCK_TICKS
         found["other"] = max(0.0, machine - sum(found.values()))
         found["machine"] = machine
-        return {label: round(value, 2) for label, value in found.items()}
+        return found
+
+    @staticmethod
+    def cores(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
+        wall = max(after.at - before.at, 1e-6)
+        used = CpuMeter.seconds(before, after)
+        return {label: round(value / wall, 2) for label, value in used.items()}

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -97,7 +98,7 @@ class Sink:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stats(self) -> dict[str, int] | None:
+    def stats(self) -> dict[str, Any] | None:
         import json
 
         try:
