@@ -245,10 +245,13 @@ async def _retried(window: Window, case: case_pb2.Case, refusal: ApiError) -> ca
 
 
 async def _check_records(window: Window, case: case_pb2.Case) -> None:
-    """Nobody the application names may be recorded as deceased, and each deciding
-    department checks the application against its own records (all at once)."""
+    """Nobody the application names may be recorded as deceased, and each department the
+    catalog says checks the matter checks the application against its own records (all at
+    once; a department with nothing to check it against is not asked)."""
     people = _people(case)
     backends = window.backends
+    matter = catalog.load().latest(case.matter_code)
+    checking = [d for d in case.departments if matter is not None and d in matter.checked_by]
     deceased, *checks = await asyncio.gather(
         backends.call(
             backends.registry.FindDeceased,
@@ -258,7 +261,7 @@ async def _check_records(window: Window, case: case_pb2.Case) -> None:
             backends.call(
                 backends.department(d).CheckApplication, dpb.CheckApplicationRequest(case=case)
             )
-            for d in case.departments
+            for d in checking
         ),
     )
     dead = [

@@ -110,6 +110,8 @@ class Matter:
     # Its place among its leading department's matters in the order of a life (registration
     # before annual report before deregistration).
     life_order: int = 0
+    # The departments that check an application against their own records at the window.
+    checked_by: tuple[str, ...] = ()
 
     @property
     def time_limit_days(self) -> int:
@@ -175,6 +177,9 @@ def parse(text: str) -> Catalog:
         unknown_fields = [f for f in entry.get("fields", ()) if f not in KNOWN_FIELDS]
         if unknown_fields:
             raise ValueError(f"matter {entry['code']} names unknown fields: {unknown_fields}")
+        strangers = [d for d in entry.get("checked_by", ()) if d not in entry["departments"]]
+        if strangers:
+            raise ValueError(f"matter {entry['code']} is checked_by non-deciding {strangers}")
         key = (entry["code"], int(entry["version"]))
         if key in versions:
             raise ValueError(f"matter {key[0]} version {key[1]} is defined twice")
@@ -192,6 +197,7 @@ def parse(text: str) -> Catalog:
             joint=bool(entry.get("joint", False)),
             exclusive=_exclusive(entry["code"], entry),
             life_order=int(entry.get("life_order", 0)),
+            checked_by=tuple(entry.get("checked_by", ())),
         )
     return Catalog(versions, materials)
 
