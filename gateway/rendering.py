@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from babel import Locale, negotiate_locale
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, parse_pattern
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
 from gateway import refusal_texts
@@ -54,9 +55,10 @@ class Catalog:
         return self.sections.get(section, {}).get(key)
 
 
-def placeholders(template: str) -> set[str]:
+@functools.cache
+def placeholders(template: str) -> frozenset[str]:
     """The names a catalog text fills in, e.g. {"members", "standard"}."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 @functools.cache
@@ -103,6 +105,10 @@ def negotiate(header: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+# Yuan with two decimals, grouped: parsed once (babel's format_decimal parses it every call).
+_AMOUNT = parse_pattern("#,##0.00")
+
+
 class Renderer:
     """Renders texts, facts and names in one language."""
 
@@ -111,7 +117,7 @@ class Renderer:
         self.catalog = load(language)
 
     def amount(self, fen: int) -> str:
-        number = format_decimal(Decimal(fen) / 100, format="#,##0.00", locale=self.catalog.locale)
+        number = _AMOUNT.apply(Decimal(fen) / 100, self.catalog.locale, numbering_system="latn")
         return self.catalog.entry("formats", "amount").format(number=number)
 
     def department(self, code: str) -> str:
@@ -221,10 +227,35 @@ class Renderer:
         return value
 
 
+# What the renderer fills in: domain texts, and the gateway's facts and assessments.
+_RENDERED = frozenset(
+    {case_pb2.Text.DESCRIPTOR.full_name, "onedoor.gateway.v1.Fact", "onedoor.gateway.v1.Assessment"}
+)
+
+
+@functools.cache
+def _holds_rendered(descriptor: Descriptor) -> bool:
+    """Whether a message of this type is, or may hold, something the renderer fills in: the
+    walk skips the rest (a case's people, its details), which hold most of its fields."""
+    seen: set[str] = set()
+    pending = [descriptor]
+    while pending:
+        current = pending.pop()
+        if current.full_name in _RENDERED:
+            return True
+        if current.full_name in seen:
+            continue
+        seen.add(current.full_name)
+        pending.extend(f.message_type for f in current.fields if f.message_type is not None)
+    return False
+
+
 def _fill_tree(message: Message, renderer: Renderer) -> None:
     """Renders every Text in ``message``, and the gateway's facts and assessments."""
     if isinstance(message, case_pb2.Text):
         renderer.fill(message)
+        return
+    if not _holds_rendered(message.DESCRIPTOR):
         return
     name = message.DESCRIPTOR.full_name
     if name == "onedoor.gateway.v1.Fact":
