@@ -164,6 +164,9 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, type=Path, help="the other checkout")
+    parser.add_argument(
+        "--after", type=Path, default=ROOT, help="the checkout it is compared with (this one)"
+    )
     parser.add_argument("--rate", type=float, default=40.0, help="applications a second")
     parser.add_argument("--seconds", type=float, default=20.0, help="per turn")
     parser.add_argument("--turns", type=int, default=4, help="per side")
@@ -171,11 +174,11 @@ def main() -> int:
         "--env", action="append", default=[], help="NAME=VALUE, the after side only"
     )
     args = parser.parse_args()
-    before_root = args.before.resolve()
-    python = before_root / ".venv" / "bin" / "python"
-    if not python.exists() or not (before_root / "gen").is_dir():
-        say(f"!! {before_root} has no .venv or gen/: run make -C {before_root} install first")
-        return 2
+    roots = [args.before.resolve(), args.after.resolve()]
+    for root in roots:
+        if not (root / ".venv" / "bin" / "python").exists() or not (root / "gen").is_dir():
+            say(f"!! {root} has no .venv or gen/: run make -C {root} install first")
+            return 2
     launcher_settings.from_env().keys.configure()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
@@ -189,8 +192,9 @@ def main() -> int:
             Side("before", PlatformRun("before", sink.endpoint, log_dir)),
             Side("after", PlatformRun("after", sink.endpoint, log_dir)),
         ]
-        sides[0].run.platform.root = before_root
-        sides[0].run.platform.python = str(python)
+        for side, root in zip(sides, roots, strict=True):
+            side.run.platform.root = root
+            side.run.platform.python = str(root / ".venv" / "bin" / "python")
         extra = dict(e.split("=", 1) for e in args.env)
         sides[1].run.platform.extra_env = {**sides[1].run.platform.extra_env, **extra}
         for side in sides:
@@ -216,7 +220,8 @@ def main() -> int:
     pooled = {side.label: _pooled(side) for side in sides}
     results = {
         "started": stamp,
-        "before": str(before_root),
+        "before": str(roots[0]),
+        "after": str(roots[1]),
         "after_env": extra,
         "rate": args.rate,
         "seconds": args.seconds,
