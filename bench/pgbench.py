@@ -10,9 +10,11 @@ platform stored in the same run (the :class:`Template`), made unique per transac
 create alone: the relay's mark of the outbox row as published, the router's ``routed`` entry
 and the departments' and notifier's writes are further commits the script leaves out.
 
-Each level of clients runs with ``synchronous_commit`` on (PostgreSQL's default, which the
-platform keeps: nothing in onedoor sets it) and off, to show what waiting for the WAL flush
-costs.
+A second script is intake's database's whole share of an application (the create, the relay's
+published mark, the router's ``routed`` entry: three commits). The create also runs with
+``synchronous_commit`` off (the platform keeps PostgreSQL's default, on: nothing in onedoor sets
+it), to show what waiting for the WAL flush costs, and with the outbox's NOTIFY trigger
+disabled, to show what PostgreSQL's one lock over notifying commits costs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -297,55 +300,96 @@ async def _server_settings() -> dict[str, str]:
         await conn.close()
 
 
-# (script, synchronous_commit) per level: the create with and without waiting for the WAL
-# flush; the application's three commits as the platform makes them.
-RUNS = (("create", True), ("create", False), ("application", True))
+@dataclass(frozen=True)
+class Variant:
+    """One script run one way at every level."""
+
+    label: str
+    script: str
+    synchronous_commit: bool = True
+    # The outbox's trigger (pg_notify, so the relay wakes at once) left on. PostgreSQL commits
+    # the transactions that notify one at a time, holding one lock for the whole server until
+    # each commit is flushed: off, the create shows what that lock costs.
+    notify: bool = True
+
+
+VARIANTS = (
+    Variant("create", "create"),
+    Variant("create, sync off", "create", synchronous_commit=False),
+    Variant("create, no NOTIFY", "create", notify=False),
+    Variant("application", "application"),
+)
+
+
+async def _notify(on: bool) -> None:
+    conn = await asyncpg.connect(f"{DEFAULT_POSTGRES}/{DATABASE}")
+    try:
+        await conn.execute(
+            f"ALTER TABLE outbox {'ENABLE' if on else 'DISABLE'} TRIGGER outbox_notify"
+        )
+    finally:
+        await conn.close()
 
 
 def measure(
     template: Template,
     clients: tuple[int, ...],
     seconds: float,
+    rounds: int,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Each of RUNS at each number of ``clients`` for ``seconds``; the scratch database is
-    made first and dropped after, whatever happens."""
+    """Each of VARIANTS at each number of ``clients`` for ``seconds``, in ``rounds`` rounds (the
+    order reversed every other round: the machine and its disk are shared, and what else runs
+    on them comes and goes); each level's figure is the median of its rounds. The scratch
+    database is made first and dropped after, whatever happens."""
     settings = asyncio.run(_server_settings())
     say(
-        f"==> pgbench: the ledger's create (synchronous_commit on and off) and an application's"
-        f" three commits, at {', '.join(map(str, clients))} clients, {seconds:g}s each"
+        f"==> pgbench: {', '.join(v.label for v in VARIANTS)}, at"
+        f" {', '.join(map(str, clients))} clients, {rounds} x {seconds:g}s each"
         f" (PostgreSQL {settings['version']}, synchronous_commit {settings['synchronous_commit']})"
     )
-    levels: list[dict[str, Any]] = []
+    plan = [(variant, n) for n in clients for variant in VARIANTS]
+    measured: dict[tuple[str, int], list[Figures]] = {(v.label, n): [] for v, n in plan}
     try:
         asyncio.run(_prepare(template))
         with tempfile.TemporaryDirectory() as scratch:
             for name, text in SCRIPTS.items():
                 (Path(scratch) / f"{name}.sql").write_text(text)
-            for n in clients:
-                for name, synchronous in RUNS:
-                    figures = run_level(Path(scratch) / f"{name}.sql", n, seconds, synchronous)
-                    commit = "on" if synchronous else "off"
-                    levels.append(
-                        {
-                            "script": name,
-                            "clients": n,
-                            "synchronous_commit": commit,
-                            "tps": round(figures.tps, 1),
-                            "latency_ms": figures.latency_ms,
-                            "transactions": figures.transactions,
-                            "failed": figures.failed,
-                        }
-                    )
+            notifying = True
+            for round_ in range(rounds):
+                for variant, n in plan if round_ % 2 == 0 else reversed(plan):
+                    if variant.notify != notifying:
+                        asyncio.run(_notify(variant.notify))
+                        notifying = variant.notify
+                    script = Path(scratch) / f"{variant.script}.sql"
+                    figures = run_level(script, n, seconds, variant.synchronous_commit)
+                    measured[(variant.label, n)].append(figures)
                     say(
-                        f"    {name:<11} {n:>3} clients, synchronous_commit {commit:<3}:"
-                        f" {figures.tps:8.1f}/s, latency {figures.latency_ms:.2f} ms"
+                        f"    {variant.label:<18} {n:>3} clients: {figures.tps:8.1f}/s, latency"
+                        f" {figures.latency_ms:.2f} ms (round {round_ + 1} of {rounds})"
                     )
     finally:
         drop()
     return {
         "server": settings,
         "seconds": seconds,
+        "rounds": rounds,
         "rows_per_create": {"cases": 1, "timeline": 1, "outbox": 1, **template.sizes()},
-        "levels": levels,
+        "levels": [level(v, n, measured[(v.label, n)]) for v, n in plan],
+    }
+
+
+def level(variant: Variant, clients: int, rounds: list[Figures]) -> dict[str, Any]:
+    """One level's record: the median of its rounds, and each round's rate."""
+    return {
+        "variant": variant.label,
+        "script": variant.script,
+        "synchronous_commit": "on" if variant.synchronous_commit else "off",
+        "notify": variant.notify,
+        "clients": clients,
+        "tps": round(statistics.median(f.tps for f in rounds), 1),
+        "latency_ms": round(statistics.median(f.latency_ms for f in rounds), 2),
+        "round_tps": [round(f.tps, 1) for f in rounds],
+        "transactions": sum(f.transactions for f in rounds),
+        "failed": sum(f.failed for f in rounds),
     }

@@ -83,7 +83,8 @@ class Settings:
     turns: int = 4
     drain_timeout: float = 120.0
     pgbench_clients: tuple[int, ...] = (1, 4, 16)
-    pgbench_seconds: float = 10.0
+    pgbench_seconds: float = 4.0
+    pgbench_rounds: int = 3
     # Then the most each platform accepts (closed loop), in turns.
     capacity_turns: int = 2
     capacity_seconds: float = 8.0
@@ -97,7 +98,8 @@ QUICK = Settings(
     turns=2,
     drain_timeout=60.0,
     pgbench_clients=(1, 4),
-    pgbench_seconds=3.0,
+    pgbench_seconds=2.0,
+    pgbench_rounds=1,
 )
 
 
@@ -627,7 +629,7 @@ def measure(
     assert template is not None
     cleanup.push("drop the pgbench database", pgbench.drop)
     results["pgbench"] = pgbench.measure(
-        template, settings.pgbench_clients, settings.pgbench_seconds, say
+        template, settings.pgbench_clients, settings.pgbench_seconds, settings.pgbench_rounds, say
     )
     results["machine"]["load_average_at_end"] = os.getloadavg()
     return results
@@ -781,28 +783,29 @@ def pgbench_rows(bench: Mapping[str, Any] | None) -> list[str]:
     server, rows = bench["server"], bench["rows_per_create"]
     lines = [
         "",
-        f"PGBENCH: {bench['seconds']:g}s per level, PostgreSQL {server['version']} (fsync"
-        f" {server['fsync']}, synchronous_commit {server['synchronous_commit']}: the platform's"
-        " setting too)",
+        f"PGBENCH: the median of {bench['rounds']} x {bench['seconds']:g}s per level,"
+        f" PostgreSQL {server['version']} (fsync"
+        f" {server['fsync']}, synchronous_commit {server['synchronous_commit']}, which the platform"
+        " keeps)",
         f"  create: intake's one statement (a case, {rows['claims']} claims, its accepted entry,"
         f" {rows['departments']} department's progress, {rows['people']} people, its outbox row)",
         "  application: the create, the relay's published mark, the router's routed entry (3 commits)",
-        f"  {'clients':>8} {'create/s':>10} {'latency ms':>11} {'create/s':>10} {'latency ms':>11}"
-        f" {'application/s':>14} {'latency ms':>11}",
-        f"  {'':>8} {'sync on':>22} {'sync off':>22} {'sync on':>26}",
+        "  create, no NOTIFY: the create with the outbox's trigger (pg_notify) disabled",
+        "  per second, the median of the rounds [their lowest and highest], and its latency",
     ]
-    by = {(lv["script"], lv["synchronous_commit"], lv["clients"]): lv for lv in bench["levels"]}
+    variants = list(dict.fromkeys(lv["variant"] for lv in bench["levels"]))
+    lines.append(f"  {'clients':>8} " + " ".join(f"{v:>24}" for v in variants))
+    by = {(lv["variant"], lv["clients"]): lv for lv in bench["levels"]}
     for clients in sorted({lv["clients"] for lv in bench["levels"]}):
         cells = []
-        for key, width in (
-            (("create", "on"), 10),
-            (("create", "off"), 10),
-            (("application", "on"), 14),
-        ):
-            level = by.get((*key, clients))
-            cells.append(f"{_cell(level and level['tps']):>{width}}")
-            cells.append(f"{_cell(level and level['latency_ms']):>11}")
-        lines.append(f"  {clients:>8} " + " ".join(cells))
+        for variant in variants:
+            found = by.get((variant, clients))
+            if found is None:
+                cells.append("-")
+                continue
+            spread = f"[{min(found['round_tps']):.0f}-{max(found['round_tps']):.0f}]"
+            cells.append(f"{found['tps']:>7.0f} {spread:>11} {found['latency_ms']:>4.1f}ms")
+        lines.append(f"  {clients:>8} " + " ".join(f"{c:>24}" for c in cells))
     return lines
 
 
