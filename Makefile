@@ -9,7 +9,7 @@ GEN_STAMP := gen/.stamp
 OIDC_DIR := deploy/local/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench bench-ingest k8s lint fmt clean
+.PHONY: openapi proto-contract install proto infra browser run run-cities test test-unit test-faults image test-image backup-drill bench bench-ingest bench-scale k8s lint fmt clean
 
 install: $(STAMP) $(GEN_STAMP) $(OIDC_STAMP)
 
@@ -88,6 +88,11 @@ bench: install infra
 # The ingest phase of `make bench` alone: the seed's year of medical expenses (about 3 min).
 bench-ingest: install infra
 	@$(PY) -m bench.ingest
+
+# Two routers and two intakes sharing the work against one router and one intake, each effect
+# checked exactly once in the databases; then pgbench on the ledger's create (about 4 min).
+bench-scale: install infra
+	@$(PY) -m bench.scale
 
 k8s:
 	@kubectl kustomize deploy/k8s/overlays/dev

@@ -27,6 +27,9 @@ SERVICES = ("intake", *DEPARTMENTS, "ingest")
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 3000),
+    # Each call to the next ready replica of the addresses a target names (an ipv4: list, a
+    # headless Service's DNS name), not all of them to the first; one address: the same.
+    ("grpc.lb_policy_name", "round_robin"),
 ]
 
 

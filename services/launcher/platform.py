@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import os
 import random
 import signal
@@ -140,6 +141,22 @@ class ProcessSpec:
     module: str
     # ("grpc", port): the standard health service; ("http", port): GET /healthz.
     health: tuple[str, int]
+    # Which of the process's replicas this is (1: the first, named as the process itself).
+    replica: int = 1
+
+
+def replica_name(process: str, replica: int) -> str:
+    """The first replica keeps the process's name; the others are ``<process>-<n>``."""
+    return process if replica == 1 else f"{process}-{replica}"
+
+
+# Clients that spread their calls over every replica of a service they are given (round robin
+# over a gRPC target naming several addresses: gateway/backends.py). nameko-grpc, in the
+# router and the notifier, takes one host:port: each of their replicas is given one replica of
+# the service, in turn, as a ClusterIP Service hands each client's connection to one pod.
+BALANCING_CLIENTS = frozenset({"gateway"})
+# The gRPC services other processes find by ``<SERVICE>_ADDR``.
+CALLED = tuple(s for s in DEFAULT_PORTS if s != "gateway")
 
 
 @dataclass
@@ -151,14 +168,37 @@ class Platform:
     amqp_uri: str = DEFAULT_AMQP_URI
     jurisdiction: str = "320585"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # How many processes of each run (deploy/k8s runs several of every one): process -> count,
+    # 1 where not named. A replica listens on free ports of its own and shares everything else
+    # (databases, virtual host, queues) with the first.
+    replicas: Mapping[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # The checkout whose code runs and its interpreter: this one, unless the benchmark
     # compares it with another (bench.ab runs an earlier commit's checkout beside it).
     root: Path = ROOT
     python: str = sys.executable
+    # replica name -> listening variable -> port, for every replica after the first.
+    _ports_of_replicas: dict[str, dict[str, int]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def specs(self) -> list[ProcessSpec]:
+        """Every process to start, in order; a process's further replicas right after it."""
+        specs = []
+        for first in self._first_specs():
+            specs.append(first)
+            kind, _ = first.health
+            for n in range(2, self.replicas.get(first.name, 1) + 1):
+                name = replica_name(first.name, n)
+                port = self._replica_ports(first, name)[self._listening(first)[kind]]
+                specs.append(ProcessSpec(name, first.module, (kind, port), replica=n))
+        return specs
+
+    def replica_names(self, process: str) -> list[str]:
+        return [replica_name(process, n) for n in range(1, self.replicas.get(process, 1) + 1)]
+
+    def _first_specs(self) -> list[ProcessSpec]:
         p = self.ports
         return [
             ProcessSpec("intake", "services.intake", ("grpc", p.intake)),
@@ -177,10 +217,10 @@ class Platform:
     def database_url(self, service: str) -> str:
         return f"{self.postgres}/{self.database_prefix}_{service}"
 
-    def env(self) -> dict[str, str]:
+    def env(self, name: str = "") -> dict[str, str]:
         """The environment of a process started on this machine: this one's, plus the
-        platform's own settings."""
-        return {**os.environ, **self.platform_env()}
+        platform's own settings, plus what process ``name`` (a replica) is given of its own."""
+        return {**os.environ, **self.platform_env(), **self.replica_env(name)}
 
     def platform_env(self) -> dict[str, str]:
         """Only what the platform sets for its processes (what a container is given)."""
@@ -227,14 +267,79 @@ class Platform:
         env.update(self.extra_env)
         return env
 
+    def replica_env(self, name: str) -> dict[str, str]:
+        """What process ``name`` is given beyond :meth:`platform_env`: a replica after the
+        first, its own ports; a process calling a replicated service, where it finds it."""
+        found = self._replica_of(name)
+        if found is None:
+            return {}
+        first, n = found
+        env = {}
+        if n > 1:
+            env.update({v: str(port) for v, port in self._replica_ports(first, name).items()})
+        for service in CALLED:
+            replicas = self.replica_names(service)
+            if len(replicas) < 2 or service == first.name:
+                continue
+            addresses = [f"127.0.0.1:{self._grpc_port(r)}" for r in replicas]
+            if first.name in BALANCING_CLIENTS:
+                # gRPC's ipv4 resolver: one subchannel per address.
+                env[f"{service.upper()}_ADDR"] = "ipv4:" + ",".join(addresses)
+            else:
+                env[f"{service.upper()}_ADDR"] = addresses[(n - 1) % len(addresses)]
+        return env
+
+    def _replica_of(self, name: str) -> tuple[ProcessSpec, int] | None:
+        """The first spec of the process ``name`` is a replica of, and which replica it is."""
+        for first in self._first_specs():
+            for n in range(1, self.replicas.get(first.name, 1) + 1):
+                if replica_name(first.name, n) == name:
+                    return first, n
+        return None
+
+    def _listening(self, first: ProcessSpec) -> dict[str, str]:
+        """The ports a process listens on, as its settings module declares them: kind (grpc,
+        http, peer, metrics) -> variable."""
+        settings = importlib.import_module(f"{first.module}.settings")
+        found: dict[str, str] = {}
+        for variable in settings.variables(self.platform_env()):
+            if variable.listens:
+                assert variable.listens not in found, (first.name, variable.listens)
+                found[variable.listens] = variable.name
+        return found
+
+    def _replica_ports(self, first: ProcessSpec, name: str) -> dict[str, int]:
+        """A further replica's ports (variable -> port), free ones chosen once."""
+        if name not in self._ports_of_replicas:
+            self._ports_of_replicas[name] = {
+                v: free_port() for v in self._listening(first).values()
+            }
+        return self._ports_of_replicas[name]
+
+    def _grpc_port(self, name: str) -> int:
+        found = self._replica_of(name)
+        assert found is not None, name
+        first, n = found
+        if n == 1:
+            return self.ports.grpc_port(name)
+        return self._replica_ports(first, name)[self._listening(first)["grpc"]]
+
+    def metrics_port(self, name: str) -> int | None:
+        """Where process ``name`` (a replica too) serves /metrics; None for one that does not."""
+        found = self._replica_of(name)
+        if found is None or found[1] == 1:
+            return self.ports.metrics.get(name)
+        first, _ = found
+        return self._replica_ports(first, name)[self._listening(first)["metrics"]]
+
     @property
     def notifier_messages(self) -> Path:
         """Where the notifier's file provider writes the messages it sends (JSON lines)."""
         return self.log_dir / "notifier-messages.jsonl"
 
     def metrics_url(self, name: str) -> str:
-        """Where a process serves Prometheus text."""
-        return f"http://127.0.0.1:{self.ports.metrics[name]}/metrics"
+        """Where a process (or a replica) serves Prometheus text."""
+        return f"http://127.0.0.1:{self.metrics_port(name) or self.ports.metrics[name]}/metrics"
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
@@ -252,7 +357,7 @@ class Platform:
             self.processes[name] = subprocess.Popen(
                 self.command(spec),
                 cwd=self.root,
-                env=self.env(),
+                env=self.env(name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -333,7 +438,7 @@ class Platform:
         """Writes each running process's last /metrics beside its log (``<name>.metrics``), so
         what a stopped platform counted can still be read (and scanned, by the tests)."""
         for name, process in self.processes.items():
-            if process.poll() is not None or name not in self.ports.metrics:
+            if process.poll() is not None or self.metrics_port(name) is None:
                 continue
             try:
                 with urllib.request.urlopen(self.metrics_url(name), timeout=2) as response:
@@ -346,14 +451,18 @@ class Platform:
         ``grace`` seconds. Each process's last metrics are kept beside its log."""
         self.keep_metrics()
         order = [
-            "ingest",
-            "gateway",
-            "router",
-            "notifier",
-            "notifier_records",
-            "relay",
-            *DEPARTMENTS,
-            "intake",
+            replica
+            for process in (
+                "ingest",
+                "gateway",
+                "router",
+                "notifier",
+                "notifier_records",
+                "relay",
+                *DEPARTMENTS,
+                "intake",
+            )
+            for replica in self.replica_names(process)
         ]
         for name in order:
             process = self.processes.get(name)
