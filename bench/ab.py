@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from typing import Any
 import asyncpg
 
 from bench.applications import Applications, clerk_authorization
-from bench.load import GrpcWindow, Result, paced
+from bench.load import GrpcWindow
 from bench.resources import CpuMeter
-from bench.routing import BacklogSampler, backlog_trend, drain, routing_latencies
+from bench.routing import backlog_trend, drain, offer, routing_latencies
 from bench.stack import Cleanup, PlatformRun, Sink
 from services.launcher import settings as launcher_settings
 from services.launcher.platform import ROOT, PlatformError
@@ -62,23 +61,8 @@ async def _turn(side: Side, applications: Applications, rate: float, seconds: fl
     try:
         await window.ready()
         meter = CpuMeter({name: [pid] for name, pid in side.run.pids.items()})
-        receipts: list[str] = []
-
-        async def submit() -> str:
-            receipt = await window.submit()
-            receipts.append(receipt)
-            return receipt
-
-        sampler_conn = await asyncpg.connect(platform.database_url("intake"))
-        sampler = BacklogSampler(sampler_conn, receipts, [])
-        sampling = asyncio.create_task(sampler.run(time.monotonic()))
-        before = meter.snapshot()
-        try:
-            result: Result = await paced(submit, rate, seconds)
-        finally:
-            sampling.cancel()
-            await asyncio.gather(sampling, return_exceptions=True)
-            await sampler_conn.close()
+        offered = await offer(window.submit, rate, seconds, platform.database_url("intake"), meter)
+        result, receipts, before = offered.result, offered.receipts, offered.before
         drained, left = await drain(conn, receipts, 120.0)
         after = meter.snapshot()
         cores = CpuMeter.cores(before, after)
@@ -96,7 +80,7 @@ async def _turn(side: Side, applications: Applications, rate: float, seconds: fl
             "accept_p99_ms": _round(result.percentile_ms(0.99)),
             "routed_p50_ms": _percentile_ms(latencies, 0.50),
             "routed_p99_ms": _percentile_ms(latencies, 0.99),
-            "backlog_trend_per_s": round(backlog_trend(sampler.samples), 1),
+            "backlog_trend_per_s": round(backlog_trend(offered.backlog), 1),
             "drained_after_s": round(drained, 1),
             "unrouted": len(left),
             "cpu_ms_per_application": per_application,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,13 +18,13 @@ import asyncpg
 
 from bench import bulk
 from bench.applications import Applications, clerk_authorization, officer_authorization
-from bench.load import Call, GrpcWindow, HttpWindow, Result, closed_loop, paced
+from bench.load import Call, GrpcWindow, HttpWindow, Result, closed_loop
 from bench.resources import CpuMeter
 from bench.routing import (
     APPROVED,
-    BacklogSampler,
     backlog_trend,
     drain,
+    offer,
     routing_latencies,
     unrouted,
 )
@@ -361,28 +360,15 @@ class Bench:
             f"==> routing: {rate:.0f} applications/s over gRPC ({self.s.routing_share:.0%} of"
             f" the best accept rate, {best:.0f}/s) for {self.s.routing_seconds:g}s"
         )
-        receipts: list[str] = []
-
-        async def submit() -> str:
-            receipt = await subject.window.submit()
-            receipts.append(receipt)
-            return receipt
-
-        sampler_conn = await asyncpg.connect(subject.intake_url)
-        sampler = BacklogSampler(sampler_conn, receipts, [])
-        sampling = asyncio.create_task(sampler.run(time.monotonic()))
-        before = subject.meter.snapshot()
-        try:
-            result = await paced(submit, rate, self.s.routing_seconds)
-        finally:
-            sampling.cancel()
-            await asyncio.gather(sampling, return_exceptions=True)
-            await sampler_conn.close()
-        cores = CpuMeter.cores(before, subject.meter.snapshot())
+        offered = await offer(
+            subject.window.submit, rate, self.s.routing_seconds, subject.intake_url, subject.meter
+        )
+        result, receipts = offered.result, offered.receipts
+        cores = CpuMeter.cores(offered.before, subject.meter.snapshot())
         at_end = len(await unrouted(subject.conn, receipts))
         drained_in, left = await drain(subject.conn, receipts, self.s.drain_timeout)
         latencies = sorted(await routing_latencies(subject.conn, receipts))
-        trend = backlog_trend(sampler.samples)
+        trend = backlog_trend(offered.backlog)
 
         def pct(q: float) -> float | None:
             if not latencies:
@@ -401,8 +387,8 @@ class Bench:
             "routed_p95_ms": pct(0.95),
             "routed_p99_ms": pct(0.99),
             "routed": len(latencies),
-            "backlog_samples": sampler.samples,
-            "backlog_max": max((b for _, b in sampler.samples), default=0),
+            "backlog_samples": offered.backlog,
+            "backlog_max": max((b for _, b in offered.backlog), default=0),
             "backlog_at_end": at_end,
             "backlog_trend_per_s": round(trend, 1),
             "drain_after_s": round(drained_in, 1),

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
+
+from bench.load import Result, paced
+from bench.resources import CpuMeter, CpuSnapshot
 
 ACCEPTED = "TIMELINE_ENTRY_KIND_ACCEPTED"
 ROUTED = "TIMELINE_ENTRY_KIND_ROUTED"
@@ -107,3 +111,43 @@ def backlog_trend(samples: list[tuple[float, int]]) -> float:
     if spread == 0:
         return 0.0
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A paced load's answers, the receipts accepted (in the order they came), the backlog
+    sampled once a second meanwhile, and the CPU snapshot taken as it began."""
+
+    result: Result
+    receipts: list[str]
+    backlog: list[tuple[float, int]]
+    before: CpuSnapshot
+
+
+async def offer(
+    submit: Callable[[], Awaitable[str]],
+    rate: float,
+    seconds: float,
+    intake_url: str,
+    meter: CpuMeter,
+) -> Offered:
+    """Offers ``rate`` applications a second for ``seconds`` (bench.load.paced) while the
+    router's backlog is sampled from the ledger at ``intake_url``."""
+    receipts: list[str] = []
+
+    async def submitted() -> str:
+        receipt = await submit()
+        receipts.append(receipt)
+        return receipt
+
+    conn = await asyncpg.connect(intake_url)
+    sampler = BacklogSampler(conn, receipts, [])
+    sampling = asyncio.create_task(sampler.run(time.monotonic()))
+    before = meter.snapshot()
+    try:
+        result = await paced(submitted, rate, seconds)
+    finally:
+        sampling.cancel()
+        await asyncio.gather(sampling, return_exceptions=True)
+        await conn.close()
+    return Offered(result, receipts, sampler.samples, before)

@@ -49,9 +49,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import pgbench
 from bench.applications import Applications, clerk_authorization
-from bench.load import GrpcWindow, Result, closed_loop, paced
+from bench.load import GrpcWindow, Result, closed_loop
 from bench.resources import CpuMeter, CpuSnapshot
-from bench.routing import ROUTED, BacklogSampler, drain, routing_latencies, unrouted
+from bench.routing import ROUTED, drain, offer, routing_latencies, unrouted
 from bench.stack import Cleanup, PlatformRun, Sink
 from services.launcher import settings as launcher_settings
 from services.launcher.platform import ROOT, PlatformError
@@ -368,24 +368,14 @@ class Side:
 
     async def turn(self, rate: float, seconds: float, drain_timeout: float) -> None:
         """The paced load for ``seconds``, then the wait until the router routed it."""
-        platform = self.run.platform
-        receipts: list[str] = []
-
-        async def submit() -> str:
-            receipt = await self.window.submit()
-            receipts.append(receipt)
-            return receipt
-
-        sampler_conn = await asyncpg.connect(platform.database_url("intake"))
-        sampler = BacklogSampler(sampler_conn, receipts, [])
-        sampling = asyncio.create_task(sampler.run(time.monotonic()))
-        before = self.meter.snapshot()
-        try:
-            result = await paced(submit, rate, seconds)
-        finally:
-            sampling.cancel()
-            await asyncio.gather(sampling, return_exceptions=True)
-            await sampler_conn.close()
+        offered = await offer(
+            self.window.submit,
+            rate,
+            seconds,
+            self.run.platform.database_url("intake"),
+            self.meter,
+        )
+        result, receipts, before = offered.result, offered.receipts, offered.before
         cores = CpuMeter.cores(before, self.meter.snapshot())
         load_average = os.getloadavg()
         at_end = len(await unrouted(self.conn, receipts))
@@ -394,7 +384,7 @@ class Side:
         self.receipts += receipts
         self.paced += receipts
         self.turns.append(
-            Turn(result, cores, load_average, sampler.samples, at_end, drained_in, spent)
+            Turn(result, cores, load_average, offered.backlog, at_end, drained_in, spent)
         )
         say(
             f"    {result.calls} accepted ({result.rate:.1f}/s), {sum(result.errors.values())}"

@@ -54,10 +54,10 @@ import aiohttp
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.load import Result, paced
+from bench.load import Result
 from bench.phases import Bench, Subject, say, summary
 from bench.resources import CpuMeter, CpuSnapshot
-from bench.routing import BacklogSampler, backlog_trend, drain, routing_latencies, unrouted
+from bench.routing import backlog_trend, drain, offer, routing_latencies, unrouted
 from bench.scrape import Scraper
 from bench.stack import PlatformRun, Sink
 from services.common.config import DEFAULT_POSTGRES
@@ -199,30 +199,26 @@ class Pipeline:
         its CPU seconds per group over the load and the drain among it."""
         s = self.bench.s
         subject = self.subject
-        receipts: list[str] = []
-
-        async def submit() -> str:
-            receipt = await subject.window.submit()
-            receipts.append(receipt)
-            return receipt
-
-        sampler_conn = await asyncpg.connect(subject.intake_url)
-        sampler = BacklogSampler(sampler_conn, receipts, [])
-        sampling = asyncio.create_task(sampler.run(time.monotonic()))
-        before = subject.meter.snapshot()
-        try:
-            result = await paced(submit, rate, seconds)
-        finally:
-            sampling.cancel()
-            await asyncio.gather(sampling, return_exceptions=True)
-            await sampler_conn.close()
+        offered = await offer(
+            subject.window.submit, rate, seconds, subject.intake_url, subject.meter
+        )
+        result, receipts, before = offered.result, offered.receipts, offered.before
         loaded = subject.meter.snapshot()
         at_end = len(await unrouted(subject.conn, receipts))
         drained_in, left = await drain(subject.conn, receipts, s.drain_timeout)
         drained = subject.meter.snapshot()
         latencies = sorted(await routing_latencies(subject.conn, receipts))
         return self._record(
-            rate, result, receipts, sampler, latencies, at_end, drained_in, left, before, loaded
+            rate,
+            result,
+            receipts,
+            offered.backlog,
+            latencies,
+            at_end,
+            drained_in,
+            left,
+            before,
+            loaded,
         ) | self._cpu(before, drained, len(latencies))
 
     def _record(
@@ -230,7 +226,7 @@ class Pipeline:
         rate: float,
         result: Result,
         receipts: list[str],
-        sampler: BacklogSampler,
+        backlog: list[tuple[float, int]],
         latencies: list[float],
         at_end: int,
         drained_in: float,
@@ -238,7 +234,7 @@ class Pipeline:
         before: CpuSnapshot,
         loaded: CpuSnapshot,
     ) -> dict[str, Any]:
-        trend = backlog_trend(sampler.samples)
+        trend = backlog_trend(backlog)
         record: dict[str, Any] = {
             "offered_rate": round(rate, 1),
             "accepted": len(receipts),
@@ -247,8 +243,8 @@ class Pipeline:
             "routed_p50_ms": _pct_ms(latencies, 0.50),
             "routed_p95_ms": _pct_ms(latencies, 0.95),
             "routed_p99_ms": _pct_ms(latencies, 0.99),
-            "backlog_samples": sampler.samples,
-            "backlog_max": max((b for _, b in sampler.samples), default=0),
+            "backlog_samples": backlog,
+            "backlog_max": max((b for _, b in backlog), default=0),
             "backlog_at_end": at_end,
             "backlog_trend_per_s": round(trend, 2),
             "drain_after_s": round(drained_in, 1),
