@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from onedoor.notifier.v1 import send_records_service_pb2 as pb
 from onedoor.notifier.v1 import send_records_service_pb2_grpc
 from services.common.errors import FieldViolation, invalid_argument
-from services.notifier.records.store import NewNotice, SendRecordsStore
+from services.notifier.records.store import SendRecordsStore
 
 MAX_CLAIM = 1000
 # The notice's text fields the notifier always has; the sealed phone may be empty (a person
@@ -60,25 +60,7 @@ class SendRecordsServicer(send_records_service_pb2_grpc.SendRecordsServiceServic
         _check(violations)
         now, due = _instant(request, "now"), _instant(request, "due_time")
         assert now is not None and due is not None
-        recorded = await self.store.record(
-            [
-                NewNotice(
-                    receipt=n.receipt,
-                    notice_key=n.notice_key,
-                    recipient=n.recipient,
-                    event=n.event,
-                    matter_code=n.matter_code,
-                    language=n.language,
-                    sealed_phone=n.sealed_phone,
-                    args=dict(n.args),
-                    opted_out=n.opted_out,
-                    due=_instant(n, "due_time"),
-                )
-                for n in request.notices
-            ],
-            now,
-            due,
-        )
+        recorded = await self.store.record(request.notices, now, due)
         return pb.RecordNoticesResponse(recorded=recorded)
 
     async def ClaimNotices(

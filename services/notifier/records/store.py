@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -19,31 +18,22 @@ from onedoor.notifier.v1 import send_records_service_pb2 as pb
 from services.common.timestamps import to_timestamp
 
 
-@dataclass(frozen=True)
-class NewNotice:
-    receipt: str
-    notice_key: str
-    recipient: str
-    event: str
-    matter_code: str
-    language: str
-    sealed_phone: str
-    args: Mapping[str, str]
-    opted_out: bool
-    # A dated notice's own day (the divorce calendar); None: as soon as allowed.
-    due: dt.datetime | None
-
-
 class SendRecordsStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def record(self, notices: Sequence[NewNotice], now: dt.datetime, due: dt.datetime) -> int:
-        """Records each notice once; one whose person opted out gets a row never sent.
+    async def record(self, notices: Sequence[pb.Notice], now: dt.datetime, due: dt.datetime) -> int:
+        """Records each notice once (as the wire has it); one whose person opted out gets a row
+        never sent. A dated notice is due on its own day, or at ``due`` if that is later.
         Returns how many were new."""
         new = 0
         async with self.pool.acquire() as conn, conn.transaction():
             for notice in notices:
+                own_day = (
+                    notice.due_time.ToDatetime(tzinfo=dt.UTC)
+                    if notice.HasField("due_time")
+                    else None
+                )
                 row = await conn.fetchval(
                     """INSERT INTO notices (receipt, notice_key, recipient, event, matter_code,
                                             language, sealed_phone, args, state, due_at,
@@ -60,7 +50,7 @@ class SendRecordsStore:
                     notice.sealed_phone,
                     json.dumps(dict(notice.args), ensure_ascii=False),
                     "opted_out" if notice.opted_out else "pending",
-                    max(notice.due, due) if notice.due else due,
+                    max(own_day, due) if own_day else due,
                     now,
                 )
                 new += row is not None
