@@ -29,20 +29,17 @@ import asyncio
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
-from types import FrameType
 
 from bench import ingest, report, sustained
 from bench.phases import QUICK, Bench, Settings, say
 from bench.resources import peak_rss_mib
-from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink
+from bench.stack import BaselineServer, Cleanup, PlatformRun, Sink, run_cleaning_up
 from services.launcher import settings as launcher_settings
-from services.launcher.platform import ROOT, PlatformError
+from services.launcher.platform import ROOT
 
 RESULTS = Path(__file__).parent / "results"
 QUICK_INGEST = 20_000
@@ -61,13 +58,6 @@ def _git() -> dict[str, str]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))),
     }
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C and SIGTERM stop the run at once, wherever it is, and leave through every
-    cleanup. (asyncio.run's own Ctrl-C handling only cancels the running task, and a grpc.aio
-    call turns that cancellation into an RPC error the load generator counts and goes on.)"""
-    raise KeyboardInterrupt
 
 
 def _start(run: PlatformRun, cleanup: Cleanup, tracing: str) -> None:
@@ -143,8 +133,6 @@ def main() -> int:
     )
     args = parser.parse_args()
     settings = QUICK if args.quick else Settings()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
     started = time.monotonic()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS / "logs" / stamp
@@ -156,26 +144,10 @@ def main() -> int:
         "logs": str(log_dir.relative_to(ROOT)),
         **_git(),
     }
-    cleanup = Cleanup()
     say(f"==> onedoor benchmark on {os.cpu_count()} cores; logs in {log_dir.relative_to(ROOT)}/")
-    try:
-        run_phases(bench, cleanup, log_dir)
-    except KeyboardInterrupt:
-        say("\n!! interrupted: stopping everything the benchmark started")
-        return 130
-    except PlatformError as error:
-        say(f"!! {error}")
-        return 1
-    except Exception as error:
-        traceback.print_exc()
-        say(f"!! the benchmark stopped early ({type(error).__name__}); the logs are in {log_dir}")
-        return 1
-    finally:
-        # A second Ctrl-C must not leave processes, databases or vhosts behind half-removed.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        say("==> stopping every process, dropping the benchmark's databases and vhosts")
-        cleanup.run()
+    code = run_cleaning_up(lambda cleanup: run_phases(bench, cleanup, log_dir), log_dir)
+    if code:
+        return code
 
     bench.results["run"]["duration_s"] = round(time.monotonic() - started, 1)
     bench.results["run"]["remeasured"] = settings.remeasures - bench.remeasures

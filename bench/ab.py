@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +26,9 @@ from bench.applications import Applications, clerk_authorization
 from bench.load import GrpcWindow
 from bench.resources import CpuMeter
 from bench.routing import backlog_trend, drain, offer, routing_latencies
-from bench.stack import Cleanup, PlatformRun, Sink
+from bench.stack import Cleanup, PlatformRun, Sink, run_cleaning_up
 from services.launcher import settings as launcher_settings
-from services.launcher.platform import ROOT, PlatformError
+from services.launcher.platform import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -141,10 +140,6 @@ def render(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, type=Path, help="the other checkout")
@@ -164,22 +159,19 @@ def main() -> int:
             say(f"!! {root} has no .venv or gen/: run make -C {root} install first")
             return 2
     launcher_settings.from_env().keys.configure()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS / "logs" / f"ab-{stamp}"
-    cleanup = Cleanup()
     applications = Applications()
-    try:
+    extra = dict(e.split("=", 1) for e in args.env)
+    sides: list[Side] = []
+
+    def compare(cleanup: Cleanup) -> None:
         sink = Sink(cleanup, log_dir)
-        sides = [
-            Side("before", PlatformRun("before", sink.endpoint, log_dir)),
-            Side("after", PlatformRun("after", sink.endpoint, log_dir)),
-        ]
-        for side, root in zip(sides, roots, strict=True):
+        for label, root in zip(("before", "after"), roots, strict=True):
+            side = Side(label, PlatformRun(label, sink.endpoint, log_dir))
             side.run.platform.root = root
             side.run.platform.python = str(root / ".venv" / "bin" / "python")
-        extra = dict(e.split("=", 1) for e in args.env)
+            sides.append(side)
         sides[1].run.platform.extra_env = {**sides[1].run.platform.extra_env, **extra}
         for side in sides:
             say(f"==> starting '{side.label}' from {side.run.platform.root}")
@@ -190,17 +182,10 @@ def main() -> int:
             for side in order:
                 say(f"==> turn {turn + 1} of {args.turns}: {side.label}")
                 asyncio.run(_turn(side, applications, args.rate, args.seconds))
-    except KeyboardInterrupt:
-        say("\n!! interrupted: stopping everything")
-        return 130
-    except PlatformError as error:
-        say(f"!! {error}")
-        return 1
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        say("==> stopping both platforms, dropping their databases and vhosts")
-        cleanup.run()
+
+    code = run_cleaning_up(compare, log_dir)
+    if code:
+        return code
     pooled = {side.label: _pooled(side) for side in sides}
     results = {
         "started": stamp,

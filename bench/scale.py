@@ -34,14 +34,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import signal
 import sys
 import time
 import urllib.request
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -52,9 +50,9 @@ from bench.applications import Applications, clerk_authorization
 from bench.load import GrpcWindow, Result, closed_loop
 from bench.resources import CpuMeter, CpuSnapshot
 from bench.routing import ROUTED, drain, offer, routing_latencies, unrouted
-from bench.stack import Cleanup, PlatformRun, Sink
+from bench.stack import Cleanup, PlatformRun, Sink, run_cleaning_up
 from services.launcher import settings as launcher_settings
-from services.launcher.platform import ROOT, PlatformError
+from services.launcher.platform import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 # (label, what it is, replicas): the label names the run's databases and virtual host.
@@ -799,36 +797,24 @@ def pgbench_rows(bench: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     launcher_settings.from_env().keys.configure()
     parser = argparse.ArgumentParser(description="Replicas sharing the work; pgbench's ceiling.")
     parser.add_argument("--quick", action="store_true", help="short phases (development)")
     parser.add_argument("--rate", type=float, help="applications/s offered to each platform")
     args = parser.parse_args()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS / "logs" / f"scale-{stamp}"
     say(f"==> onedoor scale bench; logs in {log_dir.relative_to(ROOT)}/")
-    cleanup = Cleanup()
-    try:
+    results: dict[str, Any] = {}
+
+    def measured(cleanup: Cleanup) -> None:
         sink = Sink(cleanup, log_dir)
-        results = measure(cleanup, log_dir, sink.endpoint, args.quick, args.rate)
-    except KeyboardInterrupt:
-        say("\n!! interrupted: stopping everything the benchmark started")
-        return 130
-    except PlatformError as error:
-        say(f"!! {error}")
-        return 1
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        say("==> stopping every process, dropping the benchmark's databases and vhosts")
-        cleanup.run()
+        results.update(measure(cleanup, log_dir, sink.endpoint, args.quick, args.rate))
+
+    code = run_cleaning_up(measured, log_dir)
+    if code:
+        return code
     results["run"] = {"started": stamp, "quick": args.quick, "logs": str(log_dir.relative_to(ROOT))}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

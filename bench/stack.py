@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -26,6 +29,7 @@ from services.common.config import DEFAULT_POSTGRES
 from services.launcher.platform import (
     ROOT,
     Platform,
+    PlatformError,
     Ports,
     create_vhost,
     delete_vhost,
@@ -50,6 +54,44 @@ class Cleanup:
                 action()
             except Exception as error:
                 print(f"!! cleanup: {what} failed: {type(error).__name__}: {error}", flush=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C and SIGTERM stop the run at once, wherever it is, and leave through every
+    cleanup. (asyncio.run's own Ctrl-C handling only cancels the running task, and a grpc.aio
+    call turns that cancellation into an RPC error the load generator counts and goes on.)"""
+    raise KeyboardInterrupt
+
+
+def run_cleaning_up(work: Callable[[Cleanup], None], logs: Path) -> int:
+    """Runs ``work`` with a Cleanup it pushes its undo actions on, then runs every one of them,
+    whatever happened; the exit code: 0, 130 when interrupted, 1 when it stopped early."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
+    cleanup = Cleanup()
+    try:
+        work(cleanup)
+    except KeyboardInterrupt:
+        print("\n!! interrupted: stopping everything the benchmark started", flush=True)
+        return 130
+    except PlatformError as error:
+        print(f"!! {error}", flush=True)
+        return 1
+    except Exception as error:
+        traceback.print_exc()
+        print(
+            f"!! the benchmark stopped early ({type(error).__name__}); logs in {logs}", flush=True
+        )
+        return 1
+    finally:
+        # A second Ctrl-C must not leave processes, databases or vhosts behind half-removed.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        print(
+            "==> stopping every process, dropping the benchmark's databases and vhosts", flush=True
+        )
+        cleanup.run()
+    return 0
 
 
 def start_child(name: str, args: list[str], log_dir: Path) -> subprocess.Popen[bytes]:
