@@ -126,7 +126,12 @@ async def _submit(
     hukou = request.applicant.hukou_division
     if serves(window.jurisdiction, hukou):
         accepted = await _accept(
-            window, request, request.request_id, matter.departments, accepted_by=clerk
+            window,
+            request,
+            request.request_id,
+            matter.departments,
+            checked_by=matter.checked_by,
+            accepted_by=clerk,
         )
         return accepted, "local"
     # check_application let it through: the matter may be accepted here and decided at home.
@@ -160,7 +165,12 @@ async def accept_forwarded(
         )
     matter = check_application(request, catalog.load(), window.jurisdiction, clock=window.clock)
     accepted = await _accept(
-        window, request, origin.accepting_receipt, matter.departments, origin=origin
+        window,
+        request,
+        origin.accepting_receipt,
+        matter.departments,
+        checked_by=matter.checked_by,
+        origin=origin,
     )
     if accepted.created:
         # Accepted at the peer's window (and counted there): here it is received.
@@ -191,6 +201,7 @@ async def _accept(
     forwarding: case_pb2.Forwarding | None = None,
     origin: case_pb2.Origin | None = None,
     accepted_by: case_pb2.StaffMember | None = None,
+    checked_by: tuple[str, ...] = (),
 ) -> pb.SubmitApplicationResponse:
     receipt = receipt_for(window.jurisdiction, request_id)
     with telemetry.bound_receipt(receipt):
@@ -211,7 +222,7 @@ async def _accept(
         # The home jurisdiction checks its own records when it receives the case.
         if forwarding is None:
             try:
-                await _check_records(window, case)
+                await _check_records(window, case, checked_by)
             except ApiError as refusal:
                 retried = await _retried(window, case, refusal)
                 if retried is None:
@@ -244,14 +255,12 @@ async def _retried(window: Window, case: case_pb2.Case, refusal: ApiError) -> ca
     return existing
 
 
-async def _check_records(window: Window, case: case_pb2.Case) -> None:
+async def _check_records(window: Window, case: case_pb2.Case, checked_by: tuple[str, ...]) -> None:
     """Nobody the application names may be recorded as deceased, and each department the
-    catalog says checks the matter checks the application against its own records (all at
-    once; a department with nothing to check it against is not asked)."""
+    catalog says checks the matter (``checked_by``) checks the application against its own
+    records (all at once; a department with nothing to check it against is not asked)."""
     people = _people(case)
     backends = window.backends
-    matter = catalog.load().latest(case.matter_code)
-    checking = [d for d in case.departments if matter is not None and d in matter.checked_by]
     deceased, *checks = await asyncio.gather(
         backends.call(
             backends.registry.FindDeceased,
@@ -261,7 +270,7 @@ async def _check_records(window: Window, case: case_pb2.Case) -> None:
             backends.call(
                 backends.department(d).CheckApplication, dpb.CheckApplicationRequest(case=case)
             )
-            for d in checking
+            for d in checked_by
         ),
     )
     dead = [
