@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2_grpc
 from onedoor.registry.v1 import registry_service_pb2_grpc
-from services.common import auth, rpc_metrics
+from services.common import auth, grpc_client
 from services.common.catalog import DEPARTMENTS
 from services.common.errors import from_rpc_error, not_found
 
@@ -22,28 +22,12 @@ CALL_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 1.0
 # ingest: the departments' warnings queues (gateway/warnings.py).
 SERVICES = ("intake", *DEPARTMENTS, "ingest")
-# Reconnect within seconds when a service comes back, not after gRPC's default back-off of up to
-# two minutes.
-CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 3000),
-    # Each call to the next ready replica of the addresses a target names (an ipv4: list, a
-    # headless Service's DNS name), not all of them to the first; one address: the same.
-    ("grpc.lb_policy_name", "round_robin"),
-]
 
 
 class Backends:
     def __init__(self, addresses: Mapping[str, str]) -> None:
         """``addresses``: host:port of each of SERVICES, from the gateway's settings."""
-        self.channels = {
-            name: grpc.aio.insecure_channel(
-                addresses[name],
-                options=CHANNEL_OPTIONS,
-                interceptors=rpc_metrics.client_interceptors(),
-            )
-            for name in SERVICES
-        }
+        self.channels = {name: grpc_client.channel(addresses[name]) for name in SERVICES}
         self.intake = intake_service_pb2_grpc.IntakeServiceStub(self.channels["intake"])
         self.departments = {
             name: department_service_pb2_grpc.DepartmentServiceStub(self.channels[name])

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import parse_qs, urlsplit
 
-import aio_pika
-
-from services.common import db, event_loop, schema, telemetry
+from services.common import broker, db, event_loop, schema, telemetry
 from services.common.grpc_server import GrpcServer, wait_for_termination
 from services.relay import settings
 from services.relay.publisher import EventPublisher
@@ -26,12 +23,7 @@ async def main(configured: settings.Settings) -> None:
     telemetry.setup(configured.telemetry, instrument_grpc_aio=False)
     services = list(configured.database_urls)
     poll = configured.poll_seconds
-    uri = configured.amqp_uri
-    # aio-pika retries a lost connection every 5 s by default: after a broker restart every
-    # event would wait up to that long. A reconnect_interval in AMQP_URI still wins.
-    if "reconnect_interval" not in parse_qs(urlsplit(uri).query):
-        uri += f"{'&' if urlsplit(uri).query else '?'}reconnect_interval=1"
-    connection = await aio_pika.connect_robust(uri)
+    connection = await broker.connect(configured.amqp_uri)
     publisher = EventPublisher(connection)
     pools = [
         await db.open_pool(

@@ -16,9 +16,8 @@ import aio_pika
 from opentelemetry import trace
 
 from services.common import telemetry
+from services.common.broker import NAMEKO_HEADER_PREFIX
 from services.common.outbox import PendingEvent
-
-NAMEKO_HEADER_PREFIX = "nameko."
 
 _tracer = telemetry.tracer(__name__)
 
