@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,36 @@ def bureau_instant(day: dt.date, at: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, at, tzinfo=BUREAU).astimezone(dt.UTC)
 
 
+def _started(module: str, environ: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stopped(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def _until(check: Callable[[], bool], process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{log.name}: the test's process did not start"
+        time.sleep(0.2)
+
+
 @contextmanager
 def notifier(
     platform: Platform,
@@ -102,12 +132,14 @@ def notifier(
     name: str = "notifier-test",
     **env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """The platform's notifier replaced by one whose clock starts at ``fake_start``
-    (NOTIFIER_CLOCK_START; its timers still run in real seconds), with ``env`` over the
-    platform's settings. Quiet hours make the time of day part of every test: a test run at
-    23:00 in China must not find its messages held."""
-    if "notifier" in platform.processes:
-        platform.kill("notifier", signal.SIGTERM)
+    """The platform's notifier and its send records (which record what the events call for)
+    replaced by two whose clock starts at ``fake_start`` (NOTIFIER_CLOCK_START; timers still
+    run in real seconds), with ``env`` over the platform's settings. Quiet hours make the
+    time of day part of every test: a test run at 23:00 in China must not find its messages
+    held. Yields the notifier."""
+    for own in ("notifier", "notifier_records"):
+        if own in platform.processes:
+            platform.kill(own, signal.SIGTERM)
     port, metrics_port = free_port(), free_port()
     environ = {
         **platform.env(),
@@ -117,34 +149,25 @@ def notifier(
         "NOTIFIER_CLOCK_RATE": str(speed),
         **env,
     }
-    log = (platform.log_dir / f"{name}.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.notifier"],
-        cwd=ROOT,
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
+    records_log = platform.log_dir / f"{name}-records.log"
+    records = _started("services.notifier.records", environ, records_log)
+    spec = next(s for s in platform.specs if s.name == "notifier_records")
+    log = platform.log_dir / f"{name}.log"
+    process: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            assert process.poll() is None, (platform.log_dir / f"{name}.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the test's notifier did not start"
-            time.sleep(0.2)
+        _until(lambda: platform.is_healthy(spec), records, records_log)
+        process = _started("services.notifier", environ, log)
+        process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
+        _until(lambda: _healthy(port), process, log)
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
-        log.close()
+        if process is not None:
+            _stopped(process)
+        _stopped(records)
+        # Both before the wait, which refuses to go on while a process lies dead.
+        platform.start("notifier_records")
         platform.start("notifier")
-        platform.wait_healthy(names=("notifier",))
+        platform.wait_healthy(names=("notifier_records", "notifier"))
 
 
 def _healthy(port: int) -> bool:

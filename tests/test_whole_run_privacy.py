@@ -54,10 +54,11 @@ async def test_no_personal_data_in_any_span_or_log_line_of_the_run(
         return [
             s
             for s in trace_sink.spans()
-            if s.attributes.get(RECEIPT_KEY) == receipt and s.service == "notifier"
+            if s.attributes.get(RECEIPT_KEY) == receipt and s.service == "notifier_records"
         ]
 
-    # The notifier took the case's contacts (a sealed phone) and recorded its message.
+    # The notifier's send records took the case's contacts (a sealed phone) and recorded its
+    # message.
     await eventually(notified, what="the notifier's spans")
 
     # The status page behind the receipt's QR shows the case and nothing personal.

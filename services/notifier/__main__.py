@@ -1,7 +1,8 @@
 """Starts the notifier: ``python -m services.notifier``.
 
 eventlet patches the process before anything else is imported. Its send records are kept
-by the process beside it (``python -m services.notifier.records``), which owns the database.
+by the process beside it (``python -m services.notifier.records``), which owns the database
+and records what the events call for; this one sends.
 """
 
 import warnings
@@ -19,10 +20,7 @@ from services.notifier import settings  # noqa: E402
 def main() -> None:
     configured = settings.from_env()
     settings.install(configured)
-    # After the settings are installed: the service module takes them from there.
-    from services.notifier.service import TRACING_ADAPTERS
-
-    nameko_process.serve(configured, "services.notifier.service", TRACING_ADAPTERS)
+    nameko_process.serve(configured, "services.notifier.service", {})
 
 
 if __name__ == "__main__":

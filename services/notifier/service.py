@@ -1,53 +1,40 @@
-"""The notifier: a nameko service that tells applicants about every step of their case.
+"""The notifier: a nameko service that sends applicants the messages about their cases.
 
-It consumes the platform's events on queues of its own (nameko names each after the service
-and the handler: ``evt-intake-case_accepted--notifier.on_case_accepted``), so it never takes
-an event from the router. For each it asks intake for the case's contacts (phones sealed,
-preferences) and records the notices the rules call for (notices.py) in its own database,
-once per (case, step, recipient) whatever the deliveries, through the send records process
-beside it (services.notifier.records, over gRPC: asyncpg cannot run under eventlet); a timer
-sends what is due (sending.py), outside quiet hours, and a message given up goes on the case's
-timeline.
+The send records process beside it (services.notifier.records, grpc.aio + asyncpg: asyncpg
+cannot run under eventlet) consumes the events and records the notices each calls for; this
+service's timer leases what is due from it over gRPC and sends it (sending.py), outside quiet
+hours, and a message given up goes on the case's timeline. Only this process holds the key
+that opens a phone number, and only it reaches the SMS provider.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-import eventlet
-from google.protobuf.message import Message as ProtoMessage
-from nameko.events import EventHandler
 from nameko.timer import timer
 from nameko_grpc.errors import GrpcError
 from opentelemetry import trace
 
 from onedoor.case.v1 import case_pb2
-from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from onedoor.notifier.v1 import send_records_service_pb2_grpc
-from services.common import auth, events, legal_calendar, telemetry
-from services.common.catalog import DEPARTMENTS
+from services.common import auth, telemetry
 from services.common.texts import Code, text
-from services.notifier import notices, sending, settings, templates
+from services.notifier import sending, settings, templates
 from services.notifier.provider import FileProvider, HttpProvider, Provider
 from services.notifier.store import SendRecords
-from services.router.consumer import BrokerLossTolerantConsumer
 from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.health import health_probe
 
 log = logging.getLogger(__name__)
-E = TypeVar("E", bound=ProtoMessage)
 _tracer = telemetry.tracer(__name__)
 
 SETTINGS = settings.installed()
 CLOCK = SETTINGS.clock
-CALENDAR = legal_calendar.load()
 SENDER = templates.Sender(dict(SETTINGS.bureau), dict(SETTINGS.review))
 CALL_TIMEOUT_SECONDS = 10
-RETRY_PAUSE_SECONDS = 1.0
 INTAKE = "onedoor.intake.v1.IntakeService"
 SEND_RECORDS = "onedoor.notifier.v1.SendRecordsService"
 
@@ -65,60 +52,6 @@ def _provider() -> Provider:
 
 
 PROVIDER = _provider()
-
-
-class NotifierEventHandler(EventHandler):
-    """nameko's event handler with the router's broker-loss-tolerant consumer."""
-
-    consumer_cls = BrokerLossTolerantConsumer
-
-
-event_handler = NotifierEventHandler.decorator
-TRACING_ADAPTERS = {
-    f"{__name__}.NotifierEventHandler": "nameko_opentelemetry.events.EventHandlerEntrypointAdapter"
-}
-
-
-def _handled(
-    cls: type[E],
-) -> Callable[[Callable[[Any, E], None]], Callable[[Any, Mapping[str, Any]], None]]:
-    """Parses the body into the event; on trouble (intake or the database away) pauses and
-    requeues, so nothing is lost; a body that is no such event is dropped, said once."""
-
-    def wrap(handler: Callable[[Any, E], None]) -> Callable[[Any, Mapping[str, Any]], None]:
-        def handle(self: Any, body: Mapping[str, Any]) -> None:
-            receipt = str(body.get("receipt", "")) if isinstance(body, Mapping) else ""
-            with telemetry.bound_receipt(receipt):
-                try:
-                    event = events.parse(body, cls)
-                except events.MalformedEvent as error:
-                    log.error("dropping a %s for %s: %s", cls.DESCRIPTOR.name, receipt, error)
-                    return
-                try:
-                    handler(self, event)
-                except GrpcError as error:
-                    if error.code.name == "NOT_FOUND":
-                        log.error("dropping %s: no case %s", cls.DESCRIPTOR.name, receipt)
-                        return
-                    log.warning(
-                        "%s for %s: %s; will retry", cls.DESCRIPTOR.name, receipt, error.code.name
-                    )
-                    eventlet.sleep(RETRY_PAUSE_SECONDS)
-                    raise
-                except Exception as error:
-                    log.warning(
-                        "%s for %s: %s; will retry",
-                        cls.DESCRIPTOR.name,
-                        receipt,
-                        type(error).__name__,
-                    )
-                    eventlet.sleep(RETRY_PAUSE_SECONDS)
-                    raise
-
-        handle.__name__ = handler.__name__
-        return handle
-
-    return wrap
 
 
 class NotifierService:
@@ -152,36 +85,6 @@ class NotifierService:
             lambda method, request: self._call(self.send_records, SEND_RECORDS, method, request),
             SETTINGS.lease_seconds,
         )
-
-    def _contacts(self, receipt: str) -> case_pb2.Case:
-        return self._intake(
-            "GetCase",
-            intake_service_pb2.GetCaseRequest(
-                receipt=receipt, view=intake_service_pb2.CASE_VIEW_CONTACTS
-            ),
-        ).case
-
-    def _record(self, found: list[notices.Notice]) -> None:
-        new = self.records.record(found, CLOCK.now(), sending.due_now(CLOCK))
-        sending.counted_opt_outs(found, new)
-        if new:
-            log.info("recorded %d message(s)", new)
-
-    @event_handler("intake", events.CASE_ACCEPTED, requeue_on_error=True)
-    @_handled(events_pb2.CaseAccepted)
-    def on_case_accepted(self, event: events_pb2.CaseAccepted) -> None:
-        case = self._contacts(event.receipt)
-        self._record(notices.accepted(case, CLOCK, CALENDAR, SETTINGS.morning, event.proactive))
-
-    @event_handler("intake", events.CASE_PROGRESSED, requeue_on_error=True)
-    @_handled(events_pb2.CaseProgressed)
-    def on_case_progressed(self, event: events_pb2.CaseProgressed) -> None:
-        case = self._contacts(event.receipt)
-        self._record(notices.progressed(event, case, CLOCK, CALENDAR))
-
-    def _on_decided(self, event: events_pb2.CaseDecided) -> None:
-        case = self._contacts(event.receipt)
-        self._record(notices.decided(event, case, CLOCK, CALENDAR))
 
     @timer(interval=SETTINGS.send_seconds)
     def send_due(self) -> None:
@@ -227,17 +130,3 @@ class NotifierService:
     @health_probe("GET", "/healthz")
     def healthz(self, request: Any) -> None:
         """Answered by services.router.health itself, without a worker; never called."""
-
-
-def _decided_handler(department: str) -> Callable[[Any, Mapping[str, Any]], None]:
-    @event_handler(department, events.CASE_DECIDED, requeue_on_error=True)
-    @_handled(events_pb2.CaseDecided)
-    def on_decided(self: NotifierService, event: events_pb2.CaseDecided) -> None:
-        self._on_decided(event)
-
-    on_decided.__name__ = f"on_{department}_decided"
-    return on_decided
-
-
-for _department in DEPARTMENTS:
-    setattr(NotifierService, f"on_{_department}_decided", _decided_handler(_department))

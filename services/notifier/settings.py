@@ -36,8 +36,6 @@ class Settings:
     keys: Keys
     # How often due messages are looked for and sent.
     send_seconds: float
-    # When a dated notice (the divorce calendar) is due on its day, bureau time.
-    morning: dt.time
     provider: str
     outbox_file: Path
     provider_url: str
@@ -59,11 +57,9 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("NOTIFIER_HTTP_PORT", "8091", listens="http"),
         Variable("NOTIFIER_MAX_WORKERS", "10"),
         config.AMQP_URI,
-        config.BUREAU_TIME_ZONE,
         *(config.address(s) for s in CALLS),
         *Keys.variables(*KEYS),
         Variable("NOTIFIER_SEND_SECONDS", "1.0"),
-        Variable("NOTIFIER_MORNING", "09:00"),
         Variable("NOTIFIER_PROVIDER", "file"),
         Variable("NOTIFIER_OUTBOX_FILE", ".run/notifier/messages.jsonl"),
         Variable("NOTIFIER_PROVIDER_URL", ""),
@@ -71,11 +67,7 @@ def variables(environ: Mapping[str, str] | None = None) -> tuple[Variable, ...]:
         Variable("NOTIFIER_PROVIDER_SECRET", "development-provider-secret", secret=True),
         Variable("NOTIFIER_PROVIDER_TIMEOUT_SECONDS", "10"),
         Variable("NOTIFIER_LEASE_SECONDS", "60"),
-        # For drills and tests of quiet hours and the divorce calendar: the notifier's clock
-        # starts at this RFC 3339 instant and runs RATE times as fast (eventlet's timers and
-        # libfaketime do not mix: its sleeps fail under a faked clock). Empty: the real clock.
-        Variable("NOTIFIER_CLOCK_START", ""),
-        Variable("NOTIFIER_CLOCK_RATE", "1"),
+        *CLOCK_VARIABLES,
         Variable("NOTIFIER_BUREAU_NAME", "民政局"),
         Variable("NOTIFIER_BUREAU_NAME_EN", "Civil Affairs Bureau"),
         Variable("NOTIFIER_REVIEW_OFFICE", "本级人民政府"),
@@ -97,10 +89,6 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     url = env.text("NOTIFIER_PROVIDER_URL")
     if provider == "http" and not url.startswith(("http://", "https://")):
         raise ConfigError("NOTIFIER_PROVIDER=http needs NOTIFIER_PROVIDER_URL, an http(s) URL")
-    try:
-        morning = dt.time.fromisoformat(env.text("NOTIFIER_MORNING"))
-    except ValueError:
-        raise ConfigError("NOTIFIER_MORNING must be a time of day, HH:MM") from None
     timeout = env.number("NOTIFIER_PROVIDER_TIMEOUT_SECONDS")
     if timeout <= 0:
         raise ConfigError("NOTIFIER_PROVIDER_TIMEOUT_SECONDS must be positive")
@@ -115,11 +103,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         http_port=env.integer("NOTIFIER_HTTP_PORT"),
         max_workers=workers,
         amqp_uri=env.text(config.AMQP_URI.name),
-        clock=_clock(env),
+        clock=clock(env),
         addresses={s: env.text(config.address(s).name) for s in CALLS},
         keys=Keys.read(env, *KEYS),
         send_seconds=send,
-        morning=morning,
         provider=provider,
         outbox_file=Path(env.text("NOTIFIER_OUTBOX_FILE")),
         provider_url=url,
@@ -138,7 +125,19 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _clock(env: config.Environment) -> BureauClock:
+# For drills and tests of quiet hours and the divorce calendar: the notifier's clock starts at
+# this RFC 3339 instant and runs RATE times as fast (eventlet's timers and libfaketime do not
+# mix: its sleeps fail under a faked clock). Empty: the real clock. Read by both processes of
+# the notifier's Pod: the send records date what they record by it, the notifier sends by it.
+CLOCK_VARIABLES = (
+    config.BUREAU_TIME_ZONE,
+    Variable("NOTIFIER_CLOCK_START", ""),
+    Variable("NOTIFIER_CLOCK_RATE", "1"),
+)
+
+
+def clock(env: config.Environment) -> BureauClock:
+    """The bureau's clock, or the drill's (``CLOCK_VARIABLES``)."""
     real = config.bureau_clock(env)
     rate = env.number("NOTIFIER_CLOCK_RATE")
     if rate <= 0:

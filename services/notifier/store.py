@@ -11,13 +11,12 @@ Every instant sent comes from the notifier's BureauClock, never from the databas
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from onedoor.notifier.v1 import send_records_service_pb2 as pb
 from services.common.timestamps import to_timestamp
-from services.notifier.notices import Notice
 
 # (method, request) -> response: one call to SendRecordsService.
 Call = Callable[[str, Any], Any]
@@ -43,40 +42,10 @@ class Claimed:
         return f"{self.receipt}/{self.notice_key}/{self.recipient}"
 
 
-def _notice(notice: Notice) -> pb.Notice:
-    return pb.Notice(
-        receipt=notice.receipt,
-        notice_key=notice.key,
-        recipient=notice.contact.recipient.value,
-        event=notice.event.value,
-        matter_code=notice.matter,
-        language=notice.contact.language,
-        sealed_phone=notice.contact.sealed_phone,
-        args=dict(notice.args),
-        opted_out=notice.contact.opted_out,
-        due_time=to_timestamp(notice.due) if notice.due else None,
-    )
-
-
 class SendRecords:
     def __init__(self, call: Call, lease_seconds: float = 60.0) -> None:
         self.call = call
         self.lease_seconds = lease_seconds
-
-    def record(self, notices: Sequence[Notice], now: dt.datetime, due: dt.datetime) -> int:
-        """Records each notice once (a second delivery of its event records nothing); a
-        person who opted out gets a row that is never sent. Returns how many were new."""
-        if not notices:
-            return 0
-        answer = self.call(
-            "RecordNotices",
-            pb.RecordNoticesRequest(
-                notices=[_notice(n) for n in notices],
-                now=to_timestamp(now),
-                due_time=to_timestamp(due),
-            ),
-        )
-        return int(answer.recorded)
 
     def claim(self, now: dt.datetime, limit: int = 20) -> list[Claimed]:
         """Leases due messages to this sender: pending ones, and those a sender took and did

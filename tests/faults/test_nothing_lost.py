@@ -204,7 +204,10 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_the_broker_crash(
         return lambda: asyncio.to_thread(platform.restart, name, down=DOWN_SECONDS)
 
     faults = {
-        **{name: restart(name) for name in ("router", "notifier", "relay", "intake", DEPARTMENT)},
+        **{
+            name: restart(name)
+            for name in ("router", "notifier", "notifier_records", "relay", "intake", DEPARTMENT)
+        },
         "rabbitmq": lambda: asyncio.to_thread(_crash_and_restart, rabbitmq_node),
     }
     timings: dict[str, float] = {}
@@ -303,8 +306,9 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_the_broker_crash(
         statuses = collections.Counter(s.status for s in refused_unexpectedly)
         print(f"    complete applications refused (records): {dict(statuses)}")
 
-    # The notifier, killed with the rest, recorded each acceptance's message once (sent, or held
-    # for the morning when the test runs in the bureau's quiet hours) and sent none twice.
+    # The notifier and its send records, killed with the rest, recorded each acceptance's
+    # message once (sent, or held for the morning when the test runs in the bureau's quiet
+    # hours) and sent none twice.
     unnoticed = await _unnoticed(platform, receipts)
     sent_twice = _sent_twice(platform, receipts)
     print(
