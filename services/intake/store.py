@@ -401,6 +401,7 @@ class CaseLedger:
                 accepting_division=case.accepting_division,
                 hukou_division=case.applicant.hukou_division,
                 proactive=proactive is not None,
+                accept_time=case.create_time,
             ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.

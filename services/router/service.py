@@ -183,34 +183,44 @@ class RouterService:
     @_handled(events_pb2.CaseAccepted)
     def on_case_accepted(self, event: events_pb2.CaseAccepted) -> None:
         departments = departments_of(event, set(DEPARTMENTS))
-        case = self._call(
-            self.intake,
-            INTAKE,
-            "GetCase",
-            intake_service_pb2.GetCaseRequest(receipt=event.receipt),
-        ).case
-        matter = catalog.load().version(case.matter_code, case.matter_version)
+        matter = catalog.load().version(event.matter_code, event.matter_version)
         if matter is None:
             raise UnroutableEvent(
-                f"{case.matter_code} v{case.matter_version} is not in the catalog", UNKNOWN_MATTER
+                f"{event.matter_code} v{event.matter_version} is not in the catalog",
+                UNKNOWN_MATTER,
             )
         if matter.joint:
+            # The death's facts (whose death, when) are personal: read from the case, never
+            # carried by the event.
+            case = self._call(
+                self.intake,
+                INTAKE,
+                "GetCase",
+                intake_service_pb2.GetCaseRequest(receipt=event.receipt),
+            ).case
             newly = self._settle_death(case, departments)
         else:
+            # Each department reads the case from intake itself: it does not travel through
+            # the router (nameko-grpc's calls are the router's main cost).
             newly = False
             for department in departments:
-                opened = self._department(department, "OpenCase", dpb.OpenCaseRequest(case=case))
+                opened = self._department(
+                    department, "OpenCase", dpb.OpenCaseRequest(receipt=event.receipt)
+                )
                 newly = newly or opened.opened
-                self._append(routed(case.receipt, department, opened.case.assessment))
+                self._append(routed(event.receipt, department, opened.case.assessment))
         if not newly:
             # A redelivery of an event already routed: the case was counted the first time.
-            log.debug("%s was already routed", case.receipt)
+            log.debug("%s was already routed", event.receipt)
             return
-        handling.routed(
-            case.matter_code,
-            handling.routed_latency(case.create_time.ToDatetime(dt.UTC), dt.datetime.now(dt.UTC)),
-        )
-        log.info("routed %s (%s) to %s", case.receipt, case.matter_code, ", ".join(departments))
+        if event.HasField("accept_time"):
+            handling.routed(
+                event.matter_code,
+                handling.routed_latency(
+                    event.accept_time.ToDatetime(dt.UTC), dt.datetime.now(dt.UTC)
+                ),
+            )
+        log.info("routed %s (%s) to %s", event.receipt, event.matter_code, ", ".join(departments))
 
     def _on_decided(self, event: events_pb2.CaseDecided) -> None:
         self._append(decided(event))

@@ -14,7 +14,8 @@ from onedoor.department.v1 import (
     department_service_pb2_grpc,
     known_persons_pb2_grpc,
 )
-from services.common import db, outbox_watch, schema, telemetry
+from onedoor.intake.v1 import intake_service_pb2_grpc
+from services.common import db, grpc_client, outbox_watch, schema, telemetry
 from services.common.department import known_persons
 from services.common.department.rules import Department
 from services.common.department.servicer import DepartmentServicer
@@ -45,10 +46,13 @@ async def run(
     )
     department = make(pool)
     cases = DepartmentCases(pool, department.name)
+    intake = grpc_client.channel(settings.intake_address)
     registrations = [
         Registration(
             department_service_pb2_grpc.add_DepartmentServiceServicer_to_server,
-            DepartmentServicer(department, cases),
+            DepartmentServicer(
+                department, cases, intake_service_pb2_grpc.IntakeServiceStub(intake)
+            ),
             SERVICE_NAME,
         ),
         Registration(
@@ -65,6 +69,7 @@ async def run(
         if task is not None:
             task.cancel()
         await backlog.stop()
+        await intake.close()
         await pool.close()
 
     await serve(settings.name, settings.port, registrations, settings.server, on_stop=stop)

@@ -15,7 +15,9 @@ import grpc
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import department_service_pb2_grpc
-from services.common import identity, pagination, telemetry
+from onedoor.intake.v1 import intake_service_pb2 as intake_pb
+from onedoor.intake.v1 import intake_service_pb2_grpc
+from services.common import auth, identity, pagination, telemetry
 from services.common.department.decisions import OUTCOME, check_request, state_after
 from services.common.department.rules import Department
 from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
@@ -23,11 +25,21 @@ from services.common.errors import FieldViolation, invalid_argument, not_found
 from services.common.keyed_hash import person_key
 from services.common.receipt import is_request_id
 
+# A case read from intake to be opened (OpenCaseRequest.receipt): intake restarting is
+# waited for within this; past it the router tries again.
+INTAKE_TIMEOUT_SECONDS = 10.0
+
 
 class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
-    def __init__(self, department: Department, cases: DepartmentCases) -> None:
+    def __init__(
+        self,
+        department: Department,
+        cases: DepartmentCases,
+        intake: intake_service_pb2_grpc.IntakeServiceStub | None = None,
+    ) -> None:
         self.department = department
         self.cases = cases
+        self.intake = intake
 
     def _require_mine(self, departments: list[str], field: str) -> None:
         if self.department.name not in departments:
@@ -51,10 +63,39 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
     async def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.OpenCaseResponse:
-        self._require_mine(list(request.case.departments), "case.departments")
-        with telemetry.bound_receipt(request.case.receipt):
-            opened, created = await self.open_case(request.case)
+        with telemetry.bound_receipt(request.receipt or request.case.receipt):
+            case = await self._to_open(request)
+            self._require_mine(list(case.departments), "case.departments")
+            opened, created = await self.open_case(case)
             return pb.OpenCaseResponse(case=opened, opened=created)
+
+    async def _to_open(self, request: pb.OpenCaseRequest) -> case_pb2.Case:
+        """The request's case, or the one intake holds under its receipt."""
+        if request.HasField("case") == bool(request.receipt):
+            raise invalid_argument(
+                [FieldViolation("receipt", "give either the case or its receipt, not both")]
+                if request.receipt
+                else [FieldViolation("case", "is required (or the case's receipt)")]
+            )
+        if request.HasField("case"):
+            return request.case
+        if self.intake is None:
+            raise invalid_argument(
+                [FieldViolation("receipt", "this department reads no cases from intake")]
+            )
+        try:
+            found = await self.intake.GetCase(
+                intake_pb.GetCaseRequest(receipt=request.receipt),
+                metadata=auth.service_metadata(),
+                timeout=INTAKE_TIMEOUT_SECONDS,
+                wait_for_ready=True,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise not_found("case", request.receipt) from None
+            # Passed on as it came (UNAVAILABLE, DEADLINE_EXCEEDED): the caller tries again.
+            raise
+        return found.case
 
     async def open_case(self, case: case_pb2.Case) -> tuple[pb.DepartmentCase, bool]:
         """Opens the case once, assessed by the department's rules; a second call returns the

@@ -1,5 +1,6 @@
 """What every department process reads: its gRPC port and database, its server's and
-telemetry's settings, the bureau's time zone, and the keys a department holds. Each
+telemetry's settings, the bureau's time zone, the keys a department holds, and where intake
+is (a case opened by receipt is read from there). Each
 department's own settings module (``services/<department>/settings.py``) adds its own."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class DepartmentSettings:
     clock: BureauClock
     keys: Keys
     migrate_at_start: bool
+    intake_address: str
 
 
 def variables(name: str) -> tuple[Variable, ...]:
@@ -39,6 +41,7 @@ def variables(name: str) -> tuple[Variable, ...]:
         config.BUREAU_TIME_ZONE,
         config.MIGRATE_AT_START,
         *Keys.variables(*KEYS),
+        config.address("intake"),
     )
 
 
@@ -53,4 +56,5 @@ def read(name: str, env: Environment) -> DepartmentSettings:
         clock=config.bureau_clock(env),
         keys=Keys.read(env, *KEYS),
         migrate_at_start=env.flag(config.MIGRATE_AT_START.name),
+        intake_address=env.text(config.address("intake").name),
     )
