@@ -171,6 +171,12 @@ async def test_the_whole_day(
         await screenshot(officer, "day-06-materials-dialog-en", full_page=False)
         await dialog.get_by_role("button", name="Switch language: 中文").click()
         await expect(dialog.get_by_role("heading")).to_have_text(f"要求补正材料 {receipt}")
+        # The server's words come back in Chinese after the heading (a second fetch): the
+        # screen is photographed, and held to Chinese, once they have.
+        await expect(
+            dialog.locator(".facts-list dt[data-fact='per_capita_income_yuan']")
+        ).to_have_text("人均月收入")
+        await expect(dialog.locator(".decision-summary")).not_to_contain_text("Assessment")
         await expect(dialog.get_by_role("textbox")).to_have_value("含配偶的工资单")
         await screenshot(officer, "day-06-materials-dialog-zh", full_page=False)
         await dialog.get_by_role("button", name="发出补正通知").click()
