@@ -1,5 +1,5 @@
 """Channels from the asyncio processes to the platform's services: the gateway's to every
-service behind it, the notifier's send records' to intake."""
+service behind it, the departments' and the notifier's send records' to intake."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ never takes an event from the router's queues.
 
 An event is acknowledged once its notices are recorded. One that intake or the database could
 not serve goes back to its queue after a pause (so that a service away is not hammered); a
-body that is no such event, or names no case, is dropped, said once: no delivery could help.
+body that is no such event, or names no case intake knows, is dropped, said once: no delivery
+could help.
 Recording is idempotent (services.notifier.records.store), so a redelivery records nothing.
 """
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 _tracer = telemetry.tracer(__name__)
 
 RETRY_PAUSE_SECONDS = 1.0
+# intake's answers no redelivery could change: no such case, or an event naming none.
+HOPELESS = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT})
 # The nameko service whose queues these were, in their names.
 SERVICE = "notifier"
 
@@ -128,8 +131,10 @@ class EventConsumer:
             name = subscription.event.DESCRIPTOR.name
             try:
                 body = json.loads(message.body)
-                receipt = str(body.get("receipt", "")) if isinstance(body, dict) else ""
-                event = events.parse(body if isinstance(body, dict) else {}, subscription.event)
+                if not isinstance(body, dict):
+                    raise events.MalformedEvent("not an object")
+                receipt = str(body.get("receipt", ""))
+                event = events.parse(body, subscription.event)
             except (ValueError, events.MalformedEvent) as error:
                 # MalformedEvent names the fields; a JSON error says where the body broke.
                 log.error("dropping a %s: %s", name, type(error).__name__)
@@ -140,8 +145,8 @@ class EventConsumer:
                 try:
                     await self.handle(event)
                 except grpc.aio.AioRpcError as error:
-                    if error.code() == grpc.StatusCode.NOT_FOUND:
-                        log.error("dropping %s: no case %s", name, receipt)
+                    if error.code() in HOPELESS:
+                        log.error("dropping %s: %s for %s", name, error.code().name, receipt)
                         await _settled(message.ack())
                         return
                     await self._again(message, span, f"{name} for {receipt}", error.code().name)
