@@ -235,7 +235,7 @@ def _per_application_rows(best: dict[str, Any]) -> list[str]:
     )
     statements = per["statements_by_service"]
     rows += _wrapped(
-        "  SQL statements per routed application (the asyncpg instrumentation's spans, counted"
+        "  SQL statements per routed application (one span each, services.common.sql_tracing, counted"
         f" at the trace sink): {per['statements']:.2f} = ",
         [
             f"{service} {sum(ops.values()):.2f} ("

@@ -4,9 +4,9 @@ It runs in a process of its own so that decoding exports never eats the load gen
 and it keeps nothing (the launcher's ``TraceSink`` keeps every span, which a benchmark's
 millions of spans would turn into gigabytes). ``GET /stats`` answers what it has counted.
 
-It also counts the SQL statements the services sent, by service and operation (the asyncpg
-instrumentation makes one span per statement, named by its first word: SELECT, INSERT, BEGIN,
-COMMIT...): the shared PostgreSQL server does not load pg_stat_statements, and its
+It also counts the SQL statements the services sent, by service and operation
+(services.common.sql_tracing makes one span per statement, named by its first word: SELECT,
+INSERT, BEGIN, COMMIT...): the shared PostgreSQL server does not load pg_stat_statements, and its
 pg_stat_database counts transactions and rows but not statements.
 """
 
@@ -22,8 +22,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
+from services.common import sql_tracing
+
 _EMPTY = ExportTraceServiceResponse().SerializeToString()
-SQL_SCOPE = "opentelemetry.instrumentation.asyncpg"
+SQL_SCOPE = sql_tracing.SCOPE
 
 
 def _service(resource: Resource) -> str:

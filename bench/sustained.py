@@ -28,8 +28,8 @@ Over the best passing step (the lowest tried when none passes, and the results s
   shown beside it but not counted, and neither is other work on the shared machine.
 - RPCs per routed application by method, served (each call counted once, where it is
   answered), from every process's own /metrics counters before and after.
-- SQL statements per routed application by service and operation (the asyncpg
-  instrumentation's spans, counted by the trace sink), and PostgreSQL's transactions and rows
+- SQL statements per routed application by service and operation (services.common.sql_tracing's
+  spans, counted by the trace sink), and PostgreSQL's transactions and rows
   written per routed application per database (pg_stat_database deltas). PostgreSQL
   publishes an idle backend's counters up to 10 s late, so each step's counts are read
   ``stats_settle`` seconds after its drain, which is also the pause between steps.

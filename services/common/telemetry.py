@@ -115,10 +115,10 @@ def setup(
         GrpcAioInstrumentorServer(filter_=filters.negate(filters.health_check())).instrument()
         GrpcAioInstrumentorClient().instrument()
     if instrument_asyncpg:
-        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+        from services.common import sql_tracing
 
         # Statements are recorded with their placeholders, never their parameters.
-        AsyncPGInstrumentor(capture_parameters=False).instrument()
+        sql_tracing.instrument()
 
 
 def shutdown() -> None:

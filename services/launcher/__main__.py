@@ -105,7 +105,7 @@ def _print_demo(platform: Platform, sink: TraceSink, provider: IdentityProvider)
         )
         sql: dict[str, int] = {}
         for span in spans:
-            if "db.system" in span.attributes or "db.system.name" in span.attributes:
+            if "db.system.name" in span.attributes:
                 sql[span.service] = sql.get(span.service, 0) + 1
                 continue
             print(f"      {span.service:<11} {span.kind:<9} {span.name[:70]}")
