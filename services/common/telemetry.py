@@ -105,14 +105,10 @@ def setup(
     _provider = provider
 
     if instrument_grpc_aio:
-        from opentelemetry.instrumentation.grpc import (
-            GrpcAioInstrumentorClient,
-            GrpcAioInstrumentorServer,
-            filters,
-        )
+        from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
 
-        # A probe every few seconds is not a request anyone follows: no trace for it.
-        GrpcAioInstrumentorServer(filter_=filters.negate(filters.health_check())).instrument()
+        # Calls made; calls served are traced by the server's own interceptor
+        # (grpc_server.ServedCallInterceptor).
         GrpcAioInstrumentorClient().instrument()
     if instrument_asyncpg:
         from services.common import sql_tracing
