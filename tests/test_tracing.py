@@ -22,7 +22,8 @@ HOPS_OF_A_SUBMISSION = [
     ("assistance", "CLIENT", "IntakeService/GetCase"),
     ("intake", "SERVER", "IntakeService/GetCase"),
     ("assistance", "CLIENT", "INSERT"),
-    ("router", "CLIENT", "IntakeService/AppendTimelineEntry"),
+    # And appends the case's ROUTED entry there.
+    ("assistance", "CLIENT", "IntakeService/AppendTimelineEntry"),
     ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
     # The notifier's send records take the same event and the case's contacts.
     ("notifier_records", "CONSUMER", "notifier.on_case_accepted"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
@@ -15,6 +14,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
 from services.common import events, texts
+from services.common.timeline_writes import TimelineWrite, entry
 
 _OUTCOME_KIND = {
     events_pb2.OUTCOME_APPROVED: case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
@@ -67,14 +67,6 @@ UNKNOWN_MATTER = "unknown_matter"
 INCOMPLETE = "incomplete"
 
 
-@dataclass(frozen=True)
-class TimelineWrite:
-    receipt: str
-    # Idempotency key: the same event always yields the same key.
-    entry_key: str
-    entry: case_pb2.TimelineEntry
-
-
 def _said(clauses: Sequence[case_pb2.Text]) -> case_pb2.Text | None:
     """Several clauses of equal weight as one text (the first does not explain the others)."""
     if not clauses:
@@ -84,55 +76,12 @@ def _said(clauses: Sequence[case_pb2.Text]) -> case_pb2.Text | None:
     return texts.text(texts.Code.TEXT_CODE_CLAUSES, *clauses)
 
 
-def _entry(
-    kind: case_pb2.TimelineEntryKind.ValueType,
-    department: str,
-    message: case_pb2.Text | None,
-    prose: str,
-    actor_name: str = "",
-) -> case_pb2.TimelineEntry:
-    # A department that predates texts still answers prose: it is kept as its note.
-    if message is None:
-        return case_pb2.TimelineEntry(
-            kind=kind, department=department, note=prose, actor_name=actor_name
-        )
-    return case_pb2.TimelineEntry(
-        kind=kind, department=department, message=message, actor_name=actor_name
-    )
-
-
-def assessed(assessment: dpb.Assessment) -> case_pb2.Text | None:
-    """The department's recommendation, its findings explaining it."""
-    if not assessment.findings:
-        return None
-    verdict = (
-        texts.Code.TEXT_CODE_ASSESSED_ELIGIBLE
-        if assessment.eligible
-        else texts.Code.TEXT_CODE_ASSESSED_NOT_ELIGIBLE
-    )
-    return texts.text(verdict, *assessment.findings)
-
-
-def routed(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
-    verdict = "eligible" if assessment.eligible else "not eligible"
-    return TimelineWrite(
-        receipt,
-        f"{receipt}:routed:{department}",
-        _entry(
-            case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
-            department,
-            assessed(assessment),
-            f"assessment: {verdict}: {assessment.reason}",
-        ),
-    )
-
-
 def recorded(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
     """The registry's recording of a death: what it found, without a verdict."""
     return TimelineWrite(
         receipt,
         f"{receipt}:routed:{department}",
-        _entry(
+        entry(
             case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
             department,
             _said(assessment.findings),
@@ -145,7 +94,7 @@ def reported(receipt: str, department: str, settled: dpb.SettleDeathResponse) ->
     return TimelineWrite(
         receipt,
         f"{receipt}:reported:{department}",
-        _entry(
+        entry(
             case_pb2.TIMELINE_ENTRY_KIND_REPORTED,
             department,
             _said(settled.outcome_message),
@@ -204,7 +153,7 @@ def decided(event: events_pb2.CaseDecided) -> TimelineWrite:
         event.receipt,
         f"event:{event.event_id}",
         # What the department said of its own decision; what an officer typed, as typed.
-        _entry(
+        entry(
             kind,
             event.department,
             event.message if event.HasField("message") else None,

@@ -45,7 +45,6 @@ from services.router.routing import (
     parse,
     recorded,
     reported,
-    routed,
 )
 
 log = logging.getLogger(__name__)
@@ -200,15 +199,17 @@ class RouterService:
             ).case
             newly = self._settle_death(case, departments)
         else:
-            # Each department reads the case from intake itself: it does not travel through
-            # the router (nameko-grpc's calls are the router's main cost).
+            # Each department reads the case from intake itself and appends its ROUTED entry
+            # there: neither the case nor a second call goes through the router (nameko-grpc's
+            # calls are the router's main cost).
             newly = False
             for department in departments:
                 opened = self._department(
-                    department, "OpenCase", dpb.OpenCaseRequest(receipt=event.receipt)
+                    department,
+                    "OpenCase",
+                    dpb.OpenCaseRequest(receipt=event.receipt, append_routed_entry=True),
                 )
                 newly = newly or opened.opened
-                self._append(routed(event.receipt, department, opened.case.assessment))
         if not newly:
             # A redelivery of an event already routed: the case was counted the first time.
             log.debug("%s was already routed", event.receipt)

@@ -24,9 +24,10 @@ from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
 from services.common.errors import FieldViolation, invalid_argument, not_found
 from services.common.keyed_hash import person_key
 from services.common.receipt import is_request_id
+from services.common.timeline_writes import TimelineWrite, routed
 
-# A case read from intake to be opened (OpenCaseRequest.receipt): intake restarting is
-# waited for within this; past it the router tries again.
+# A case read from intake to be opened (OpenCaseRequest.receipt), and its ROUTED entry
+# appended there: intake restarting is waited for within this; past it the router tries again.
 INTAKE_TIMEOUT_SECONDS = 10.0
 
 
@@ -64,10 +65,41 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
         self, request: pb.OpenCaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.OpenCaseResponse:
         with telemetry.bound_receipt(request.receipt or request.case.receipt):
+            if request.append_routed_entry and self.intake is None:
+                raise invalid_argument(
+                    [
+                        FieldViolation(
+                            "append_routed_entry", "this department reaches no intake to append to"
+                        )
+                    ]
+                )
             case = await self._to_open(request)
             self._require_mine(list(case.departments), "case.departments")
             opened, created = await self.open_case(case)
+            if request.append_routed_entry:
+                # On every delivery, not only the first: the case may have been opened by an
+                # earlier one whose append failed. The entry's key makes it once.
+                await self._append_routed(
+                    routed(case.receipt, self.department.name, opened.assessment)
+                )
             return pb.OpenCaseResponse(case=opened, opened=created)
+
+    async def _append_routed(self, write: TimelineWrite) -> None:
+        assert self.intake is not None
+        try:
+            await self.intake.AppendTimelineEntry(
+                intake_pb.AppendTimelineEntryRequest(
+                    receipt=write.receipt, entry_key=write.entry_key, entry=write.entry
+                ),
+                metadata=auth.service_metadata(),
+                timeout=INTAKE_TIMEOUT_SECONDS,
+                wait_for_ready=True,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise not_found("case", write.receipt) from None
+            # Passed on as it came (UNAVAILABLE, DEADLINE_EXCEEDED): the caller tries again.
+            raise
 
     async def _to_open(self, request: pb.OpenCaseRequest) -> case_pb2.Case:
         """The request's case, or the one intake holds under its receipt."""

@@ -6,6 +6,7 @@ from onedoor.case.v1 import case_pb2 as pb
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
 from services.common import events, texts
+from services.common.timeline_writes import routed
 from services.router.routing import (
     UnroutableEvent,
     decided,
@@ -14,7 +15,6 @@ from services.router.routing import (
     overdue,
     parse,
     reported,
-    routed,
 )
 
 
