@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from gateway.peer_trouble import Probe
-from services.common import rpc_metrics
+from services.common import grpc_client
 from services.common.config import ConfigError
 from services.common.errors import ApiError
 
@@ -97,7 +97,7 @@ class PeerDirectory:
                 ("grpc.initial_reconnect_backoff_ms", 500),
                 ("grpc.max_reconnect_backoff_ms", 5000),
             ],
-            interceptors=rpc_metrics.client_interceptors(),
+            interceptors=grpc_client.interceptors(),
         )
 
     async def probe(self, peer: Peer) -> Probe:

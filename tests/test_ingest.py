@@ -138,7 +138,7 @@ async def test_a_push_over_grpc_keeps_every_record_hashed_never_in_the_clear(
     assert not any(n in stored for n in numbers)
 
     # The batch is one trace: the ingest server's span and its SQL, nothing naming a person.
-    method = "/onedoor.ingest.v1.IngestService/PushRecords"
+    method = "onedoor.ingest.v1.IngestService/PushRecords"
 
     async def spans() -> list | None:
         found = [s for s in trace_sink.spans(report.trace_id) if s.service == "ingest"]

@@ -1,5 +1,5 @@
 """Serves a nameko service (the router, the notifier) once its process has read its settings:
-telemetry without the grpc.aio and asyncpg instrumentations (none runs under eventlet), each
+telemetry without the SQL spans (asyncpg does not run under eventlet), each
 entrypoint traced, and nameko configured from the settings, the same way for every one.
 
 The caller has monkey-patched the process with eventlet before importing this module."""
@@ -36,7 +36,6 @@ def serve(configured: NamekoSettings, service_module: str, adapters: Mapping[str
     configured.keys.configure()
     telemetry.setup(
         configured.telemetry,
-        instrument_grpc_aio=False,
         instrument_asyncpg=False,
         native_stderr=False,
     )

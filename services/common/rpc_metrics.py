@@ -1,7 +1,8 @@
 """Rate, errors and duration of every gRPC call, served and made, as OpenTelemetry's RPC
 conventions name them (``rpc.server.duration``, ``rpc.client.duration``, labelled with
-``rpc.service``, ``rpc.method`` and ``rpc.grpc.status_code``): the gRPC instrumentation
-library traces calls but records no metrics.
+``rpc.service``, ``rpc.method`` and ``rpc.grpc.status_code``), recorded by the interceptors
+that also trace the calls (grpc_server.ServedCallInterceptor, grpc_client.CallInterceptor) and
+by the router's wrapper of nameko-grpc.
 
 Health checks and reflection are left out: probes every few seconds would drown the calls
 people make.
@@ -9,9 +10,6 @@ people make.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -52,37 +50,6 @@ def record_server_call(method: str, code: grpc.StatusCode, seconds: float) -> No
 
 
 def record_client_call(method: str, code: grpc.StatusCode, seconds: float) -> None:
-    """For clients that are not grpc.aio channels (nameko-grpc, in the router)."""
+    """For every client: grpc_client.CallInterceptor on the grpc.aio channels, the router's own
+    wrapper of nameko-grpc."""
     _client_duration.record(seconds, labels(method, code))
-
-
-class ClientMetricsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    async def intercept_unary_unary(
-        self,
-        continuation: Callable[[Any, Any], Awaitable[Any]],
-        client_call_details: grpc.aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        method = client_call_details.method
-        method = method.decode() if isinstance(method, bytes) else str(method)
-        if method.startswith(UNMEASURED):
-            return await continuation(client_call_details, request)
-        start = time.perf_counter()
-        try:
-            call = await continuation(client_call_details, request)
-            code = await call.code()
-        except asyncio.CancelledError:
-            _client_duration.record(
-                time.perf_counter() - start, labels(method, grpc.StatusCode.CANCELLED)
-            )
-            raise
-        except grpc.aio.AioRpcError as error:
-            _client_duration.record(time.perf_counter() - start, labels(method, error.code()))
-            raise
-        _client_duration.record(time.perf_counter() - start, labels(method, code))
-        return call
-
-
-def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
-    """For every grpc.aio channel a process opens."""
-    return [ClientMetricsInterceptor()]

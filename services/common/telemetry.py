@@ -81,7 +81,6 @@ def _otlp_exporter(protocol: str) -> SpanExporter:
 def setup(
     settings: TelemetrySettings,
     *,
-    instrument_grpc_aio: bool = True,
     instrument_asyncpg: bool = True,
     native_stderr: bool = True,
 ) -> None:
@@ -104,12 +103,6 @@ def setup(
     trace.set_tracer_provider(provider)
     _provider = provider
 
-    if instrument_grpc_aio:
-        from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
-
-        # Calls made; calls served are traced by the server's own interceptor
-        # (grpc_server.ServedCallInterceptor).
-        GrpcAioInstrumentorClient().instrument()
     if instrument_asyncpg:
         from services.common import sql_tracing
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import grpc
 from aiohttp import web
 
 from onedoor.department.v1 import known_persons_pb2_grpc
@@ -17,7 +16,7 @@ from onedoor.ingest.v1 import (
     warnings_service_pb2_grpc,
 )
 from onedoor.intake.v1 import intake_service_pb2_grpc
-from services.common import db, event_loop, schema, telemetry
+from services.common import db, event_loop, grpc_client, schema, telemetry
 from services.common.grpc_server import GrpcServer, Registration, wait_for_termination
 from services.ingest import daily as daily_run
 from services.ingest import settings
@@ -50,7 +49,7 @@ async def main(configured: settings.Settings) -> None:
         service="ingest",
     )
     channels = {
-        name: grpc.aio.insecure_channel(address) for name, address in configured.addresses.items()
+        name: grpc_client.channel(address) for name, address in configured.addresses.items()
     }
     intake_stub = intake_service_pb2_grpc.IntakeServiceStub(channels["intake"])
     audit = IntakeAudit(intake_stub)

@@ -20,7 +20,7 @@ log = logging.getLogger("services.relay")
 
 
 async def main(configured: settings.Settings) -> None:
-    telemetry.setup(configured.telemetry, instrument_grpc_aio=False)
+    telemetry.setup(configured.telemetry)
     services = list(configured.database_urls)
     poll = configured.poll_seconds
     connection = await broker.connect(configured.amqp_uri)
