@@ -25,9 +25,8 @@ HOPS_OF_A_SUBMISSION = [
     # And appends the case's ROUTED entry there.
     ("assistance", "CLIENT", "IntakeService/AppendTimelineEntry"),
     ("intake", "SERVER", "IntakeService/AppendTimelineEntry"),
-    # The notifier's send records take the same event and the case's contacts.
+    # The notifier's send records take the same event, which carries the case's contacts.
     ("notifier_records", "CONSUMER", "notifier.on_case_accepted"),
-    ("notifier_records", "CLIENT", "IntakeService/GetCase"),
 ]
 
 
@@ -37,7 +36,7 @@ def _has(spans, service, kind, name_part) -> bool:
 
 async def _whole_trace(trace_sink, trace_id, hops):
     # Every hop, and every span's parent: a consumer's span ends, and is exported, after the
-    # calls it made (the send records' handler after its GetCase), so a child may come first.
+    # calls it made (the send records' handler after its SQL), so a child may come first.
     async def complete():
         spans = trace_sink.spans(trace_id)
         ids = {s.span_id for s in spans}

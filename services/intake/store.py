@@ -139,6 +139,37 @@ def _basic_case(row: asyncpg.Record) -> case_pb2.Case:
     )
 
 
+def contacts_view(sealed: case_pb2.Case) -> case_pb2.Case:
+    """The contacts view of a case as stored (``sealed``: phones sealed): the basic view's
+    columns, the applicant's and the other party's phones and notice preferences, and the
+    origin of a case another jurisdiction forwarded here. What the notifier needs, nothing
+    more: the GetCase view CASE_VIEW_CONTACTS, and what case_accepted carries."""
+    case = case_pb2.Case(
+        name=f"cases/{sealed.receipt}",
+        receipt=sealed.receipt,
+        request_id=sealed.request_id,
+        matter_code=sealed.matter_code,
+        matter_version=sealed.matter_version,
+        status=sealed.status,
+        departments=sealed.departments,
+        accepting_division=sealed.accepting_division,
+        create_time=sealed.create_time,
+        decision_deadline=sealed.decision_deadline,
+        trace_id=sealed.trace_id,
+        request_fingerprint=sealed.request_fingerprint,
+        deadline_provisional=sealed.deadline_provisional,
+    )
+    if sealed.HasField("origin"):
+        case.origin.CopyFrom(sealed.origin)
+    case.applicant.phone = sealed.applicant.phone
+    case.applicant.notices.CopyFrom(sealed.applicant.notices)
+    party = sealed.details.other_party
+    if party.phone or party.HasField("notices"):
+        case.details.other_party.phone = party.phone
+        case.details.other_party.notices.CopyFrom(party.notices)
+    return case
+
+
 def _case_from_row(row: asyncpg.Record) -> case_pb2.Case:
     case = _basic_case(row)
     case.materials.extend(row["materials"])
@@ -345,22 +376,15 @@ class CaseLedger:
             )
         if row is None:
             return None
-        case = _basic_case(row)
+        stored = _basic_case(row)
         if row["origin_peer"] is not None:
-            case.origin.peer = row["origin_peer"]
-            case.origin.accepting_receipt = row["origin_receipt"]
-            case.origin.accepting_division = row["origin_division"]
-            case.origin.clerk_jurisdiction = row["origin_clerk_jurisdiction"]
-        stored = case_pb2.Case()
+            stored.origin.peer = row["origin_peer"]
+            stored.origin.accepting_receipt = row["origin_receipt"]
+            stored.origin.accepting_division = row["origin_division"]
+            stored.origin.clerk_jurisdiction = row["origin_clerk_jurisdiction"]
         json_format.ParseDict(json.loads(row["applicant"]), stored.applicant)
         json_format.ParseDict(json.loads(row["details"]), stored.details)
-        case.applicant.phone = stored.applicant.phone
-        case.applicant.notices.CopyFrom(stored.applicant.notices)
-        party = stored.details.other_party
-        if party.phone or party.HasField("notices"):
-            case.details.other_party.phone = party.phone
-            case.details.other_party.notices.CopyFrom(party.notices)
-        return case
+        return contacts_view(stored)
 
     async def create(
         self,
@@ -402,6 +426,7 @@ class CaseLedger:
                 hukou_division=case.applicant.hukou_division,
                 proactive=proactive is not None,
                 accept_time=case.create_time,
+                contacts=contacts_view(sealed),
             ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.

@@ -1,6 +1,7 @@
-"""What an event tells people, recorded: the case's contacts asked from intake (phones
-sealed, preferences), the notices the rules call for (services.notifier.notices), and each
-kept once in the send records, whatever the deliveries. The notifier sends them later, from
+"""What an event tells people, recorded: the case's contacts (phones sealed, preferences),
+carried by case_accepted or else asked from intake, the notices the rules call for
+(services.notifier.notices), and each kept once in the send records, whatever the
+deliveries. The notifier sends them later, from
 these records (services.notifier.sending).
 
 Here, beside the records, rather than in the notifier: nameko-grpc's pure-Python HTTP/2
@@ -92,7 +93,12 @@ class Telling:
     ) -> int:
         """Records the notices ``event`` calls for; returns how many were new (none for a
         redelivered event). Raises grpc.aio.AioRpcError when intake does not answer."""
-        case = await self._contacts(event.receipt)
+        case = (
+            # Carried by the event since it was written with it: intake is not asked.
+            event.contacts
+            if isinstance(event, events_pb2.CaseAccepted) and event.HasField("contacts")
+            else await self._contacts(event.receipt)
+        )
         found = self._found(event, case)
         if not found:
             return 0
