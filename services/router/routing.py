@@ -119,10 +119,17 @@ def overdue(receipt: str, departments: list[str], deadline: str) -> TimelineWrit
     )
 
 
+# The field of an event's body the router never reads (CaseAccepted.contacts, as JSON names it).
+NOT_ROUTERS = "contacts"
+
+
 def parse(body: Mapping[str, Any], cls: type[E]) -> E:
     """The event in a message's body; one that cannot be parsed is unroutable."""
     if not isinstance(body, Mapping):
         raise UnroutableEvent(f"not a {cls.DESCRIPTOR.full_name}: not an object", MALFORMED)
+    if NOT_ROUTERS in body:
+        # case_accepted's contacts are the notifier's: parsing them is a cost with no use here.
+        body = {key: value for key, value in body.items() if key != NOT_ROUTERS}
     try:
         return events.parse(body, cls)
     except events.MalformedEvent as error:

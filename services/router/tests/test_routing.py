@@ -138,3 +138,11 @@ def test_calls_cut_off_by_a_stopping_router_are_retried_not_dropped():
     assert is_transient(grpc.StatusCode.UNAVAILABLE)
     assert not is_transient(grpc.StatusCode.INVALID_ARGUMENT)
     assert not is_transient(grpc.StatusCode.NOT_FOUND)
+
+
+def test_the_router_leaves_an_acceptance_s_contacts_unparsed():
+    sent = events_pb2.CaseAccepted(receipt="320585-288FB-8RAEW", matter_code="assistance.dibao")
+    sent.contacts.applicant.phone = "sealed:v1:applicant"
+    parsed = parse(events.to_body(sent), events_pb2.CaseAccepted)
+    assert parsed.receipt == "320585-288FB-8RAEW"
+    assert not parsed.HasField("contacts")
