@@ -9,6 +9,8 @@ arguments, so tests drive them without gRPC."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import grpc
 
@@ -29,6 +31,25 @@ from services.common.timeline_writes import TimelineWrite, routed
 # A case read from intake to be opened (OpenCaseRequest.receipt), and its ROUTED entry
 # appended there: intake restarting is waited for within this; past it the router tries again.
 INTAKE_TIMEOUT_SECONDS = 10.0
+
+T = TypeVar("T")
+
+
+async def _asked(method: Callable[..., Awaitable[T]], request: object, receipt: str) -> T:
+    """One call to intake about the case ``receipt``: a case intake does not know is
+    NOT_FOUND; anything else (UNAVAILABLE, DEADLINE_EXCEEDED) is passed on as it came, and the
+    caller tries again."""
+    try:
+        return await method(
+            request,
+            metadata=auth.service_metadata(),
+            timeout=INTAKE_TIMEOUT_SECONDS,
+            wait_for_ready=True,
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            raise not_found("case", receipt) from None
+        raise
 
 
 class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
@@ -86,20 +107,13 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
 
     async def _append_routed(self, write: TimelineWrite) -> None:
         assert self.intake is not None
-        try:
-            await self.intake.AppendTimelineEntry(
-                intake_pb.AppendTimelineEntryRequest(
-                    receipt=write.receipt, entry_key=write.entry_key, entry=write.entry
-                ),
-                metadata=auth.service_metadata(),
-                timeout=INTAKE_TIMEOUT_SECONDS,
-                wait_for_ready=True,
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                raise not_found("case", write.receipt) from None
-            # Passed on as it came (UNAVAILABLE, DEADLINE_EXCEEDED): the caller tries again.
-            raise
+        await _asked(
+            self.intake.AppendTimelineEntry,
+            intake_pb.AppendTimelineEntryRequest(
+                receipt=write.receipt, entry_key=write.entry_key, entry=write.entry
+            ),
+            write.receipt,
+        )
 
     async def _to_open(self, request: pb.OpenCaseRequest) -> case_pb2.Case:
         """The request's case, or the one intake holds under its receipt."""
@@ -115,18 +129,9 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
             raise invalid_argument(
                 [FieldViolation("receipt", "this department reads no cases from intake")]
             )
-        try:
-            found = await self.intake.GetCase(
-                intake_pb.GetCaseRequest(receipt=request.receipt),
-                metadata=auth.service_metadata(),
-                timeout=INTAKE_TIMEOUT_SECONDS,
-                wait_for_ready=True,
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                raise not_found("case", request.receipt) from None
-            # Passed on as it came (UNAVAILABLE, DEADLINE_EXCEEDED): the caller tries again.
-            raise
+        found = await _asked(
+            self.intake.GetCase, intake_pb.GetCaseRequest(receipt=request.receipt), request.receipt
+        )
         return found.case
 
     async def open_case(self, case: case_pb2.Case) -> tuple[pb.DepartmentCase, bool]:
