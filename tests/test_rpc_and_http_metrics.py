@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import grpc
+import pytest
 
 from onedoor.gateway.v1 import gateway_service_pb2 as gpb
 from tests import metrics_scrape
@@ -109,3 +110,22 @@ async def test_the_gateway_writes_one_access_line_per_request_and_none_for_probe
     # Neither the receipt in the path nor the query's values.
     assert receipt not in json.dumps(line)
     assert "CASE_VIEW_FULL" not in json.dumps(line)
+
+
+async def test_a_grpc_call_s_access_line_names_its_method_status_and_trace(platform, gateway):
+    log = platform.log_path("gateway")
+    start = len(log.read_text().splitlines())
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gateway.GetApplication(gpb.GetApplicationRequest(receipt="320585-AAAAA-AAAAC"))
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    trace_id = dict(refused.value.trailing_metadata() or ())["x-trace-id"]
+
+    async def written() -> list[dict]:
+        found = [json.loads(line) for line in log.read_text().splitlines()[start:]]
+        return [r for r in found if r.get("rpc_method", "").endswith("/GetApplication")]
+
+    [line] = await eventually(written, what="the gateway's access line for the call")
+    assert line["status"] == "NOT_FOUND"
+    # The line is written inside the call's span: an operator goes from it to the trace.
+    assert len(trace_id) == 32 and line["trace_id"] == trace_id
+    assert "320585-AAAAA-AAAAC" not in json.dumps(line)

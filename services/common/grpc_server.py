@@ -95,8 +95,9 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
 
     One wrapper, built once per method, rather than a grpc.aio interceptor for each concern
     and OpenTelemetry's gRPC instrumentation: each of those wraps every call in a coroutine
-    and a handler of its own. Measured on one loopback call (hop bench, 2 cores), the four
-    together cost the server 0.30 ms of CPU a call over a bare server's 0.30.
+    and a handler of its own. Measured on one loopback call (2 cores), the four together cost
+    the server 0.30 ms of CPU a call over a bare server's 0.30, this one 0.24; the rest is the
+    span's own cost (about 60 us with its export) and the metric's.
     """
 
     def __init__(
@@ -108,8 +109,8 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
         self.tracer = tracer
         self.access_log = access_log
         self.internal = internal
+        # Only methods the server has: the continuation answers None for any other.
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
-        self._refusals: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
@@ -124,11 +125,8 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
                 auth.SERVICE_TOKEN_METADATA, ""
             )
             if not auth.is_service_token(str(presented)):
-                refusal = self._refusals.get(method)
-                if refusal is None:
-                    refusal = grpc.unary_unary_rpc_method_handler(self._serving(method, _refuse))
-                    self._refusals[method] = refusal
-                return refusal
+                # Built for each refused call, not kept: a stranger's method names are theirs.
+                return grpc.unary_unary_rpc_method_handler(self._serving(method, _refuse))
         wrapped = self._wrapped.get(method)
         if wrapped is None:
             handler = await continuation(handler_call_details)
@@ -169,7 +167,7 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
                 span_name, context=parent, kind=trace.SpanKind.SERVER, attributes=attributes
             )
             token = otel_context.attach(trace.set_span_in_context(span, parent))
-            trace_id = format(span.get_span_context().trace_id, "032x")
+            trace_id = telemetry.current_trace_id()
             code = grpc.StatusCode.OK
             try:
                 if request is _UNDECODABLE:
@@ -210,7 +208,6 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
                 if code in SERVER_ERRORS:
                     span.set_status(Status(StatusCode.ERROR))
                 span.end()
-                otel_context.detach(token)
                 rpc_metrics.record_server_call(method, code, seconds)
                 if access_log is not None:
                     access_log.info(
@@ -224,6 +221,8 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
                             "duration_ms": seconds * 1000,
                         },
                     )
+                # Last: the access log line above names the call's trace.
+                otel_context.detach(token)
             context.set_trailing_metadata(((TRACE_ID_METADATA, trace_id),))
             return response
 
