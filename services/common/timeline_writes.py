@@ -49,15 +49,23 @@ def assessed(assessment: dpb.Assessment) -> case_pb2.Text | None:
     return texts.text(verdict, *assessment.findings)
 
 
-def routed(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
-    verdict = "eligible" if assessment.eligible else "not eligible"
+def routed_to(
+    receipt: str, department: str, message: case_pb2.Text | None, prose: str
+) -> TimelineWrite:
+    """The case's one ROUTED entry for ``department``, however often it is written."""
     return TimelineWrite(
         receipt,
         f"{receipt}:routed:{department}",
-        entry(
-            case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
-            department,
-            assessed(assessment),
-            f"assessment: {verdict}: {assessment.reason}",
-        ),
+        entry(case_pb2.TIMELINE_ENTRY_KIND_ROUTED, department, message, prose),
+    )
+
+
+def routed(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
+    """A case the department opened: its assessment, the verdict with the findings."""
+    verdict = "eligible" if assessment.eligible else "not eligible"
+    return routed_to(
+        receipt,
+        department,
+        assessed(assessment),
+        f"assessment: {verdict}: {assessment.reason}",
     )

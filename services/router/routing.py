@@ -14,7 +14,7 @@ from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.events.v1 import events_pb2
 from services.common import events, texts
-from services.common.timeline_writes import TimelineWrite, entry
+from services.common.timeline_writes import TimelineWrite, entry, routed_to
 
 _OUTCOME_KIND = {
     events_pb2.OUTCOME_APPROVED: case_pb2.TIMELINE_ENTRY_KIND_APPROVED,
@@ -78,16 +78,7 @@ def _said(clauses: Sequence[case_pb2.Text]) -> case_pb2.Text | None:
 
 def recorded(receipt: str, department: str, assessment: dpb.Assessment) -> TimelineWrite:
     """The registry's recording of a death: what it found, without a verdict."""
-    return TimelineWrite(
-        receipt,
-        f"{receipt}:routed:{department}",
-        entry(
-            case_pb2.TIMELINE_ENTRY_KIND_ROUTED,
-            department,
-            _said(assessment.findings),
-            assessment.reason,
-        ),
-    )
+    return routed_to(receipt, department, _said(assessment.findings), assessment.reason)
 
 
 def reported(receipt: str, department: str, settled: dpb.SettleDeathResponse) -> TimelineWrite:

@@ -14,6 +14,7 @@ from services.router.routing import (
     is_transient,
     overdue,
     parse,
+    recorded,
     reported,
 )
 
@@ -32,6 +33,14 @@ def test_a_routed_entry_says_the_verdict_with_the_findings_as_codes():
     assert write.entry.note == ""
     assert write.entry.message.code == texts.Code.TEXT_CODE_ASSESSED_ELIGIBLE
     assert Renderer("zh-CN").text(write.entry.message) == "初审符合条件：家庭金融资产未超过限额"
+
+
+def test_a_death_s_recording_is_the_recorder_s_one_routed_entry_without_a_verdict():
+    found = texts.text(texts.Code.TEXT_CODE_ASSETS_WITHIN_LIMIT)
+    write = recorded("r", "registry", dpb.Assessment(eligible=True, findings=[found]))
+    assert write.entry_key == routed("r", "registry", dpb.Assessment()).entry_key
+    assert write.entry.kind == pb.TIMELINE_ENTRY_KIND_ROUTED
+    assert write.entry.message == found
 
 
 def test_a_department_that_still_answers_prose_has_its_prose_kept():
