@@ -71,12 +71,10 @@ class CallInterceptor(
         method = method.decode() if isinstance(method, bytes) else str(method)
         if method.startswith(rpc_metrics.UNMEASURED):
             return await continuation(details, request)
-        name = method.lstrip("/")
-        service, _, rpc = name.partition("/")
         span = self.tracer.start_span(
-            name,
+            method.lstrip("/"),
             kind=trace.SpanKind.CLIENT,
-            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc},
+            attributes=rpc_metrics.call_attributes(method),
         )
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         carrier: dict[str, str] = {}

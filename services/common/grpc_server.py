@@ -157,8 +157,7 @@ class ServedCallInterceptor(grpc.aio.ServerInterceptor):
     ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
         tracer, access_log = self.tracer, self.access_log
         span_name = method.lstrip("/")
-        service, _, name = span_name.partition("/")
-        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        attributes = rpc_metrics.call_attributes(method)
 
         async def answer(request: Any, context: grpc.aio.ServicerContext) -> Any:
             start = time.perf_counter()

@@ -10,6 +10,8 @@ people make.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -22,16 +24,18 @@ _server_duration = metric_catalog.histogram(metric_catalog.RPC_SERVER_DURATION)
 _client_duration = metric_catalog.histogram(metric_catalog.RPC_CLIENT_DURATION)
 
 
-def labels(method: str, code: grpc.StatusCode) -> dict[str, Any]:
-    """``/onedoor.intake.v1.IntakeService/OpenCase`` → service and method labels, and the
-    status as its number, as the conventions have it."""
+@functools.lru_cache(maxsize=256)
+def call_attributes(method: str) -> Mapping[str, str]:
+    """``/onedoor.intake.v1.IntakeService/OpenCase`` → its system, service and method, as the
+    conventions name them: a call's span attributes, and its metric labels but the status.
+    Computed once per method (the processes call a few dozen); the caller must not change it."""
     service, _, name = method.lstrip("/").partition("/")
-    return {
-        "rpc.system": "grpc",
-        "rpc.service": service,
-        "rpc.method": name,
-        "rpc.grpc.status_code": code.value[0],
-    }
+    return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+
+def labels(method: str, code: grpc.StatusCode) -> dict[str, Any]:
+    """The call's attributes and the status as its number, as the conventions have it."""
+    return {**call_attributes(method), "rpc.grpc.status_code": code.value[0]}
 
 
 _BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
