@@ -2,8 +2,9 @@
 
 A service calls :func:`add` with an event of ``onedoor.events.v1`` (services.common.events)
 inside the transaction that changes its state; the relay (``services.relay``) claims
-unpublished rows, publishes them with publisher confirms and marks them published. A crash between publish and mark publishes again: delivery is at least once,
-and every consumer is idempotent by ``event_id``.
+unpublished rows (marking them published in its transaction), publishes them with publisher
+confirms and commits. A crash between publish and commit publishes again: delivery is at least
+once, and every consumer is idempotent by ``event_id``.
 """
 
 from __future__ import annotations
@@ -60,14 +61,17 @@ class PendingEvent:
 
 
 async def claim(conn: asyncpg.Connection, limit: int) -> list[PendingEvent]:
-    """Locks the oldest unpublished rows for this transaction; other relays skip them."""
+    """Takes the oldest unpublished rows, oldest first, marking them published in the caller's
+    transaction (other relays skip them meanwhile): the caller publishes them before it
+    commits, and a failed publish rolls the mark back with the rest."""
     rows = await conn.fetch(
-        """SELECT id, event_id, exchange, event_type, payload, trace_context
-             FROM outbox
-            WHERE published_at IS NULL
-            ORDER BY id
-            LIMIT $1
-              FOR UPDATE SKIP LOCKED""",
+        """UPDATE outbox SET published_at = now()
+            WHERE id IN (SELECT id FROM outbox
+                          WHERE published_at IS NULL
+                          ORDER BY id
+                          LIMIT $1
+                            FOR UPDATE SKIP LOCKED)
+        RETURNING id, event_id, exchange, event_type, payload, trace_context""",
         limit,
     )
     return [
@@ -79,9 +83,6 @@ async def claim(conn: asyncpg.Connection, limit: int) -> list[PendingEvent]:
             payload=json.loads(r["payload"]),
             trace_context=json.loads(r["trace_context"]),
         )
-        for r in rows
+        # RETURNING keeps no order: the events go out in the order they were written.
+        for r in sorted(rows, key=lambda r: r["id"])
     ]
-
-
-async def mark_published(conn: asyncpg.Connection, ids: list[int]) -> None:
-    await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)

@@ -86,8 +86,6 @@ class OutboxRelay:
             events = await outbox.claim(conn, BATCH)
             for event in events:
                 await self._publish(event)
-            if events:
-                await outbox.mark_published(conn, [e.id for e in events])
         return len(events)
 
     def _notified(self, *_: object) -> None:
