@@ -92,7 +92,9 @@ class WakingConnection(ClientConnectionManager):
                     self.on_iteration()
                     if not self.run:
                         break
-                    self.sock.sendall(self.conn.data_to_send())
+                    outgoing = self.conn.data_to_send()
+                    if outgoing:  # most wakes have nothing to send: no empty write
+                        self.sock.sendall(outgoing)
                     ready, _, _ = select.select(
                         [self.sock, self._bell_ear], [], [], IDLE_WAKE_SECONDS
                     )
