@@ -36,9 +36,11 @@ async def _lock_people(conn: asyncpg.Connection, person_keys: Iterable[str]) -> 
         raise RuntimeError("household files are changed only inside the caller's transaction")
     # Always in ascending order of lock id, so two households that share several members
     # cannot each hold one lock while waiting for the other's.
+    # One statement for the household: unnest yields the sorted array in its order, and the
+    # scan takes each row's lock before it reads the next.
     ids = sorted({_lock_id(key) for key in person_keys})
-    await conn.executemany(
-        "SELECT pg_advisory_xact_lock($1, $2)", [(_MEMBER_LOCKS, lock) for lock in ids]
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, lock) FROM unnest($2::int[]) AS lock", _MEMBER_LOCKS, ids
     )
 
 
