@@ -29,7 +29,11 @@ def outcome_label(outcome: events_pb2.Outcome.ValueType) -> str:
     return events_pb2.Outcome.Name(outcome).removeprefix("OUTCOME_").lower()
 
 
-def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
+def _from_row(
+    row: asyncpg.Record, department: str, assessment: pb.Assessment | None = None
+) -> pb.DepartmentCase:
+    """The case as a row holds it; ``assessment``, when the caller has it in hand (it has just
+    written it), instead of parsing the row's JSON back."""
     found = pb.DepartmentCase(
         receipt=row["receipt"],
         department=department,
@@ -44,7 +48,10 @@ def _from_row(row: asyncpg.Record, department: str) -> pb.DepartmentCase:
         decision_deadline=to_timestamp(row["decision_deadline"]),
         household_file=row["household_file"],
     )
-    json_format.ParseDict(json.loads(row["assessment"]), found.assessment)
+    if assessment is not None:
+        found.assessment.CopyFrom(assessment)
+    else:
+        json_format.ParseDict(json.loads(row["assessment"]), found.assessment)
     if row["decision_message"] is not None:
         json_format.Parse(row["decision_message"], found.decision_message)
     return found
@@ -105,7 +112,9 @@ class DepartmentCases:
                    hukou_division, accepting_division, decision_deadline, application,
                    assessment, household_file)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
-               RETURNING *""",
+               RETURNING receipt, matter_code, matter_version, state, decision_reason,
+                         hukou_division, accepting_division, created_at, updated_at,
+                         decision_deadline, household_file, decision_message""",
             case.receipt,
             case.matter_code,
             case.matter_version,
@@ -117,7 +126,7 @@ class DepartmentCases:
             json_format.MessageToJson(opening.assessment),
             opening.household_file,
         )
-        return _from_row(row, self.department)
+        return _from_row(row, self.department, opening.assessment)
 
     async def list(
         self, states: list[str], size: int, token: str
