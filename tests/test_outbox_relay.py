@@ -13,11 +13,11 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.common import db, schema
-from services.common.config import DEFAULT_POSTGRES
+from services.common import schema
 from services.launcher.platform import create_vhost, delete_vhost
 from services.relay.publisher import EventPublisher
 from services.relay.relay import OutboxRelay, PublishFailed
+from tests.scratch import scratch_pool
 
 pytestmark = pytest.mark.platform
 
@@ -26,17 +26,8 @@ EXCHANGE = "intake.events"
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    url = f"{DEFAULT_POSTGRES}/onedoor_outbox_relay_test_{uuid.uuid4().hex[:8]}"
-    opened = await db.open_pool(url, [schema.COMMON_MIGRATIONS], max_size=3, check_schema=False)
-    try:
+    async with scratch_pool("outbox_relay", [schema.COMMON_MIGRATIONS], max_size=3) as opened:
         yield opened
-    finally:
-        await opened.close()
-        admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @pytest.fixture

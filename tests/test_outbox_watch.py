@@ -11,25 +11,16 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.common import db, outbox_watch, schema
-from services.common.config import DEFAULT_POSTGRES
+from services.common import outbox_watch, schema
+from tests.scratch import scratch_pool
 
 pytestmark = pytest.mark.platform
 
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    url = f"{DEFAULT_POSTGRES}/onedoor_outbox_watch_test_{uuid.uuid4().hex[:8]}"
-    opened = await db.open_pool(url, [schema.COMMON_MIGRATIONS], max_size=2, check_schema=False)
-    try:
+    async with scratch_pool("outbox_watch", [schema.COMMON_MIGRATIONS], max_size=2) as opened:
         yield opened
-    finally:
-        await opened.close()
-        admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def _queue(pool: asyncpg.Pool, count: int, age_seconds: float = 0.0) -> None:
