@@ -7,11 +7,11 @@ departments' progress, the people it names (keyed hashes) and its ``case_accepte
 row. The script here is that statement over the same tables, indexes, uniques and triggers
 (intake's migrations, applied to the scratch database), its values those of a real case the
 platform stored in the same run (the :class:`Template`), made unique per transaction. It is the
-create alone: the relay's mark of the outbox row as published, the router's ``routed`` entry
+create alone: the relay's mark of the outbox row as published, the department's ``routed`` entry
 and the departments' and notifier's writes are further commits the script leaves out.
 
 A second script is intake's database's whole share of an application (the create, the relay's
-published mark, the router's ``routed`` entry: three commits). The create also runs with
+published mark, the department's ``routed`` entry: three commits). The create also runs with
 ``synchronous_commit`` off (the platform keeps PostgreSQL's default, on: nothing in onedoor sets
 it), to show what waiting for the WAL flush costs, and with the outbox's NOTIFY trigger
 disabled, to show what PostgreSQL's one lock over notifying commits costs.
@@ -88,7 +88,7 @@ CREATE_SCRIPT = _CREATE.format(
 )
 
 # Intake's database's whole share of one application to one department: the create; the
-# relay's mark of its event as published; the router's ``routed`` entry, appended as intake
+# relay's mark of its event as published; the department's ``routed`` entry, appended as intake
 # appends (services/intake/store.py, ``append``: the case locked, the entry, the
 # department's progress and the case's status moved, the basic view read back). Three
 # commits, in the order the platform makes them.

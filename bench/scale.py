@@ -777,7 +777,7 @@ def pgbench_rows(bench: Mapping[str, Any] | None) -> list[str]:
         " keeps)",
         f"  create: intake's one statement (a case, {rows['claims']} claims, its accepted entry,"
         f" {rows['departments']} department's progress, {rows['people']} people, its outbox row)",
-        "  application: the create, the relay's published mark, the router's routed entry (3 commits)",
+        "  application: the create, the relay's published mark, the department's routed entry (3 commits)",
         "  create, no NOTIFY: the create with the outbox's trigger (pg_notify) disabled",
         "  per second, the median of the rounds [their lowest and highest], and its latency",
     ]
