@@ -2,7 +2,7 @@
 conventions name them (``rpc.server.duration``, ``rpc.client.duration``, labelled with
 ``rpc.service``, ``rpc.method`` and ``rpc.grpc.status_code``), recorded by the interceptors
 that also trace the calls (grpc_server.ServedCallInterceptor, grpc_client.CallInterceptor) and
-by the router's wrapper of nameko-grpc.
+by the nameko processes' calls (nameko_grpc.call).
 
 Health checks and reflection are left out: probes every few seconds would drown the calls
 people make.
@@ -54,6 +54,6 @@ def record_server_call(method: str, code: grpc.StatusCode, seconds: float) -> No
 
 
 def record_client_call(method: str, code: grpc.StatusCode, seconds: float) -> None:
-    """For every client: grpc_client.CallInterceptor on the grpc.aio channels, the router's own
-    wrapper of nameko-grpc."""
+    """For every client: grpc_client.CallInterceptor on the grpc.aio channels, nameko_grpc.call
+    in the router and the notifier."""
     _client_duration.record(seconds, labels(method, code))

@@ -15,21 +15,19 @@ from typing import Any
 
 from nameko.timer import timer
 from nameko_grpc.errors import GrpcError
-from opentelemetry import trace
 
 from onedoor.case.v1 import case_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from onedoor.notifier.v1 import send_records_service_pb2_grpc
-from services.common import auth, telemetry
+from services.common import nameko_grpc, telemetry
+from services.common.nameko_grpc import ReconnectingGrpcProxy
 from services.common.texts import Code, text
 from services.notifier import sending, settings, templates
 from services.notifier.provider import FileProvider, HttpProvider, Provider
 from services.notifier.store import SendRecords
-from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.health import health_probe
 
 log = logging.getLogger(__name__)
-_tracer = telemetry.tracer(__name__)
 
 SETTINGS = settings.installed()
 CLOCK = SETTINGS.clock
@@ -67,13 +65,7 @@ class NotifierService:
     )
 
     def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
-        with _tracer.start_as_current_span(
-            f"{service}/{method}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
-        ):
-            metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
-            return getattr(proxy, method)(request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
+        return nameko_grpc.call(proxy, service, method, request, CALL_TIMEOUT_SECONDS)
 
     def _intake(self, method: str, request: Any) -> Any:
         return self._call(self.intake, INTAKE, method, request)

@@ -2,8 +2,8 @@
 and brings the departments' decisions back to the case ledger.
 
 It consumes events (at least once) and calls the services over gRPC through nameko-grpc's
-GrpcProxy (with a reconnecting pool, see grpc_proxy), which is concurrent under eventlet
-where a plain grpcio stub would block the hub. Every effect is idempotent (OpenCase and
+GrpcProxy (services.common.nameko_grpc: a reconnecting pool, connections that wait for work),
+which is concurrent under eventlet where a plain grpcio stub would block the hub. Every effect is idempotent (OpenCase and
 SettleDeath by receipt, timeline entries by key), so a redelivered event changes nothing.
 Transient failures requeue the event after a pause; events that can never succeed are logged
 and dropped rather than retried forever.
@@ -18,22 +18,20 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import eventlet
-import grpc
 from google.protobuf.message import Message
 from nameko.timer import timer
 from nameko_grpc.errors import GrpcError
-from opentelemetry import trace
 
 from onedoor.case.v1 import case_pb2
 from onedoor.department.v1 import department_service_pb2 as dpb
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.events.v1 import events_pb2
 from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import auth, catalog, events, rpc_metrics, telemetry
+from services.common import catalog, events, nameko_grpc, telemetry
 from services.common.catalog import DEPARTMENTS
+from services.common.nameko_grpc import ReconnectingGrpcProxy
 from services.router import handling, settings
 from services.router.consumer import event_handler
-from services.router.grpc_proxy import ReconnectingGrpcProxy
 from services.router.health import health_probe
 from services.router.routing import (
     UNKNOWN_MATTER,
@@ -49,7 +47,6 @@ from services.router.routing import (
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Message)
-_tracer = telemetry.tracer(__name__)
 
 CALL_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 1.0
@@ -113,36 +110,7 @@ class RouterService:
     # below the class.
 
     def _call(self, proxy: Any, service: str, method: str, request: Any) -> Any:
-        """One gRPC call as a CLIENT span whose context (and the case's receipt, in baggage)
-        travels in the call's metadata."""
-        with _tracer.start_as_current_span(
-            f"{service}/{method}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
-        ) as span:
-            metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
-            started = time.perf_counter()
-            code = grpc.StatusCode.OK
-            try:
-                return getattr(proxy, method)(
-                    request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS
-                )
-            except GrpcError as error:
-                code = error.code
-                span.set_attribute("rpc.grpc.status_code", error.code.value[0])
-                span.set_status(trace.StatusCode.ERROR, error.code.name)
-                raise
-            except OSError:
-                code = grpc.StatusCode.UNAVAILABLE
-                raise
-            except BaseException:
-                code = grpc.StatusCode.UNKNOWN
-                raise
-            finally:
-                # nameko-grpc has no interceptors: the router's calls are measured here.
-                rpc_metrics.record_client_call(
-                    f"/{service}/{method}", code, time.perf_counter() - started
-                )
+        return nameko_grpc.call(proxy, service, method, request, CALL_TIMEOUT_SECONDS)
 
     def _department(self, name: str, method: str, request: Any) -> Any:
         return self._call(getattr(self, name), DEPARTMENT, method, request)

@@ -1,5 +1,9 @@
-"""nameko-grpc's GrpcProxy with a connection pool that survives services restarting, and
-connections that wait for work instead of polling for it.
+"""The nameko processes' gRPC calls (the router's, the notifier's): nameko-grpc's GrpcProxy with
+a connection pool that survives services restarting and connections that wait for work instead
+of polling for it, and :func:`call`, each call traced and timed (nameko-grpc has no
+interceptors).
+
+Imported only by processes eventlet has patched.
 
 nameko-grpc 1.3's client pool connects once at start (the router crashes if a service is not
 up yet) and reconnects once when a connection drops; if that reconnect fails, no connection is
@@ -11,8 +15,8 @@ nameko-grpc 1.3 also polls. Each connection's loop wakes every 10 ms to look for
 queued since (so a new call waits up to 10 ms before it is sent, and an idle router wakes 100
 times a second per service it reaches), and each call with a timeout gets a green thread that
 wakes every millisecond until the call ends. Here a connection's loop sleeps until its socket
-has data or a caller rings its doorbell (a new request, a request's messages queued), and a
-call's deadline is one timer.
+has data or a caller rings its doorbell (a request's messages queued), and a call's deadline is
+one timer.
 """
 
 from __future__ import annotations
@@ -35,8 +39,12 @@ from nameko_grpc.channel import CONNECT_TIMEOUT, ClientChannel, ClientConnection
 from nameko_grpc.connection import ClientConnectionManager
 from nameko_grpc.dependency_provider import GrpcProxy
 from nameko_grpc.errors import GrpcError
+from opentelemetry import trace
+
+from services.common import auth, rpc_metrics, telemetry
 
 log = logging.getLogger(__name__)
+_tracer = telemetry.tracer(__name__)
 
 RECONNECT_PAUSE_SECONDS = 1.0
 WAIT_FOR_CONNECTION_SECONDS = 3.0
@@ -72,14 +80,10 @@ class WakingConnection(ClientConnectionManager):
         with contextlib.suppress(BlockingIOError, OSError):
             self._bell.send(b"\0")
 
-    def send_request(self, request_headers: Any) -> tuple[Any, Any]:
-        streams = super().send_request(request_headers)
-        self.ring()
-        return streams
-
     def stop(self) -> None:
-        super().stop()
+        # Rung first: nameko-grpc's stop waits (up to 5 s) for the loop to see it.
         self.ring()
+        super().stop()
 
     def run_forever(self) -> None:
         """nameko-grpc's loop (send what is queued, wait, read, hand each HTTP/2 event to its
@@ -116,12 +120,22 @@ class WakingConnection(ClientConnectionManager):
 
 
 def _populate(stream: Any, messages: Iterable[Any], connection: WakingConnection) -> None:
-    """SendStream.populate, ringing as each message is queued."""
+    """SendStream.populate, ringing as each message is queued (the loop sends a new request's
+    headers whenever it next runs, so the first message's ring sends both)."""
     for message in messages:
         if stream.closed:
             return
         stream.queue.put(message)
         connection.ring()
+    stream.close()
+    connection.ring()
+
+
+def _queue_unary(stream: Any, request: tuple[Any, ...], connection: WakingConnection) -> None:
+    """A unary request, queued whole and closed before one ring: nothing runs the loop
+    meanwhile."""
+    for message in request:
+        stream.queue.put(message)
     stream.close()
     connection.ring()
 
@@ -215,7 +229,7 @@ class ReconnectingGrpcProxy(GrpcProxy):
             )
         if isinstance(request, tuple):
             # A unary request (nameko-grpc wraps it in a tuple): queued here, no thread needed.
-            _populate(send_stream, request, connection)
+            _queue_unary(send_stream, request, connection)
         else:
             self.spawn_thread(
                 target=_populate,
@@ -223,3 +237,33 @@ class ReconnectingGrpcProxy(GrpcProxy):
                 name=f"populate request [{request}]",
             )
         return response_stream
+
+
+def call(proxy: Any, service: str, method: str, request: Any, timeout: float) -> Any:
+    """One call through a nameko-grpc proxy as a CLIENT span whose context (and the case's
+    receipt, in baggage) travels in the call's metadata with the service credential, timed as
+    ``rpc.client.duration``."""
+    path = f"/{service}/{method}"
+    with _tracer.start_as_current_span(
+        f"{service}/{method}",
+        kind=trace.SpanKind.CLIENT,
+        attributes=rpc_metrics.call_attributes(path),
+    ) as span:
+        metadata = [*telemetry.inject({}).items(), *auth.service_metadata()]
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            return getattr(proxy, method)(request, metadata=metadata, timeout=timeout)
+        except GrpcError as error:
+            code = error.code
+            span.set_attribute("rpc.grpc.status_code", error.code.value[0])
+            span.set_status(trace.StatusCode.ERROR, error.code.name)
+            raise
+        except OSError:
+            code = grpc.StatusCode.UNAVAILABLE
+            raise
+        except BaseException:
+            code = grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            rpc_metrics.record_client_call(path, code, time.perf_counter() - started)
