@@ -18,9 +18,7 @@ async def scratch_pool(
     name: str, migrations: Sequence[Path], max_size: int = 3
 ) -> AsyncIterator[asyncpg.Pool]:
     database = f"onedoor_{name}_test_{uuid.uuid4().hex[:8]}"
-    opened = await db.open_pool(
-        f"{DEFAULT_POSTGRES}/{database}", migrations, max_size=max_size, check_schema=False
-    )
+    opened = await db.open_pool(f"{DEFAULT_POSTGRES}/{database}", migrations, max_size=max_size)
     try:
         yield opened
     finally:

@@ -14,13 +14,13 @@ import asyncpg
 import pytest
 
 from onedoor.intake.v1 import intake_service_pb2 as ipb
-from services.common import auth, db
+from services.common import auth
 from services.common.clock import BureauClock
-from services.common.config import DEFAULT_POSTGRES
 from services.common.schema import directories_for
 from services.intake.audit_log import AuditLog
 from tests.conftest import bearer, wait_for_entry
 from tests.factories import dibao_json
+from tests.scratch import scratch_pool
 
 AUDITOR = bearer("auditor")
 
@@ -124,17 +124,8 @@ async def test_the_verification_finds_the_platforms_chain_intact(http):
 
 @pytest.fixture
 async def scratch_audit() -> AsyncIterator[tuple[AuditLog, asyncpg.Pool]]:
-    url = f"{DEFAULT_POSTGRES}/onedoor_test_audit_{uuid.uuid4().hex[:12]}"
-    pool = await db.open_pool(url, directories_for("intake"), min_size=1, max_size=3)
-    try:
+    async with scratch_pool("audit", directories_for("intake")) as pool:
         yield AuditLog(pool), pool
-    finally:
-        await pool.close()
-        admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def _entries(count: int, named: str = "") -> list[ipb.AuditEntry]:

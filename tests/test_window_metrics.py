@@ -19,9 +19,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.common import db, legal_calendar, metric_catalog, schema
+from services.common import legal_calendar, metric_catalog, schema
 from services.common.clock import BureauClock, fixed
-from services.common.config import DEFAULT_POSTGRES
 from services.intake import store
 from services.intake.store import CaseLedger
 from services.intake.workload import Workload, horizon
@@ -29,6 +28,7 @@ from services.launcher.platform import Platform
 from tests.conftest import bearer, eventually, wait_for_entry
 from tests.factories import application, dibao_json, person
 from tests.metrics_scrape import Samples, scrape, value
+from tests.scratch import scratch_pool
 
 ACCEPTED = metric_catalog.APPLICATIONS_ACCEPTED.prometheus
 REFUSED = metric_catalog.APPLICATIONS_REFUSED.prometheus
@@ -252,17 +252,8 @@ TODAY = dt.date(2026, 12, 2)
 
 @pytest.fixture
 async def ledger_pool() -> AsyncIterator[asyncpg.Pool]:
-    url = f"{DEFAULT_POSTGRES}/onedoor_workload_test_{uuid.uuid4().hex[:8]}"
-    pool = await db.open_pool(url, schema.directories_for("intake"), service="intake")
-    try:
+    async with scratch_pool("workload", schema.directories_for("intake"), max_size=10) as pool:
         yield pool
-    finally:
-        await pool.close()
-        admin = await asyncpg.connect(f"{DEFAULT_POSTGRES}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}"')
-        finally:
-            await admin.close()
 
 
 async def _case(
