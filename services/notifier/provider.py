@@ -69,18 +69,24 @@ class FileProvider:
         self.path = path
         # The notifier's clock, so that the file says when, on it, a message went.
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        # Read from the file once, then kept: reading it again for every message made each
+        # send cost as much as all the sends before it.
+        self._sent: set[str] | None = None
 
     def _sent_keys(self) -> set[str]:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return set()
-        return {json.loads(line)["key"] for line in lines if line.strip()}
+        if self._sent is None:
+            try:
+                lines = self.path.read_text(encoding="utf-8").splitlines()
+            except FileNotFoundError:
+                lines = []
+            self._sent = {json.loads(line)["key"] for line in lines if line.strip()}
+        return self._sent
 
     def send(self, message: Message) -> Outcome:
         # A message written before the notifier died, and handed again after it restarted,
         # is not written twice: as a provider honouring the idempotency key does.
-        if message.idempotency_key in self._sent_keys():
+        sent = self._sent_keys()
+        if message.idempotency_key in sent:
             return Outcome(Verdict.SENT, "duplicate", message.idempotency_key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
@@ -96,6 +102,7 @@ class FileProvider:
             out.write(line + "\n")
             out.flush()
             os.fsync(out.fileno())
+        sent.add(message.idempotency_key)
         return Outcome(Verdict.SENT, "accepted", message.idempotency_key)
 
 
