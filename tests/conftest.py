@@ -18,6 +18,7 @@ import pytest
 
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.gateway.v1 import gateway_service_pb2_grpc
+from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import auth
 from services.launcher.identity_provider import IdentityProvider
 from services.launcher.platform import (
@@ -180,6 +181,15 @@ async def assistance(
         interceptors=[AddMetadata(auth.service_metadata())],
     ) as channel:
         yield department_service_pb2_grpc.DepartmentServiceStub(channel)
+
+
+@pytest.fixture
+async def intake(platform: Platform) -> AsyncIterator[intake_service_pb2_grpc.IntakeServiceStub]:
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{platform.ports.intake}",
+        interceptors=[AddMetadata(auth.service_metadata())],
+    ) as channel:
+        yield intake_service_pb2_grpc.IntakeServiceStub(channel)
 
 
 @pytest.fixture

@@ -4,26 +4,10 @@ basic view carries no personal data."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-
-import grpc
-import pytest
 
 from onedoor.case.v1 import case_pb2
-from onedoor.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-from services.common import auth
-from services.launcher.platform import Platform
-from tests.conftest import AddMetadata
+from onedoor.intake.v1 import intake_service_pb2
 from tests.factories import dibao_proto
-
-
-@pytest.fixture
-async def intake(platform: Platform) -> AsyncIterator[intake_service_pb2_grpc.IntakeServiceStub]:
-    async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{platform.ports.intake}",
-        interceptors=[AddMetadata(auth.service_metadata())],
-    ) as channel:
-        yield intake_service_pb2_grpc.IntakeServiceStub(channel)
 
 
 def _case(request_id: str) -> case_pb2.Case:
