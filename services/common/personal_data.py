@@ -1,5 +1,6 @@
 """Personal data at rest: encryption of identity and phone numbers in every stored case
-(keyed hashes to find a person are in ``keyed_hash``). The key (PERSONAL_DATA_KEY, a fixed
+(keyed hashes to find a person are in ``keyed_hash``); and in transit, of a whole accepted case
+on its way to the departments. The key (PERSONAL_DATA_KEY, a fixed
 development key by default) is configured once by the process's ``__main__``
 (``config.Keys.configure``); sealing or opening before that is an error."""
 
@@ -9,6 +10,7 @@ import base64
 import os
 from collections.abc import Callable, Iterator
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import Message
 
@@ -99,3 +101,32 @@ def seal_case(case: case_pb2.Case) -> case_pb2.Case:
 
 def unseal_case(case: case_pb2.Case) -> case_pb2.Case:
     return _apply(case, unseal)
+
+
+# --- a whole case in transit ----------------------------------------------------------------
+# case_accepted carries the accepted case to the department that opens it, through the outbox,
+# the broker and the router, none of which may read it: sealed whole (names too) with the same
+# key, the receipt bound in as associated data, so a sealed case handed on under another
+# receipt does not open.
+
+_TRANSIT = b"onedoor.case.v1.Case/"
+
+
+class SealedCaseRefused(ValueError):
+    """A sealed case that does not open with this key under the receipt it was given with."""
+
+
+def seal_for_transit(case: case_pb2.Case) -> bytes:
+    nonce = os.urandom(12)
+    associated = _TRANSIT + case.receipt.encode()
+    return nonce + _aead().encrypt(nonce, case.SerializeToString(), associated)
+
+
+def open_from_transit(sealed: bytes, receipt: str) -> case_pb2.Case:
+    """The case :func:`seal_for_transit` sealed for ``receipt``; SealedCaseRefused if it was
+    sealed for another receipt, with another key, or altered."""
+    try:
+        clear = _aead().decrypt(sealed[:12], sealed[12:], _TRANSIT + receipt.encode())
+    except (InvalidTag, ValueError):
+        raise SealedCaseRefused("does not open for this receipt with this platform's key") from None
+    return case_pb2.Case.FromString(clear)

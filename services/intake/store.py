@@ -427,6 +427,7 @@ class CaseLedger:
                 proactive=proactive is not None,
                 accept_time=case.create_time,
                 contacts=contacts_view(sealed),
+                sealed_case=personal_data.seal_for_transit(case),
             ),
         )
         # One statement is atomic by itself; a case crossing jurisdictions writes more.

@@ -167,15 +167,20 @@ class RouterService:
             ).case
             newly = self._settle_death(case, departments)
         else:
-            # Each department reads the case from intake itself and appends its ROUTED entry
-            # there: neither the case nor a second call goes through the router (nameko-grpc's
-            # calls are the router's main cost).
+            # Each department opens the case the event carries sealed (or, for an event
+            # written before it did, reads it from intake) and appends its ROUTED entry there:
+            # the router reads no case and makes no second call (nameko-grpc's calls are its
+            # main cost).
             newly = False
             for department in departments:
                 opened = self._department(
                     department,
                     "OpenCase",
-                    dpb.OpenCaseRequest(receipt=event.receipt, append_routed_entry=True),
+                    dpb.OpenCaseRequest(
+                        receipt=event.receipt,
+                        sealed_case=event.sealed_case,
+                        append_routed_entry=True,
+                    ),
                 )
                 newly = newly or opened.opened
         if not newly:

@@ -19,7 +19,7 @@ from onedoor.department.v1 import department_service_pb2 as pb
 from onedoor.department.v1 import department_service_pb2_grpc
 from onedoor.intake.v1 import intake_service_pb2 as intake_pb
 from onedoor.intake.v1 import intake_service_pb2_grpc
-from services.common import auth, identity, pagination, telemetry
+from services.common import auth, identity, pagination, personal_data, telemetry
 from services.common.department.decisions import OUTCOME, check_request, state_after
 from services.common.department.rules import Department
 from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
@@ -116,7 +116,8 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
         )
 
     async def _to_open(self, request: pb.OpenCaseRequest) -> case_pb2.Case:
-        """The request's case, or the one intake holds under its receipt."""
+        """The request's case, the sealed one it carries, or the one intake holds under its
+        receipt."""
         if request.HasField("case") == bool(request.receipt):
             raise invalid_argument(
                 [FieldViolation("receipt", "give either the case or its receipt, not both")]
@@ -124,7 +125,16 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
                 else [FieldViolation("case", "is required (or the case's receipt)")]
             )
         if request.HasField("case"):
+            if request.sealed_case:
+                raise invalid_argument(
+                    [FieldViolation("sealed_case", "goes with the receipt, not with the case")]
+                )
             return request.case
+        if request.sealed_case:
+            try:
+                return personal_data.open_from_transit(request.sealed_case, request.receipt)
+            except personal_data.SealedCaseRefused as refused:
+                raise invalid_argument([FieldViolation("sealed_case", str(refused))]) from None
         if self.intake is None:
             raise invalid_argument(
                 [FieldViolation("receipt", "this department reads no cases from intake")]

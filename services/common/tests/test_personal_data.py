@@ -53,3 +53,17 @@ def test_a_case_is_sealed_everywhere_it_holds_a_number():
 def test_person_keys_are_stable_and_do_not_reveal_the_number():
     assert keyed_hash.person_key(NUMBER) == keyed_hash.person_key(NUMBER.lower())
     assert NUMBER not in keyed_hash.person_key(NUMBER)
+
+
+def test_a_case_sealed_for_transit_opens_under_its_receipt_only():
+    case = case_pb2.Case(receipt="320585-AAAAA-AAAAA", matter_code="assistance.dibao")
+    case.applicant.name = "张三"
+    case.applicant.id_number = NUMBER
+    sealed = personal_data.seal_for_transit(case)
+    assert NUMBER.encode() not in sealed and "张三".encode() not in sealed
+    assert personal_data.seal_for_transit(case) != sealed  # a fresh nonce every time
+    assert personal_data.open_from_transit(sealed, case.receipt) == case
+    altered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    for given, receipt in ((sealed, "320585-BBBBB-BBBBB"), (altered, case.receipt), (b"", "")):
+        with pytest.raises(personal_data.SealedCaseRefused):
+            personal_data.open_from_transit(given, receipt)
