@@ -69,17 +69,28 @@ class FileProvider:
         self.path = path
         # The notifier's clock, so that the file says when, on it, a message went.
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
-        # Read from the file once, then kept: reading it again for every message made each
-        # send cost as much as all the sends before it.
-        self._sent: set[str] | None = None
+        # The keys in the file, and how far it has been read: each send reads only what was
+        # appended since (by this provider or another process writing the same file). Reading
+        # it whole for every message made each send cost as much as all the sends before it.
+        self._sent: set[str] = set()
+        self._read_to = 0
 
     def _sent_keys(self) -> set[str]:
-        if self._sent is None:
-            try:
-                lines = self.path.read_text(encoding="utf-8").splitlines()
-            except FileNotFoundError:
-                lines = []
-            self._sent = {json.loads(line)["key"] for line in lines if line.strip()}
+        try:
+            with self.path.open("rb") as file:
+                if os.fstat(file.fileno()).st_size < self._read_to:
+                    # Emptied or replaced under us: read from its start again.
+                    self._sent, self._read_to = set(), 0
+                file.seek(self._read_to)
+                appended = file.read()
+        except FileNotFoundError:
+            return self._sent
+        # Up to the last whole line: a line being written is read with the next send.
+        whole = appended[: appended.rfind(b"\n") + 1]
+        self._read_to += len(whole)
+        for line in whole.decode("utf-8").splitlines():
+            if line.strip():
+                self._sent.add(json.loads(line)["key"])
         return self._sent
 
     def send(self, message: Message) -> Outcome:

@@ -1,4 +1,5 @@
-"""The development provider writes each message once per idempotency key, across restarts."""
+"""The development provider writes each message once per idempotency key, across restarts and
+beside another process writing the same file."""
 
 from __future__ import annotations
 
@@ -32,3 +33,16 @@ def test_a_key_is_written_once_and_a_restarted_provider_remembers_it(tmp_path: P
     ]
     assert all(o.verdict is Verdict.SENT for o in (sent, again, after_restart))
     assert [line["key"] for line in _lines(path)] == ["k-1", "k-2", "k-3"]
+
+
+def test_a_key_another_process_wrote_meanwhile_is_not_written_again(tmp_path: Path) -> None:
+    path = tmp_path / "sms.jsonl"
+    mine, theirs = FileProvider(path), FileProvider(path)
+    assert mine.send(Message("k-1", "13800000000", "您的申请已受理")).cause == "accepted"
+    assert theirs.send(Message("k-2", "13900000000", "请补正材料")).cause == "accepted"
+    assert mine.send(Message("k-2", "13900000000", "请补正材料")).cause == "duplicate"
+    assert theirs.send(Message("k-1", "13800000000", "您的申请已受理")).cause == "duplicate"
+    assert [line["key"] for line in _lines(path)] == ["k-1", "k-2"]
+    path.write_text("", encoding="utf-8")
+    assert mine.send(Message("k-1", "13800000000", "您的申请已受理")).cause == "accepted"
+    assert [line["key"] for line in _lines(path)] == ["k-1"]
