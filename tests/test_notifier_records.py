@@ -151,6 +151,19 @@ async def test_bad_requests_are_refused_naming_the_field(stub) -> None:
             ["now", "lease_seconds"],
         ),
         (stub.MarkSent(pb.MarkSentRequest(id=0), metadata=TOKEN), ["id", "sent_time"]),
+        (stub.BatchMarkSent(pb.BatchMarkSentRequest(), metadata=TOKEN), ["requests"]),
+        (
+            stub.BatchMarkSent(
+                pb.BatchMarkSentRequest(
+                    requests=[
+                        pb.MarkSentRequest(id=7, sent_time=to_timestamp(NOW)),
+                        pb.MarkSentRequest(id=-1),
+                    ]
+                ),
+                metadata=TOKEN,
+            ),
+            ["requests[1].id", "requests[1].sent_time"],
+        ),
         (stub.MarkRetry(pb.MarkRetryRequest(id=3), metadata=TOKEN), ["due_time"]),
         (stub.MarkFailed(pb.MarkFailedRequest(), metadata=TOKEN), ["id"]),
     ]
@@ -217,3 +230,51 @@ async def test_a_lease_keeps_a_record_from_other_senders_until_it_runs_out(stub)
     )
     done = await stub.ClaimNotices(claim(now + dt.timedelta(days=1)), metadata=TOKEN)
     assert [n for n in done.notices if n.receipt == receipt] == []
+
+
+async def test_a_batch_marks_each_record_sent_with_its_own_time_and_provider_id(
+    stub, records
+) -> None:
+    receipts = [f"R-{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    # Far in the future, so that no other test's records are due with these.
+    now = NOW + dt.timedelta(days=7300)
+    await stub.RecordNotices(
+        pb.RecordNoticesRequest(
+            notices=[notice(r) for r in receipts], now=to_timestamp(now), due_time=to_timestamp(now)
+        ),
+        metadata=TOKEN,
+    )
+    claimed = await stub.ClaimNotices(
+        pb.ClaimNoticesRequest(now=to_timestamp(now), limit=1000, lease_seconds=60),
+        metadata=TOKEN,
+    )
+    mine = [n for n in claimed.notices if n.receipt in receipts]
+    assert len(mine) == 3
+    marked = mine[:2]
+    await stub.BatchMarkSent(
+        pb.BatchMarkSentRequest(
+            requests=[
+                pb.MarkSentRequest(
+                    id=n.id,
+                    sent_time=to_timestamp(now + dt.timedelta(seconds=i)),
+                    provider_id=f"p-{i}",
+                )
+                for i, n in enumerate(marked)
+            ]
+        ),
+        metadata=TOKEN,
+    )
+    conn = await asyncpg.connect(records[1])
+    try:
+        rows = await conn.fetch(
+            "SELECT receipt, state, sent_at, provider_id FROM notices WHERE receipt = ANY($1)",
+            receipts,
+        )
+    finally:
+        await conn.close()
+    found = {r["receipt"]: (r["state"], r["sent_at"], r["provider_id"]) for r in rows}
+    assert found == {
+        marked[0].receipt: ("sent", now, "p-0"),
+        marked[1].receipt: ("sent", now + dt.timedelta(seconds=1), "p-1"),
+        mine[2].receipt: ("sending", None, ""),
+    }

@@ -101,6 +101,11 @@ class NotifierService:
                 log.debug("send took %.3fs", time.perf_counter() - started)
                 if result is sending.Result.FAILED:
                     self._undelivered(record.receipt, record.idempotency_key)
+        try:
+            records.flush()
+        except Exception as error:
+            # Sent, not marked: sent again after the lease, with the same idempotency key.
+            log.warning("marking sent messages failed (%s)", type(error).__name__)
 
     def _undelivered(self, receipt: str, key: str) -> None:
         try:

@@ -42,10 +42,17 @@ class Claimed:
         return f"{self.receipt}/{self.notice_key}/{self.recipient}"
 
 
+# A sender's round marks what it sent this many at a time (and the rest at its end): one call
+# instead of one a message. A sender that dies between sending and marking leaves at most these
+# to be sent again, after their lease, with the same idempotency key.
+MARK_BATCH = 20
+
+
 class SendRecords:
     def __init__(self, call: Call, lease_seconds: float = 60.0) -> None:
         self.call = call
         self.lease_seconds = lease_seconds
+        self._sent: list[pb.MarkSentRequest] = []
 
     def claim(self, now: dt.datetime, limit: int = 20) -> list[Claimed]:
         """Leases due messages to this sender: pending ones, and those a sender took and did
@@ -74,10 +81,19 @@ class SendRecords:
         ]
 
     def sent(self, claimed: Claimed, now: dt.datetime, provider_id: str) -> None:
-        self.call(
-            "MarkSent",
-            pb.MarkSentRequest(id=claimed.id, sent_time=to_timestamp(now), provider_id=provider_id),
+        """Marked sent with the next MARK_BATCH, or by :meth:`flush`."""
+        self._sent.append(
+            pb.MarkSentRequest(id=claimed.id, sent_time=to_timestamp(now), provider_id=provider_id)
         )
+        if len(self._sent) >= MARK_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Marks what :meth:`sent` holds; on failure it is dropped (sent again after the
+        lease) and the error raised."""
+        marks, self._sent = self._sent, []
+        if marks:
+            self.call("BatchMarkSent", pb.BatchMarkSentRequest(requests=marks))
 
     def retry(self, claimed: Claimed, at: dt.datetime, cause: str) -> None:
         self.call(

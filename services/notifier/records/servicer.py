@@ -83,8 +83,28 @@ class SendRecordsServicer(send_records_service_pb2_grpc.SendRecordsServiceServic
         _check([*_record_id(request), *_missing(request, "sent_time")])
         sent = _instant(request, "sent_time")
         assert sent is not None
-        await self.store.sent(request.id, sent, request.provider_id)
+        await self.store.sent([(request.id, sent, request.provider_id)])
         return pb.MarkSentResponse()
+
+    async def BatchMarkSent(
+        self, request: pb.BatchMarkSentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BatchMarkSentResponse:
+        violations: list[FieldViolation] = []
+        if not 1 <= len(request.requests) <= MAX_CLAIM:
+            violations.append(FieldViolation("requests", f"must hold 1 to {MAX_CLAIM}"))
+        for i, one in enumerate(request.requests):
+            violations += [
+                FieldViolation(f"requests[{i}].{v.field}", v.description)
+                for v in [*_record_id(one), *_missing(one, "sent_time")]
+            ]
+        _check(violations)
+        marks = []
+        for one in request.requests:
+            sent = _instant(one, "sent_time")
+            assert sent is not None
+            marks.append((one.id, sent, one.provider_id))
+        await self.store.sent(marks)
+        return pb.BatchMarkSentResponse()
 
     async def MarkRetry(
         self, request: pb.MarkRetryRequest, context: grpc.aio.ServicerContext

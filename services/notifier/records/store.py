@@ -94,14 +94,20 @@ class SendRecordsStore:
             for r in rows
         ]
 
-    async def sent(self, record_id: int, now: dt.datetime, provider_id: str) -> None:
+    async def sent(self, marks: Sequence[tuple[int, dt.datetime, str]]) -> None:
+        """Marks each (record id, when it was sent, the provider's id for it) sent, in one
+        statement."""
+        ids, times, provider_ids = zip(*marks, strict=True) if marks else ((), (), ())
         await self.pool.execute(
-            """UPDATE notices SET state = 'sent', sent_at = $2, provider_id = $3,
-                                  lease_until = NULL, last_cause = ''
-                WHERE id = $1""",
-            record_id,
-            now,
-            provider_id,
+            """UPDATE notices n SET state = 'sent', sent_at = m.sent_at,
+                                    provider_id = m.provider_id, lease_until = NULL,
+                                    last_cause = ''
+                 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])
+                      AS m (id, sent_at, provider_id)
+                WHERE n.id = m.id""",
+            list(ids),
+            list(times),
+            list(provider_ids),
         )
 
     async def retry(self, record_id: int, at: dt.datetime, cause: str) -> None:
