@@ -61,20 +61,31 @@ async def file_for(conn: asyncpg.Connection, member_keys: Sequence[str]) -> str:
     )
     newcomers = [key for key in keys if key not in {row["person_key"] for row in filed}]
     open_files = [row["file_id"] for row in filed if row["open"]]
+    # No ON CONFLICT below: under the locks a newcomer cannot have been filed meanwhile, and if
+    # a writer that skips them ever did, failing loudly beats splitting the household.
     if open_files:
         file_id = str(open_files[0])
-    elif newcomers:
-        file_id = f"HF-{secrets.token_hex(5).upper()}"
-        await conn.execute("INSERT INTO household_files (id) VALUES ($1)", file_id)
-    else:
+        if newcomers:
+            await conn.execute(
+                """INSERT INTO household_members (person_key, file_id)
+                   SELECT key, $2 FROM unnest($1::text[]) AS key""",
+                newcomers,
+                file_id,
+            )
+        return file_id
+    if not newcomers:
         # Everyone named is on a closed file, i.e. recorded deceased here (the window refuses
         # such applications): a new file would stay empty, so the case names their last one.
         return str(filed[-1]["file_id"])
-    # No ON CONFLICT: under the locks a newcomer cannot have been filed meanwhile, and if a
-    # writer that skips them ever did, failing loudly beats splitting the household.
-    await conn.executemany(
-        "INSERT INTO household_members (person_key, file_id) VALUES ($1, $2)",
-        [(key, file_id) for key in newcomers],
+    # The file and its members in one statement (the members' foreign key is checked at its
+    # end, when the file's row is there).
+    file_id = f"HF-{secrets.token_hex(5).upper()}"
+    await conn.execute(
+        """WITH file AS (INSERT INTO household_files (id) VALUES ($2))
+           INSERT INTO household_members (person_key, file_id)
+           SELECT key, $2 FROM unnest($1::text[]) AS key""",
+        newcomers,
+        file_id,
     )
     return file_id
 
