@@ -2,10 +2,11 @@
 than asking intake for it: the sealed case opens, under its receipt only, to the case intake
 stored; a department given one opens the case without intake knowing the receipt; a sealed
 case for another receipt, altered, or given beside a clear case is refused naming the field,
-and opens nothing."""
+and opens nothing. Deliveries of one new case at once open it once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
@@ -101,3 +102,13 @@ async def test_a_sealed_case_that_does_not_open_is_refused_naming_it_and_opens_n
     with pytest.raises(grpc.aio.AioRpcError) as nothing:
         await assistance.GetCase(dpb.GetCaseRequest(receipt=receipt))
     assert nothing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_deliveries_of_a_new_case_at_once_open_it_once(assistance):
+    receipt = "320585-SEAL4-AAAAA"
+    sealed = personal_data.seal_for_transit(_case(receipt))
+    asked = dpb.OpenCaseRequest(receipt=receipt, sealed_case=sealed)
+    answers = await asyncio.gather(*(assistance.OpenCase(asked) for _ in range(4)))
+    assert sorted(a.opened for a in answers) == [False, False, False, True]
+    assert all(a.case == answers[0].case for a in answers)
+    assert answers[0].case.household_file

@@ -22,7 +22,7 @@ from onedoor.intake.v1 import intake_service_pb2_grpc
 from services.common import auth, identity, pagination, personal_data, telemetry
 from services.common.department.decisions import OUTCOME, check_request, state_after
 from services.common.department.rules import Department
-from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases
+from services.common.department.store import OPEN_STATE_NAMES, DepartmentCases, OpenedMeanwhile
 from services.common.errors import FieldViolation, invalid_argument, not_found
 from services.common.keyed_hash import person_key
 from services.common.receipt import is_request_id
@@ -147,12 +147,20 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
     async def open_case(self, case: case_pb2.Case) -> tuple[pb.DepartmentCase, bool]:
         """Opens the case once, assessed by the department's rules; a second call returns the
         first."""
-        async with self.cases.transaction(case.receipt) as conn:
-            existing = await self.cases.find(conn, case.receipt)
-            if existing is not None:
-                return existing.record, False
-            opening = await self.department.open(conn, case)
-            return await self.cases.insert(conn, case, opening), True
+        try:
+            async with self.cases.transaction() as conn:
+                existing = await self.cases.locked(conn, case.receipt)
+                if existing is not None:
+                    return existing.record, False
+                opening = await self.department.open(conn, case)
+                return await self.cases.insert(conn, case, opening), True
+        except OpenedMeanwhile:
+            # By a delivery that committed while this one waited for the receipt's lock: what
+            # this one did is rolled back, and the first opening answers.
+            pass
+        opened = await self.cases.get(case.receipt)
+        assert opened is not None
+        return opened, False
 
     async def GetCase(
         self, request: pb.GetCaseRequest, context: grpc.aio.ServicerContext

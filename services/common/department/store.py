@@ -63,6 +63,10 @@ def _application_of(row: asyncpg.Record) -> case_pb2.Case:
     )
 
 
+class OpenedMeanwhile(Exception):
+    """The case was opened by another transaction after this one looked for it."""
+
+
 class DepartmentCases:
     """The department_cases, decisions and death_settlements tables. The servicer opens a
     transaction here, applies the department's rules on its connection, and writes the result
@@ -103,11 +107,37 @@ class DepartmentCases:
             return None
         return StoredCase(_from_row(row, self.department), _application_of(row))
 
+    async def locked(self, conn: asyncpg.Connection, receipt: str) -> StoredCase | None:
+        """Takes the receipt's transaction lock (as ``transaction(receipt)`` does) and reads
+        its case, in one statement. The read sees what was committed when the statement
+        began, before the lock was granted: a case another transaction committed while this
+        one waited is not seen, and inserting it again fails on the primary key instead."""
+        row = await conn.fetchrow(
+            """SELECT d.* FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS lock
+                 LEFT JOIN department_cases d ON d.receipt = $1""",
+            receipt,
+        )
+        if row is None or row["receipt"] is None:
+            return None
+        return StoredCase(_from_row(row, self.department), _application_of(row))
+
     async def insert(
         self, conn: asyncpg.Connection, case: case_pb2.Case, opening: Opening
     ) -> pb.DepartmentCase:
-        """Stores a newly opened case with the department's assessment of it."""
-        row = await conn.fetchrow(
+        """Stores a newly opened case with the department's assessment of it; OpenedMeanwhile
+        if the receipt's case is there already."""
+        try:
+            row = await self._insert(conn, case, opening)
+        except asyncpg.UniqueViolationError as error:
+            if error.table_name != "department_cases":
+                raise
+            raise OpenedMeanwhile(case.receipt) from None
+        return _from_row(row, self.department, opening.assessment)
+
+    async def _insert(
+        self, conn: asyncpg.Connection, case: case_pb2.Case, opening: Opening
+    ) -> asyncpg.Record:
+        return await conn.fetchrow(
             """INSERT INTO department_cases (receipt, matter_code, matter_version, state,
                    hukou_division, accepting_division, decision_deadline, application,
                    assessment, household_file)
@@ -126,7 +156,6 @@ class DepartmentCases:
             json_format.MessageToJson(opening.assessment),
             opening.household_file,
         )
-        return _from_row(row, self.department, opening.assessment)
 
     async def list(
         self, states: list[str], size: int, token: str
