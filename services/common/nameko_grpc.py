@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import eventlet
+import eventlet.event
 import grpc
 from eventlet import hubs
 from h2 import events as h2_events
@@ -153,6 +154,12 @@ class ReconnectingPool(ClientConnectionPool):
     # Whether the last try failed: a service that is down is said once, not every second.
     _unreachable = False
 
+    def __init__(self, targets: Any, ssl: Any, spawn_thread: Any) -> None:
+        super().__init__(targets, ssl, spawn_thread)
+        # Ends a pause before reconnecting when the pool stops, so that the thread is done
+        # before nameko kills what is left (with a warning, at every stop).
+        self._stopping = eventlet.event.Event()
+
     def connect(self, target: Any) -> None:
         try:
             connection = self._open(target)
@@ -195,9 +202,17 @@ class ReconnectingPool(ClientConnectionPool):
         return WakingConnection(sock)
 
     def _reconnect_later(self, target: Any) -> None:
-        eventlet.sleep(RECONNECT_PAUSE_SECONDS)
+        with eventlet.Timeout(RECONNECT_PAUSE_SECONDS, False):
+            self._stopping.wait()
         if self.run:
             self.connect(target)
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._stopping.ready():
+            self._stopping.send(None)
+        # The paused threads run to their end now, before the container looks for them.
+        eventlet.sleep(0)
 
     def get(self) -> Any:
         deadline = time.monotonic() + WAIT_FOR_CONNECTION_SECONDS

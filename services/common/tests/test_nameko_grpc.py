@@ -1,6 +1,6 @@
 """The nameko processes' gRPC proxy against a real gRPC server on loopback: calls are answered,
-concurrent ones too, a deadline still ends a call, and an idle connection sleeps rather than
-polling. The proxy runs where it runs in the router, in a process eventlet has patched."""
+concurrent ones too, a deadline still ends a call, an idle connection sleeps rather than
+polling, and a pool stopped while it waits to reconnect leaves no thread behind. The proxy runs where it runs in the router, in a process eventlet has patched."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ nameko_grpc.IDLE_WAKE_SECONDS = 30.0
 
 class Proxy(ReconnectingGrpcProxy):
     def spawn_thread(self, target, args=(), kwargs=None, name=None):
-        eventlet.spawn(target, *args, **(kwargs or {}))
+        self.__dict__.setdefault("threads", []).append(
+            eventlet.spawn(target, *args, **(kwargs or {}))
+        )
 
 proxy = Proxy("//127.0.0.1:" + sys.argv[1], health_pb2_grpc.HealthStub)
 proxy.start()
@@ -60,6 +62,13 @@ try:
 except GrpcError as error:
     said["silent"] = error.code.name
 silent.stop()
+# Nothing listens there: the pool pauses before trying again, and its stop ends the pause.
+closed = Proxy("//127.0.0.1:" + sys.argv[3], health_pb2_grpc.HealthStub)
+closed.start()
+eventlet.sleep(0)
+closed.stop()
+eventlet.sleep(0)
+said["paused_after_stop"] = sum(1 for t in closed.threads if not t.dead)
 connection = proxy.channel.conn_pool.get()
 before = connection.iterations
 time.sleep(1.0)
@@ -105,11 +114,18 @@ def silent_port() -> Iterator[int]:
     listener.close()
 
 
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: connecting is refused."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        return int(listener.getsockname()[1])
+
+
 def test_calls_are_answered_deadlines_kept_and_an_idle_connection_sleeps(
-    port: int, silent_port: int
+    port: int, silent_port: int, closed_port: int
 ) -> None:
     ran = subprocess.run(
-        [sys.executable, "-c", CLIENT, str(port), str(silent_port)],
+        [sys.executable, "-c", CLIENT, str(port), str(silent_port), str(closed_port)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -122,6 +138,8 @@ def test_calls_are_answered_deadlines_kept_and_an_idle_connection_sleeps(
     assert said["many"] == [serving]
     assert said["slow"] == "DEADLINE_EXCEEDED"
     assert said["silent"] == "DEADLINE_EXCEEDED"
+    # A pool stopped while it waits to reconnect leaves no thread behind for nameko to kill.
+    assert said["paused_after_stop"] == 0
     # nameko-grpc's own loop wakes every 10 ms (about 100 times in this second); this one
     # wakes for work and otherwise every IDLE_WAKE_SECONDS.
     assert said["idle_iterations"] <= 2 * (1.0 / nameko_grpc.IDLE_WAKE_SECONDS) + 2
