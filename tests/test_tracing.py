@@ -18,9 +18,7 @@ HOPS_OF_A_SUBMISSION = [
     ("router", "CONSUMER", "router.on_case_accepted"),
     ("router", "CLIENT", "DepartmentService/OpenCase"),
     ("assistance", "SERVER", "DepartmentService/OpenCase"),
-    # The department reads the case it opens from intake.
-    ("assistance", "CLIENT", "IntakeService/GetCase"),
-    ("intake", "SERVER", "IntakeService/GetCase"),
+    # The department opens the case the event carries sealed (nobody asks intake for it).
     ("assistance", "CLIENT", "INSERT"),
     # And appends the case's ROUTED entry there.
     ("assistance", "CLIENT", "IntakeService/AppendTimelineEntry"),
@@ -63,6 +61,7 @@ async def test_http_submission_is_one_trace_through_every_hop(http, trace_sink):
     hops = [("gateway", "SERVER", "POST /v1/applications"), *HOPS_OF_A_SUBMISSION]
     spans = await _whole_trace(trace_sink, body["traceId"], hops)
     _assert_one_connected_trace(spans, body["receipt"])
+    assert not _has(spans, "intake", "SERVER", "IntakeService/GetCase"), "the case was read back"
     sql = [s for s in spans if s.attributes.get("db.system.name") == "postgresql"]
     # The registry answers whether anyone named is deceased; assistance assesses; the
     # notifier's send records keep the acceptance's message, if it is told by then.
@@ -77,6 +76,7 @@ async def test_grpc_submission_is_one_trace_through_every_hop(gateway, http, tra
     hops = [("gateway", "SERVER", "GatewayService/SubmitApplication"), *HOPS_OF_A_SUBMISSION]
     spans = await _whole_trace(trace_sink, response.trace_id, hops)
     _assert_one_connected_trace(spans, response.receipt)
+    assert not _has(spans, "intake", "SERVER", "IntakeService/GetCase"), "the case was read back"
 
 
 async def test_an_officer_decision_is_one_trace_back_to_the_ledger(http, assistance, trace_sink):
