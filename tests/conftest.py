@@ -5,6 +5,7 @@ an OTLP receiver collecting every span the processes export."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -171,25 +172,32 @@ async def gateway(platform: Platform) -> AsyncIterator[gateway_service_pb2_grpc.
         yield gateway_service_pb2_grpc.GatewayServiceStub(channel)
 
 
+@contextlib.asynccontextmanager
+async def service_stub(port: int, stub: Callable[[grpc.aio.Channel], T]) -> AsyncIterator[T]:
+    """``stub`` on the platform's port ``port``, calling as the platform's own processes call
+    it, with the service credential."""
+    async with grpc.aio.insecure_channel(
+        f"127.0.0.1:{port}", interceptors=[AddMetadata(auth.service_metadata())]
+    ) as channel:
+        yield stub(channel)
+
+
 @pytest.fixture
 async def assistance(
     platform: Platform,
 ) -> AsyncIterator[department_service_pb2_grpc.DepartmentServiceStub]:
-    # Called as the platform's own processes call it, with the service credential.
-    async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{platform.ports.assistance}",
-        interceptors=[AddMetadata(auth.service_metadata())],
-    ) as channel:
-        yield department_service_pb2_grpc.DepartmentServiceStub(channel)
+    async with service_stub(
+        platform.ports.assistance, department_service_pb2_grpc.DepartmentServiceStub
+    ) as stub:
+        yield stub
 
 
 @pytest.fixture
 async def intake(platform: Platform) -> AsyncIterator[intake_service_pb2_grpc.IntakeServiceStub]:
-    async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{platform.ports.intake}",
-        interceptors=[AddMetadata(auth.service_metadata())],
-    ) as channel:
-        yield intake_service_pb2_grpc.IntakeServiceStub(channel)
+    async with service_stub(
+        platform.ports.intake, intake_service_pb2_grpc.IntakeServiceStub
+    ) as stub:
+        yield stub
 
 
 @pytest.fixture

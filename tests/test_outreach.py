@@ -26,7 +26,7 @@ from onedoor.ingest.v1 import warnings_service_pb2 as wpb
 from services.common import auth, keyed_hash
 from services.common.clock import BureauClock
 from services.launcher.platform import Platform
-from tests.conftest import AddMetadata, bearer, wait_for_entry
+from tests.conftest import bearer, service_stub, wait_for_entry
 from tests.factories import dibao_json, person
 
 TAICANG = "320585"
@@ -46,11 +46,10 @@ async def ingest(platform: Platform) -> AsyncIterator[ingest_service_pb2_grpc.In
 @pytest.fixture
 async def queue(platform: Platform) -> AsyncIterator[warnings_service_pb2_grpc.WarningsServiceStub]:
     # Called as the gateway calls it, with the service credential.
-    async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{platform.ports.ingest}",
-        interceptors=[AddMetadata(auth.service_metadata())],
-    ) as channel:
-        yield warnings_service_pb2_grpc.WarningsServiceStub(channel)
+    async with service_stub(
+        platform.ports.ingest, warnings_service_pb2_grpc.WarningsServiceStub
+    ) as stub:
+        yield stub
 
 
 @pytest.fixture
