@@ -14,6 +14,7 @@ closed channel goes back to its queue and is delivered again, and every handler 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from amqp.exceptions import PreconditionFailed
@@ -24,12 +25,20 @@ from services.router import settings
 
 log = logging.getLogger(__name__)
 
+# Longer than kombu's one-second wait for a message, which the loop ends on.
+STOP_WAIT_SECONDS = 3.0
+
 
 class QueueMismatch(RuntimeError):
     """A router queue exists with other arguments than the configured ones."""
 
 
 class BrokerLossTolerantConsumer(Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running = False
+        self._ended = threading.Event()
+
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         # kombu takes a refused queue declaration for a lost connection and reconnects every
         # second, for ever, while the router consumes nothing from that queue. Raised as
@@ -47,10 +56,20 @@ class BrokerLossTolerantConsumer(Consumer):
         # nameko's container start waits until every consumer is ready. A consumer that ends
         # first (its error, or the container killing it for another's) releases that wait, so
         # the start goes on, finds the container dead and the process exits.
+        self._running = True
         try:
             return super().run(*args, **kwargs)
         finally:
             self.ready.set()
+            self._ended.set()
+
+    def stop(self) -> None:
+        # kombu's loop sees the flag when its wait for a message times out (within a second);
+        # waited for here, so that the container does not kill the loop (with a warning, at
+        # every stop) before it has seen it.
+        super().stop()
+        if self._running:
+            self._ended.wait(STOP_WAIT_SECONDS)
 
     def ack_message(self, message: Any) -> None:
         try:
