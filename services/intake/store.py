@@ -290,23 +290,43 @@ _LOCKED = """
        FOR UPDATE"""
 _LOCKED_ALONE = "SELECT * FROM cases WHERE receipt = $1 FOR UPDATE"
 
-# What an entry moves, in one statement: the touched departments' progress (what the entry
-# says replaces what the progress said, an older entry's prose included; an entry that says
-# nothing leaves it) and the case's status and deadline clock; answers the case's row after.
-_MOVE = """
-    WITH progress AS (
+# An entry and what it moves, in one statement: the entry unless its key is taken, and only
+# then the touched departments' progress (what the entry says replaces what the progress said,
+# an older entry's prose included; an entry that says nothing leaves it) and the case's status
+# and deadline clock; answers the case's row after, or nothing when the key was taken.
+_APPEND = """
+    WITH entry AS (
+        INSERT INTO timeline (receipt, entry_key, kind, department, note, trace_id,
+                              actor_name, message)
+        VALUES ($1, $10, $11, $12, $4, $13, $14, $5::jsonb)
+        ON CONFLICT (entry_key) DO NOTHING
+        RETURNING id
+    ), progress AS (
         UPDATE case_departments p
            SET state = u.state,
                note = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN p.note ELSE $4 END,
                message = CASE WHEN $4 = '' AND $5::jsonb IS NULL THEN p.message
                               ELSE $5::jsonb END
           FROM unnest($2::text[], $3::text[]) AS u(department, state)
-         WHERE p.receipt = $1 AND p.department = u.department
+         WHERE p.receipt = $1 AND p.department = u.department AND EXISTS (SELECT FROM entry)
     )
     UPDATE cases
        SET status = $6, paused_since = $7, decision_deadline = $8, deadline_provisional = $9
-     WHERE receipt = $1
+     WHERE receipt = $1 AND EXISTS (SELECT FROM entry)
     RETURNING *"""
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What an entry does to a case: its departments' progress, its status, its clock."""
+
+    touched: list[str]
+    states: list[str]
+    current: case_pb2.CaseStatus.ValueType
+    status: case_pb2.CaseStatus.ValueType
+    paused_since: dt.datetime | None
+    deadline: dt.datetime
+    provisional: bool
 
 
 def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
@@ -526,18 +546,35 @@ class CaseLedger:
         """Appends an entry unless its key is taken, and moves the department's progress, the
         case's status and its deadline clock; returns the case's basic view after it (None if
         there is no such case) and whether anything was appended. The router appends for every
-        case it routes, so an entry costs three statements: the case locked with its progress,
-        the entry, and the progress and case moved together (which answers the view)."""
+        case it routes, so an entry costs two statements: the case locked with its progress,
+        and the entry with the progress and case moved (which answers the view)."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_LOCKED, receipt)
             row = rows[0] if rows else await conn.fetchrow(_LOCKED_ALONE, receipt)
             if row is None:
                 return None, False
             progress = {r["progress_department"]: _progress_of(r["progress_state"]) for r in rows}
-            appended = await self._insert_entry(conn, receipt, entry_key, entry)
-            if not appended:
+            move = self._move(row, progress, entry)
+            moved = await conn.fetchrow(
+                _APPEND,
+                receipt,
+                move.touched,
+                move.states,
+                entry.note,
+                _message_json(entry),
+                case_pb2.CaseStatus.Name(move.status),
+                move.paused_since,
+                move.deadline,
+                move.provisional,
+                entry_key,
+                case_pb2.TimelineEntryKind.Name(entry.kind),
+                entry.department,
+                entry.trace_id,
+                entry.actor_name,
+            )
+            if moved is None:
                 return _basic_case(row), False
-            moved = await self._apply(conn, row, progress, entry)
+            await self._after_move(conn, receipt, move, entry)
             if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED:
                 # In the entry's transaction, so the applicant is told once it is recorded.
                 await outbox.add(
@@ -570,16 +607,11 @@ class CaseLedger:
             )
         )
 
-    async def _apply(
-        self,
-        conn: asyncpg.Connection,
-        row: asyncpg.Record,
-        progress: dict[str, Progress],
-        entry: case_pb2.TimelineEntry,
-    ) -> asyncpg.Record:
-        """Moves the departments' ``progress``, the case's status and its deadline clock as
-        ``entry`` says, in one statement; returns the case's row after it."""
-        receipt = row["receipt"]
+    def _move(
+        self, row: asyncpg.Record, progress: dict[str, Progress], entry: case_pb2.TimelineEntry
+    ) -> _Move:
+        """What ``entry`` does to the departments' ``progress`` (changed in place), the case's
+        status and its deadline clock."""
         touched = (
             [d for d, s in progress.items() if s == AWAITING]
             if entry.kind == case_pb2.TIMELINE_ENTRY_KIND_MATERIALS_SUPPLIED
@@ -605,21 +637,24 @@ class CaseLedger:
             if resumed is not None:
                 deadline, provisional = resumed.at, provisional or resumed.provisional
                 paused_since = None
-        moved = await conn.fetchrow(
-            _MOVE,
-            receipt,
+        return _Move(
             touched,
             [_progress_word(progress[d]) for d in touched],
-            entry.note,
-            _message_json(entry),
-            case_pb2.CaseStatus.Name(status),
+            current,
+            status,
             paused_since,
             deadline,
             provisional,
         )
-        if status in FINAL and current not in FINAL:
+
+    async def _after_move(
+        self, conn: asyncpg.Connection, receipt: str, move: _Move, entry: case_pb2.TimelineEntry
+    ) -> None:
+        """A case that became final holds nothing open; one all departments reported on is
+        completed, and its timeline says so."""
+        if move.status in FINAL and move.current not in FINAL:
             await _close_claims(conn, receipt)
-        if status == case_pb2.CASE_STATUS_COMPLETED and current != status:
+        if move.status == case_pb2.CASE_STATUS_COMPLETED and move.current != move.status:
             await self._insert_entry(
                 conn,
                 receipt,
@@ -630,7 +665,6 @@ class CaseLedger:
                     trace_id=entry.trace_id,
                 ),
             )
-        return moved  # type: ignore[no-any-return]
 
     def _resumed(self, row: asyncpg.Record, matter: catalog.Matter | None) -> Deadline | None:
         """The clock runs again: what was left of the limit when the case paused runs from
