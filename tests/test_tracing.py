@@ -13,7 +13,9 @@ from tests.factories import dibao_json, dibao_proto
 HOPS_OF_A_SUBMISSION = [
     ("gateway", "CLIENT", "IntakeService/CreateCase"),
     ("intake", "SERVER", "IntakeService/CreateCase"),
-    ("intake", "CLIENT", "INSERT"),
+    # intake's writes are each one statement, a WITH of inserts (the case) or of an insert and
+    # updates (an entry and what it moves).
+    ("intake", "CLIENT", "WITH"),
     ("relay", "PRODUCER", "publish intake.events case_accepted"),
     ("router", "CONSUMER", "router.on_case_accepted"),
     ("router", "CLIENT", "DepartmentService/OpenCase"),
