@@ -447,34 +447,28 @@ class Platform:
                 pass
 
     def stop(self, grace: float = 15.0) -> None:
-        """SIGTERM to every process, front to back; SIGKILL for any still running after
-        ``grace`` seconds. Each process's last metrics are kept beside its log."""
+        """SIGTERM to every process, front to back in two waves: the callers (the gateway,
+        ingest, the router, the notifier) first, and the rest once they have exited, so that
+        no caller sees its peers go and warns that it cannot reach them. SIGKILL for any still
+        running ``grace`` seconds into its wave. Each process's last metrics are kept beside its
+        log."""
         self.keep_metrics()
-        order = [
-            replica
-            for process in (
-                "ingest",
-                "gateway",
-                "router",
-                "notifier",
-                "notifier_records",
-                "relay",
-                *DEPARTMENTS,
-                "intake",
-            )
-            for replica in self.replica_names(process)
-        ]
-        for name in order:
-            process = self.processes.get(name)
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for name in order:
-            process = self.processes.get(name)
-            if process is None:
-                continue
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        for wave in (
+            ("ingest", "gateway", "router", "notifier"),
+            ("notifier_records", "relay", *DEPARTMENTS, "intake"),
+        ):
+            names = [replica for process in wave for replica in self.replica_names(process)]
+            deadline = time.monotonic() + grace
+            for name in names:
+                process = self.processes.get(name)
+                if process is not None and process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for name in names:
+                process = self.processes.get(name)
+                if process is None:
+                    continue
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
