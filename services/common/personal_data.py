@@ -54,19 +54,26 @@ def _aead() -> AESGCM:
     return _configured
 
 
+def _encrypt(clear: bytes, associated: bytes | None = None) -> bytes:
+    """A fresh nonce, then the ciphertext with its tag."""
+    nonce = os.urandom(12)
+    return nonce + _aead().encrypt(nonce, clear, associated)
+
+
+def _decrypt(sealed: bytes, associated: bytes | None = None) -> bytes:
+    return _aead().decrypt(sealed[:12], sealed[12:], associated)
+
+
 def seal(value: str) -> str:
     if not value or value.startswith(SEALED_PREFIX):
         return value
-    nonce = os.urandom(12)
-    sealed = nonce + _aead().encrypt(nonce, value.encode(), None)
-    return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
+    return SEALED_PREFIX + base64.urlsafe_b64encode(_encrypt(value.encode())).decode()
 
 
 def unseal(value: str) -> str:
     if not value.startswith(SEALED_PREFIX):
         return value
-    raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :].encode())
-    return _aead().decrypt(raw[:12], raw[12:], None).decode()
+    return _decrypt(base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :].encode())).decode()
 
 
 def _each_secret(case: case_pb2.Case) -> Iterator[tuple[Message, str]]:
@@ -117,16 +124,14 @@ class SealedCaseRefused(ValueError):
 
 
 def seal_for_transit(case: case_pb2.Case) -> bytes:
-    nonce = os.urandom(12)
-    associated = _TRANSIT + case.receipt.encode()
-    return nonce + _aead().encrypt(nonce, case.SerializeToString(), associated)
+    return _encrypt(case.SerializeToString(), _TRANSIT + case.receipt.encode())
 
 
 def open_from_transit(sealed: bytes, receipt: str) -> case_pb2.Case:
     """The case :func:`seal_for_transit` sealed for ``receipt``; SealedCaseRefused if it was
     sealed for another receipt, with another key, or altered."""
     try:
-        clear = _aead().decrypt(sealed[:12], sealed[12:], _TRANSIT + receipt.encode())
+        clear = _decrypt(sealed, _TRANSIT + receipt.encode())
     except (InvalidTag, ValueError):
         raise SealedCaseRefused("does not open for this receipt with this platform's key") from None
     return case_pb2.Case.FromString(clear)

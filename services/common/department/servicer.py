@@ -157,10 +157,9 @@ class DepartmentServicer(department_service_pb2_grpc.DepartmentServiceServicer):
         except OpenedMeanwhile:
             # By a delivery that committed while this one waited for the receipt's lock: what
             # this one did is rolled back, and the first opening answers.
-            pass
-        opened = await self.cases.get(case.receipt)
-        assert opened is not None
-        return opened, False
+            opened = await self.cases.get(case.receipt)
+            assert opened is not None
+            return opened, False
 
     async def GetCase(
         self, request: pb.GetCaseRequest, context: grpc.aio.ServicerContext

@@ -63,6 +63,10 @@ def _application_of(row: asyncpg.Record) -> case_pb2.Case:
     )
 
 
+# Work on one receipt is serialised by this transaction-scoped lock, wherever it is taken.
+_RECEIPT_LOCK = "pg_advisory_xact_lock(hashtext($1))"
+
+
 class OpenedMeanwhile(Exception):
     """The case was opened by another transaction after this one looked for it."""
 
@@ -88,7 +92,7 @@ class DepartmentCases:
         event racing the first) even before the case's row exists."""
         async with self.pool.acquire() as conn, conn.transaction():
             if receipt:
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", receipt)
+                await conn.execute(f"SELECT {_RECEIPT_LOCK}", receipt)
             yield conn
 
     async def get(self, receipt: str) -> pb.DepartmentCase | None:
@@ -113,11 +117,12 @@ class DepartmentCases:
         began, before the lock was granted: a case another transaction committed while this
         one waited is not seen, and inserting it again fails on the primary key instead."""
         row = await conn.fetchrow(
-            """SELECT d.* FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS lock
-                 LEFT JOIN department_cases d ON d.receipt = $1""",
+            f"""SELECT d.* FROM (SELECT {_RECEIPT_LOCK}) AS lock
+                  LEFT JOIN department_cases d ON d.receipt = $1""",
             receipt,
         )
-        if row is None or row["receipt"] is None:
+        # One row always (the lock's); no case, and the case's columns are NULL.
+        if row["receipt"] is None:
             return None
         return StoredCase(_from_row(row, self.department), _application_of(row))
 

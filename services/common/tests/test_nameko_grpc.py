@@ -1,6 +1,7 @@
 """The nameko processes' gRPC proxy against a real gRPC server on loopback: calls are answered,
 concurrent ones too, a deadline still ends a call, an idle connection sleeps rather than
-polling, and a pool stopped while it waits to reconnect leaves no thread behind. The proxy runs where it runs in the router, in a process eventlet has patched."""
+polling, and a pool stopped while it waits to reconnect leaves no thread behind. The proxy
+runs where it runs in the router, in a process eventlet has patched."""
 
 from __future__ import annotations
 
