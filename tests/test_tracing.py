@@ -11,6 +11,10 @@ from tests.conftest import eventually, wait_for_entry
 from tests.factories import dibao_json, dibao_proto
 
 HOPS_OF_A_SUBMISSION = [
+    # The window asks the registry whether anyone named is recorded as deceased.
+    ("gateway", "CLIENT", "RegistryService/FindDeceased"),
+    ("registry", "SERVER", "RegistryService/FindDeceased"),
+    ("registry", "CLIENT", "SELECT"),
     ("gateway", "CLIENT", "IntakeService/CreateCase"),
     ("intake", "SERVER", "IntakeService/CreateCase"),
     # intake's writes are each one statement, a WITH of inserts (the case) or of an insert and
