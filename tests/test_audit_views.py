@@ -4,6 +4,7 @@ whose rows were rewritten behind the service's back)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -124,7 +125,8 @@ async def test_the_verification_finds_the_platforms_chain_intact(http):
 
 @pytest.fixture
 async def scratch_audit() -> AsyncIterator[tuple[AuditLog, asyncpg.Pool]]:
-    async with scratch_pool("audit", directories_for("intake")) as pool:
+    # Connections enough for writers to queue on the chain's lock at once.
+    async with scratch_pool("audit", directories_for("intake"), max_size=8) as pool:
         yield AuditLog(pool), pool
 
 
@@ -141,6 +143,22 @@ def _entries(count: int, named: str = "") -> list[ipb.AuditEntry]:
         )
         for n in range(count)
     ]
+
+
+async def test_concurrent_appends_make_one_chain(scratch_audit):
+    """Writers that wait on one another for the chain each read the hash the one before them
+    stored (a snapshot taken before the lock was granted would fork the chain)."""
+    log, pool = scratch_audit
+    sizes = [1, 3, 2, 1, 4, 1, 2, 1] * 5
+    appended = await asyncio.gather(*(log.append(_entries(n)) for n in sizes))
+    assert [len(a) for a in appended] == sizes
+    verdict = await log.verify(batch=7)
+    assert (verdict.checked, verdict.broken_at) == (sum(sizes), None)
+    rows = await pool.fetch("SELECT sequence, hash FROM audit_log ORDER BY sequence")
+    assert len({r["hash"] for r in rows}) == len(rows)
+    # What each writer was answered is what the chain holds.
+    answered = {e.sequence: e.hash for entries in appended for e in entries}
+    assert answered == {r["sequence"]: r["hash"] for r in rows}
 
 
 async def test_a_rewritten_row_breaks_the_chain_at_that_entry(scratch_audit):
