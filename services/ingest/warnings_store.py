@@ -13,6 +13,7 @@ from google.protobuf import json_format
 
 from onedoor.ingest.v1 import warnings_service_pb2 as pb
 from services.common import pagination
+from services.common.stored_json import stored_json
 from services.common.timestamps import to_timestamp
 from services.ingest.judging.outcomes import Outcome
 
@@ -107,7 +108,7 @@ class WarningsStore:
             [o.department for o in outcomes],
             [o.matter for o in outcomes],
             [o.division for o in outcomes],
-            [json_format.MessageToJson(o.reason.text(), indent=None) for o in outcomes],
+            [stored_json(o.reason.text()) for o in outcomes],
             [o.dedup_key for o in outcomes],
             [o.dedup_scope.value for o in outcomes],
             [o.household_file or "" for o in outcomes],

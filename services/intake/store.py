@@ -19,6 +19,7 @@ from services.common import catalog, outbox, pagination, personal_data, telemetr
 from services.common.clock import BureauClock
 from services.common.deadlines import Deadline, resumed_deadline
 from services.common.legal_calendar import LegalCalendar
+from services.common.stored_json import stored_json
 from services.common.timestamps import to_timestamp
 from services.intake import forwards
 from services.intake.case_people import people_named
@@ -330,7 +331,7 @@ class _Move:
 
 
 def _message_json(entry: case_pb2.TimelineEntry) -> str | None:
-    return json_format.MessageToJson(entry.message) if entry.HasField("message") else None
+    return stored_json(entry.message) if entry.HasField("message") else None
 
 
 def _as_created(case: case_pb2.Case, accepted: case_pb2.Text) -> case_pb2.Case:
@@ -519,15 +520,15 @@ class CaseLedger:
                 case.accepting_division,
                 case.applicant.hukou_division,
                 list(case.departments),
-                json_format.MessageToJson(sealed.applicant),
+                stored_json(sealed.applicant),
                 json.dumps([json_format.MessageToDict(m) for m in sealed.household_members]),
                 list(case.materials),
                 case.trace_id,
                 case.create_time.ToDatetime(dt.UTC),
                 case.decision_deadline.ToDatetime(dt.UTC),
-                json_format.MessageToJson(sealed.details),
+                stored_json(sealed.details),
                 case_pb2.TimelineEntryKind.Name(case_pb2.TIMELINE_ENTRY_KIND_ACCEPTED),
-                json_format.MessageToJson(accepted),
+                stored_json(accepted),
                 _progress_word(PENDING),
                 *event,
                 # Held for the home jurisdiction: nothing is routed here.

@@ -17,6 +17,7 @@ from onedoor.events.v1 import events_pb2
 from services.common import metric_catalog, outbox, pagination, personal_data
 from services.common.department.decisions import OPEN_STATES
 from services.common.department.rules import Opening, StoredCase
+from services.common.stored_json import stored_json
 from services.common.timestamps import to_timestamp
 
 log = logging.getLogger(__name__)
@@ -157,8 +158,8 @@ class DepartmentCases:
             case.applicant.hukou_division,
             case.accepting_division,
             case.decision_deadline.ToDatetime(dt.UTC),
-            json_format.MessageToJson(personal_data.seal_case(case)),
-            json_format.MessageToJson(opening.assessment),
+            stored_json(personal_data.seal_case(case)),
+            stored_json(opening.assessment),
             opening.household_file,
         )
 
@@ -270,7 +271,7 @@ class DepartmentCases:
             receipt,
             pb.CaseState.Name(state),
             reason,
-            json_format.MessageToJson(message) if message is not None else None,
+            stored_json(message) if message is not None else None,
         )
         await outbox.add(
             conn,
