@@ -34,7 +34,9 @@ RESULTS = ROOT / "bench" / "results"
 IDLE_SIDE = "the other side, idle"
 WHOLE_SIDE = "platform+PG+MQ"
 # What the side's own figure leaves out: the machine's whole, the work of neither side.
-NOT_THE_SIDE = {"machine", "other", "load generator", IDLE_SIDE}
+# The load generator runs the same code for either side: what it moves is the machine's drift.
+CONTROL = "load generator"
+NOT_THE_SIDE = {"machine", "other", CONTROL, IDLE_SIDE}
 
 
 def say(line: str) -> None:
@@ -125,12 +127,15 @@ def _pooled(side: Side) -> dict[str, Any]:
         return round(found[len(found) // 2], 2) if found else None
 
     processes = {p for t in side.turns for p in t["cpu_ms_per_application"]}
+    used = {
+        p: [t["cpu_ms_per_application"].get(p, 0.0) for t in side.turns] for p in sorted(processes)
+    }
     return {
         "turns": len(side.turns),
-        "cpu_ms_per_application": {
-            p: median([t["cpu_ms_per_application"].get(p, 0.0) for t in side.turns])
-            for p in sorted(processes)
-        },
+        "cpu_ms_per_application": {p: median(values) for p, values in used.items()},
+        # The lowest and the highest turn: a difference of medians inside both sides' ranges
+        # is one the run cannot tell from the machine's drift between turns.
+        "spread": {p: [min(values), max(values)] for p, values in used.items() if values},
         **{
             key: median([t[key] for t in side.turns])
             for key in ("accept_p50_ms", "accept_p99_ms", "routed_p50_ms", "routed_p99_ms")
@@ -153,7 +158,28 @@ def render(before: dict[str, Any], after: dict[str, Any]) -> str:
     lines.append("")
     for key in ("accept_p50_ms", "accept_p99_ms", "routed_p50_ms", "routed_p99_ms"):
         lines.append(f"  {key:<22} {before[key]!s:>8} {after[key]!s:>8}")
+    lines.append("")
+    lines.append(f"  {WHOLE_SIDE}, {verdict(before, after, WHOLE_SIDE)}")
+    if CONTROL in before["cpu_ms_per_application"]:
+        lines.append(
+            f"  control: the {CONTROL} (the same code for both sides),"
+            f" {verdict(before, after, CONTROL)}"
+        )
     return "\n".join(lines)
+
+
+def verdict(before: dict[str, Any], after: dict[str, Any], process: str) -> str:
+    """Whether every turn of one side used less than every turn of the other, in words."""
+    b = before.get("spread", {}).get(process)
+    a = after.get("spread", {}).get(process)
+    if not a or not b:
+        return "no turns to compare"
+    ranges = f"turns before {b[0]:.2f}-{b[1]:.2f} ms, after {a[0]:.2f}-{a[1]:.2f} ms"
+    if a[1] < b[0]:
+        return f"{ranges}: lower after in every turn"
+    if a[0] > b[1]:
+        return f"{ranges}: higher after in every turn"
+    return f"{ranges}: the turns overlap, so this run shows no difference beyond their spread"
 
 
 def main() -> int:
