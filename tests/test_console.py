@@ -312,7 +312,7 @@ async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, 
 
     await sign_in(page)
     await page.get_by_role("link", name="进度查询").click()
-    await page.get_by_label("受理编号").fill(receipt.lower())
+    await page.locator(".view-lookup").get_by_label("受理编号").fill(receipt.lower())
     await page.keyboard.press("Enter")
 
     case = page.locator(f"article.case[data-receipt='{receipt}']")
@@ -440,7 +440,7 @@ async def test_an_officer_decides_from_the_queue_and_the_look_up_shows_it(
 
     # The decision reaches the case's timeline through the router: refresh until it shows.
     await page.get_by_role("link", name="进度查询").click()
-    await page.get_by_label("受理编号").fill(receipt)
+    await page.locator(".view-lookup").get_by_label("受理编号").fill(receipt)
     await page.keyboard.press("Enter")
     badge = page.locator(f"article.case[data-receipt='{receipt}'] .case-heading .badge")
     for _ in range(60):

@@ -246,7 +246,7 @@ async def test_the_whole_day(
     await wait_for_entry(http, divorce, "ROUTED")
 
     await clerk.get_by_role("link", name="工作清单").click()
-    await clerk.get_by_label("事项").select_option("registry.divorce")
+    await clerk.locator(".view-worklist").get_by_label("事项").select_option("registry.divorce")
     await find_row(clerk, divorce)
     await clerk.locator(f"tr[data-receipt='{divorce}'] [data-action='divorce']").click()
     form = clerk.locator(".divorce-form")
@@ -308,7 +308,7 @@ async def test_the_whole_day(
 
     # A search by person: the husband's marriage and divorce, masked.
     await clerk.get_by_role("link", name="按人查找").click()
-    await clerk.get_by_label("身份证号码").fill(husband.id_number)
+    await clerk.locator(".view-search").get_by_label("身份证号码").fill(husband.id_number)
     await clerk.get_by_role("button", name="查找").click()
     found = clerk.locator(".search-result")
     await expect(found.locator(f"tr[data-receipt='{divorce}']")).to_contain_text("离婚登记")
