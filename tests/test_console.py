@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from gateway.status_page import url_for
 from services.common.clock import BureauClock
@@ -91,6 +91,17 @@ _ALLOWED_LATIN = re.compile(
     r"|English"
     r"|.{1,2})$"
 )
+
+
+async def open_view(page: Page, link: str, view: str) -> Locator:
+    """Follows the navigation's ``link`` and answers the ``view`` it draws (``.view-search``).
+    Look for fields inside it: a label is matched by part of its text, and until the hash
+    change redraws the page the previous view's field (当事人身份证号码) can match
+    (身份证号码)."""
+    await page.get_by_role("link", name=link).click()
+    drawn = page.locator(f".view-{view}")
+    await expect(drawn).to_be_visible()
+    return drawn
 
 
 async def latin_words(page: Page) -> list[str]:
@@ -311,8 +322,8 @@ async def test_a_look_up_shows_the_timeline_masked_and_in_either_language(page, 
     await wait_for_entry(http, receipt, "ROUTED")
 
     await sign_in(page)
-    await page.get_by_role("link", name="进度查询").click()
-    await page.locator(".view-lookup").get_by_label("受理编号").fill(receipt.lower())
+    lookup = await open_view(page, "进度查询", "lookup")
+    await lookup.get_by_label("受理编号").fill(receipt.lower())
     await page.keyboard.press("Enter")
 
     case = page.locator(f"article.case[data-receipt='{receipt}']")
@@ -439,8 +450,8 @@ async def test_an_officer_decides_from_the_queue_and_the_look_up_shows_it(
     await expect(page.locator(f"table.queue tr[data-receipt='{receipt}']")).to_have_count(0)
 
     # The decision reaches the case's timeline through the router: refresh until it shows.
-    await page.get_by_role("link", name="进度查询").click()
-    await page.locator(".view-lookup").get_by_label("受理编号").fill(receipt)
+    lookup = await open_view(page, "进度查询", "lookup")
+    await lookup.get_by_label("受理编号").fill(receipt)
     await page.keyboard.press("Enter")
     badge = page.locator(f"article.case[data-receipt='{receipt}'] .case-heading .badge")
     for _ in range(60):

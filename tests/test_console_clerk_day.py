@@ -15,7 +15,13 @@ from playwright.async_api import Page, Route, expect
 from tests import test_console
 from tests.conftest import get_application, wait_for_entry
 from tests.factories import application, dibao_json, party, person
-from tests.test_console import assert_no_horizontal_scroll, screenshot, sign_in, submitted
+from tests.test_console import (
+    assert_no_horizontal_scroll,
+    open_view,
+    screenshot,
+    sign_in,
+    submitted,
+)
 from tests.test_matters import approved, decide, routed
 
 pytestmark = [pytest.mark.browser]
@@ -186,8 +192,7 @@ async def test_a_clerk_finds_a_person_s_applications_by_identity_number(page, ht
     member = body["householdMembers"][1]
     receipt = await submitted(http, body)
     await sign_in(page)
-    await page.get_by_role("link", name="按人查找").click()
-    number = page.locator(".view-search").get_by_label("身份证号码")
+    number = (await open_view(page, "按人查找", "search")).get_by_label("身份证号码")
     await number.fill(member["idNumber"][:-1] + ("0" if member["idNumber"][-1] != "0" else "1"))
     await page.get_by_role("button", name="查找").click()
     await expect(page.locator(".view-search .error")).to_have_text("校验码不符，请核对号码")
@@ -266,8 +271,8 @@ async def test_a_person_s_many_applications_are_searched_a_page_at_a_time(page, 
         for _ in range(11)
     ]
     await sign_in(page)
-    await page.get_by_role("link", name="按人查找").click()
-    await page.locator(".view-search").get_by_label("身份证号码").fill(someone.id_number)
+    search = await open_view(page, "按人查找", "search")
+    await search.get_by_label("身份证号码").fill(someone.id_number)
     await page.get_by_role("button", name="查找").click()
     rows = page.locator(".search-result tbody tr")
     await expect(rows).to_have_count(10)
@@ -287,7 +292,7 @@ async def test_a_person_s_many_applications_are_searched_a_page_at_a_time(page, 
     await expect(rows).to_have_count(1)
     await expect(page.locator(f".search-result tr[data-receipt='{receipts[10]}']")).to_be_visible()
     await expect(page.get_by_role("button", name="下一页")).to_be_disabled()
-    await expect(page.locator(".view-search").get_by_label("身份证号码")).to_have_value("")
+    await expect(search.get_by_label("身份证号码")).to_have_value("")
     await expect(page.locator(".view-search")).not_to_contain_text(someone.id_number)
     await screenshot(page, "clerk-10-search-second-page-zh")
     await page.get_by_role("button", name="上一页").click()

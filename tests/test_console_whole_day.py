@@ -29,6 +29,7 @@ from tests.test_console import (
     field,
     fill_applicant,
     find_in_queue,
+    open_view,
     screenshot,
 )
 from tests.test_console_clerk_day import _age_divorce, find_row
@@ -245,8 +246,8 @@ async def test_the_whole_day(
     divorce = (await number.text_content() or "").strip()
     await wait_for_entry(http, divorce, "ROUTED")
 
-    await clerk.get_by_role("link", name="工作清单").click()
-    await clerk.locator(".view-worklist").get_by_label("事项").select_option("registry.divorce")
+    work_list = await open_view(clerk, "工作清单", "worklist")
+    await work_list.get_by_label("事项").select_option("registry.divorce")
     await find_row(clerk, divorce)
     await clerk.locator(f"tr[data-receipt='{divorce}'] [data-action='divorce']").click()
     form = clerk.locator(".divorce-form")
@@ -307,8 +308,8 @@ async def test_the_whole_day(
     await wait_for_entry(http, withdrawn, "WITHDRAWN")
 
     # A search by person: the husband's marriage and divorce, masked.
-    await clerk.get_by_role("link", name="按人查找").click()
-    await clerk.locator(".view-search").get_by_label("身份证号码").fill(husband.id_number)
+    search = await open_view(clerk, "按人查找", "search")
+    await search.get_by_label("身份证号码").fill(husband.id_number)
     await clerk.get_by_role("button", name="查找").click()
     found = clerk.locator(".search-result")
     await expect(found.locator(f"tr[data-receipt='{divorce}']")).to_contain_text("离婚登记")
