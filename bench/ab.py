@@ -179,17 +179,14 @@ def verdict(before: dict[str, Any], after: dict[str, Any], process: str) -> str:
     ratios = " ".join(f"{y / x:.2f}" for x, y in pairs)
     lower = sum(1 for x, y in pairs if y < x)
     ranges = f"before {min(b):.2f}-{max(b):.2f} ms, after {min(a):.2f}-{max(a):.2f} ms"
-    apart = (
-        "lower after in every turn"
-        if max(a) < min(b)
-        else "higher after in every turn"
-        if min(a) > max(b)
-        else "the ranges overlap"
+    paired = (
+        f"after/before in each pair of adjacent turns {ratios}: lower in {lower} of {len(pairs)}"
     )
-    return (
-        f"after/before in each pair of adjacent turns {ratios}: lower in {lower} of"
-        f" {len(pairs)}; {ranges}: {apart}"
-    )
+    if max(a) < min(b):
+        return f"{paired}; {ranges}: lower after in every turn"
+    if min(a) > max(b):
+        return f"{paired}; {ranges}: higher after in every turn"
+    return f"{paired}; {ranges}: the ranges overlap"
 
 
 def main() -> int:
